@@ -1,0 +1,79 @@
+"""Build of fxsim's compiled parts.
+
+* ``fxsim._kernels``: the C++17 integer core (``csrc/fxsim``) and its pybind11 binding
+  (``csrc/bindings``). Sources are compiled in sorted order with ``-O3``, never
+  ``-ffast-math``, and ``-ffp-contract=off`` so float paths are IEEE step by step (an FMA
+  would change the rounding of ``acc * scale + zp``).
+* Per-ISA translation units: a source whose name ends in ``_avx2.cc`` or ``_avx512bw.cc`` is
+  compiled with that instruction set enabled; everything else targets the portable x86-64
+  baseline. The core picks a variant at run time by CPU detection
+  (``csrc/fxsim/kernels/dispatch.cc``), so one wheel runs anywhere and is fast where it can be.
+  Off x86-64 the per-ISA units compile to nothing (they guard on ``__x86_64__``) and no ISA
+  flag is passed.
+"""
+
+import glob
+import os
+import platform
+import sys
+
+from pybind11.setup_helpers import Pybind11Extension, build_ext
+from setuptools import setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+IS_X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+
+# Flags per instruction-set suffix. Only what the kernels use: AVX-512BW needs F/VL/DQ too.
+ISA_FLAGS = {
+    "_avx2.cc": ["-mavx2", "-mbmi2"],
+    "_avx512bw.cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mbmi2"],
+}
+
+COMMON_FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden", "-Wall", "-Wextra"]
+
+
+def _sources():
+    """Every .cc under csrc/fxsim and csrc/bindings, relative and sorted (reproducible builds)."""
+    found = []
+    for sub in ("csrc/fxsim", "csrc/bindings"):
+        found += glob.glob(os.path.join(sub, "**", "*.cc"), recursive=True)
+    return sorted(found)
+
+
+class BuildExtPerIsa(build_ext):
+    """build_ext that adds the instruction-set flags to the per-ISA translation units."""
+
+    def build_extensions(self):
+        compiler = self.compiler
+        original_compile = compiler._compile
+
+        def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):
+            extra = list(extra_postargs or [])
+            if IS_X86_64:
+                for suffix, flags in ISA_FLAGS.items():
+                    if src.endswith(suffix):
+                        extra += flags
+            return original_compile(obj, src, ext, cc_args, extra, pp_opts)
+
+        compiler._compile = compile_one
+        try:
+            super().build_extensions()
+        finally:
+            compiler._compile = original_compile
+
+
+ext_modules = [
+    Pybind11Extension(
+        "fxsim._kernels",
+        _sources(),
+        include_dirs=["csrc"],
+        cxx_std=17,
+        extra_compile_args=COMMON_FLAGS,
+    ),
+]
+
+setup(
+    ext_modules=ext_modules,
+    cmdclass={"build_ext": BuildExtPerIsa},
+)
