@@ -1,0 +1,145 @@
+"""fxsim beside its peers, in one run: numpy and ONNX Runtime computing the same integers.
+
+For each case the script first checks that every peer produces exactly fxsim's integers (a
+speed comparison of different answers means nothing), then times each one (best of several
+repeats, inputs allocated outside the timed region) and prints elements per second and the
+ratio to fxsim. ONNX Runtime runs one thread so every peer uses one core. Run:
+
+    python bench/compare_peers.py [--elements N] [--repeats R]
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import fxsim as fx  # noqa: E402
+import numpy_equivalents as npq  # noqa: E402
+
+
+def best_time(fn, repeats):
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def ort_session(graph_builder):
+    """An ONNX Runtime session on one thread for a graph, or None when ORT is not installed."""
+    try:
+        import onnx
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    model = graph_builder(onnx)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+
+
+def quantize_linear_model(scale, zero_point):
+    """ONNX QuantizeLinear(x, scale, zp) to int8: RHE(x / scale) + zp, saturated."""
+    def build(onnx):
+        from onnx import TensorProto, helper
+        node = helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["y"])
+        graph = helper.make_graph(
+            [node], "q",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None])],
+            [helper.make_tensor_value_info("y", TensorProto.INT8, [None])],
+            [helper.make_tensor("s", TensorProto.FLOAT, [], [scale]),
+             helper.make_tensor("zp", TensorProto.INT8, [], [zero_point])],
+        )
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
+    return build
+
+
+def requantize_fp32_model(scale, zero_point):
+    """Cast(int32 -> float) * scale, then QuantizeLinear(scale 1, zp): MLAS's fp32 requant."""
+    def build(onnx):
+        from onnx import TensorProto, helper
+        nodes = [
+            helper.make_node("Cast", ["acc"], ["accf"], to=TensorProto.FLOAT),
+            helper.make_node("Mul", ["accf", "m"], ["v"]),
+            helper.make_node("QuantizeLinear", ["v", "one", "zp"], ["y"]),
+        ]
+        graph = helper.make_graph(
+            nodes, "rq",
+            [helper.make_tensor_value_info("acc", TensorProto.INT32, [None])],
+            [helper.make_tensor_value_info("y", TensorProto.INT8, [None])],
+            [helper.make_tensor("m", TensorProto.FLOAT, [], [scale]),
+             helper.make_tensor("one", TensorProto.FLOAT, [], [1.0]),
+             helper.make_tensor("zp", TensorProto.INT8, [], [zero_point])],
+        )
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
+    return build
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--elements", type=int, default=1 << 20)
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args(argv)
+    n = args.elements
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(n) * 0.7).astype(np.float32)
+    acc = rng.integers(-(1 << 20), 1 << 20, size=n, dtype=np.int32)
+    scale, zp = np.float32(0.0123), -5
+    rq_scale = 0.0072474273418486118
+    enc = fx.Encoding.from_zero_point(float(scale), zp, "int8")
+    m = fx.quantize_multiplier(rq_scale, derivation="tflite")
+
+    cases = []
+    ort_q = ort_session(quantize_linear_model(float(scale), zp))
+    cases.append(("quantize int8 half_even (division)", {
+        "fxsim": lambda: fx.quantize(x, enc, rounding=fx.RoundingMode.HALF_EVEN),
+        "numpy": lambda: npq.quantize_half_even(x, scale, zp, -128, 127, np.int8),
+        **({"onnxruntime": lambda: ort_q.run(None, {"x": x})[0]} if ort_q else {}),
+    }))
+    cases.append(("quantize int8 half_away (TFLite)", {
+        "fxsim": lambda: fx.quantize(x, enc, rounding=fx.RoundingMode.HALF_AWAY),
+        "numpy": lambda: npq.quantize_half_away(x, scale, zp, -128, 127, np.int8),
+    }))
+    cases.append(("requantize double_round (TFLite)", {
+        "fxsim": lambda: fx.requantize(acc, rq_scale, fx.Requant.DOUBLE_ROUND, zero_point=zp),
+        "numpy": lambda: npq.requantize_double_round(acc, m.value, m.shift, zp, -128, 127, np.int8),
+    }))
+    cases.append(("requantize single_round (ruy)", {
+        "fxsim": lambda: fx.requantize(acc, rq_scale, fx.Requant.SINGLE_ROUND, zero_point=zp),
+        "numpy": lambda: npq.requantize_single_round(acc, m.value, m.shift, zp, -128, 127, np.int8),
+    }))
+    ort_rq = ort_session(requantize_fp32_model(float(np.float32(rq_scale)), zp))
+    cases.append(("requantize fp32 half_even (MLAS)", {
+        "fxsim": lambda: fx.requantize(acc, np.float32(rq_scale), fx.Requant.FP32,
+                                       rounding=fx.RoundingMode.HALF_EVEN, zero_point=zp),
+        "numpy": lambda: npq.requantize_fp32(acc, np.float32(rq_scale), zp, -128, 127, np.int8),
+        **({"onnxruntime": lambda: ort_rq.run(None, {"acc": acc})[0]} if ort_rq else {}),
+    }))
+
+    print(f"fxsim ISA variant: {fx._kernels.isa()}  elements: {n}  repeats: {args.repeats}")
+    print(f"{'case':40s} {'peer':12s} {'Melem/s':>10s} {'fxsim speedup':>14s}")
+    failures = 0
+    for title, peers in cases:
+        expected = peers["fxsim"]()
+        times = {}
+        for peer, fn in peers.items():
+            if not np.array_equal(np.asarray(fn()).reshape(-1), expected.reshape(-1)):
+                print(f"{title:40s} {peer:12s} MISMATCH: different integers, not timed")
+                failures += 1
+                continue
+            times[peer] = best_time(fn, args.repeats)
+        for peer, t in times.items():
+            ratio = t / times["fxsim"] if "fxsim" in times else float("nan")
+            print(f"{title:40s} {peer:12s} {n / t / 1e6:10.1f} {ratio:13.2f}x")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

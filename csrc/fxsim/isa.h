@@ -1,0 +1,24 @@
+// Per-ISA namespacing of the core.
+//
+// The array kernels are compiled three times (portable baseline, AVX2, AVX-512BW) from the same
+// headers. Every inline function of fxsim therefore lives in `fxsim::FXSIM_ISA` (an inline
+// namespace), so the three copies have different mangled names and the linker can never pick
+// an AVX-512 copy of a helper for the baseline code (an ODR clash that would crash on older
+// CPUs). A per-ISA translation unit defines FXSIM_ISA before including anything; everything
+// else gets `baseline`. Plain data types and enums stay in `fxsim` itself (they emit no code).
+//
+// Per-ISA translation units must not instantiate std:: templates or std containers either
+// (their weak symbols are shared across translation units): they use raw pointers, builtins
+// and the helpers below.
+#pragma once
+
+#ifndef FXSIM_ISA
+#define FXSIM_ISA baseline
+#endif
+
+#define FXSIM_NAMESPACE_BEGIN \
+  namespace fxsim {           \
+  inline namespace FXSIM_ISA {
+#define FXSIM_NAMESPACE_END \
+  }                         \
+  }

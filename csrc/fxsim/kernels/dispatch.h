@@ -1,0 +1,32 @@
+// Run-time choice of the ISA variant of the array kernels (see kernel_job.h for the tables).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fxsim/kernels/kernel_job.h"
+
+namespace fxsim {
+
+// The ISA tables (array_kernels_*.cc). The AVX variants are weak references: a build where
+// their translation unit compiled to nothing (non-x86) leaves the function pointer null.
+const KernelTable* kernel_table_baseline();
+#if defined(__GNUC__)
+const KernelTable* kernel_table_avx2() __attribute__((weak));
+const KernelTable* kernel_table_avx512bw() __attribute__((weak));
+#else
+const KernelTable* kernel_table_avx2();
+const KernelTable* kernel_table_avx512bw();
+#endif
+
+// The active table (detected once, overridable by the FXSIM_ISA environment variable with a
+// variant no higher than detected, or by set_isa).
+const KernelTable& active_kernels();
+// Name of the active variant: "baseline", "avx2" or "avx512bw".
+const char* active_isa();
+// Variants this CPU can run, lowest first.
+std::vector<std::string> available_isas();
+// Makes `name` the active variant; std::invalid_argument if unknown or not available here.
+void set_isa(const std::string& name);
+
+}  // namespace fxsim

@@ -1,0 +1,62 @@
+// The plain-data seam between the validated kernel entry points (requantize.cc, quantize.cc:
+// baseline code) and the per-ISA loops (array_kernels.inc, compiled as array_kernels_baseline.cc,
+// array_kernels_avx2.cc, array_kernels_avx512bw.cc). Only POD types in namespace fxsim: no code,
+// no std:: templates, so every ISA variant can include it without ODR risk.
+#pragma once
+
+#include <cstdint>
+
+namespace fxsim {
+
+// Output storage types of requantize / quantize.
+enum class OutType : int { kInt8 = 0, kUInt8 = 1, kInt16 = 2, kUInt16 = 3, kInt32 = 4 };
+
+// Per-channel (or, with KernelJob::per_element, per-element) constants prepared once per call.
+// Which fields a method reads is stated at each method in array_kernels.inc; unused ones are
+// null. The result r of the method is clamped to [lo, hi] = [qmin - zp, qmax - zp] and zp is
+// added: clamp(r + zp, qmin, qmax) without any overflow.
+struct ChannelArrays {
+  const int32_t* multiplier = nullptr;  // double_round, single_round, int64_reduced: M
+  const int32_t* shift = nullptr;       // the method's shift (TFLite convention: left, negative = right)
+  const int64_t* lo = nullptr;          // qmin - zp  (integer methods)
+  const int64_t* hi = nullptr;          // qmax - zp
+  const int32_t* zero_point = nullptr;  // integer added after rounding (0 when zp is added in float)
+  const void* fscale = nullptr;         // fp32 / quantize: scale (quantize reciprocal: 1/scale), type F
+  const void* fadd = nullptr;           // fp32: zp in F when added in float, else 0
+  const void* flo = nullptr;            // fp32 / quantize: lower clamp in F
+  const void* fhi = nullptr;            // fp32 / quantize: upper clamp in F
+};
+
+// One array-kernel call: the input is [outer, channels, inner]; channel c of outer block o
+// covers elements (o * channels + c) * inner + [0, inner) with the constants at index c.
+// With per_element (only when inner == 1), a row of `channels` elements reads the constants
+// at index j for element j (same thing, laid out for vector loads).
+struct KernelJob {
+  const void* in = nullptr;
+  int64_t outer = 0, channels = 0, inner = 0;
+  bool per_element = false;
+  ChannelArrays p;
+  bool check_input = false;  // integer inputs outside [in_lo, in_hi], or non-finite floats, stop the call
+  int64_t in_lo = INT64_MIN, in_hi = INT64_MAX;
+  uint64_t seed = 0;  // STOCHASTIC
+  OutType out_type = OutType::kInt32;
+  void* out = nullptr;
+};
+
+// A loop over a job. Returns -1, or the flat index of the first input that failed the check
+// (outputs from that block on are not written).
+using KernelFn = int64_t (*)(const KernelJob&);
+
+// The loops of one ISA variant. Index [acc] is 0 for int32_t, 1 for int64_t accumulators;
+// [fdouble] 0 for float, 1 for double; [mode] a RoundingMode code.
+struct KernelTable {
+  const char* name;
+  KernelFn double_round[2];
+  KernelFn single_round_int32;  // int32 accumulators with every right shift <= 62
+  KernelFn int64_reduced[2];
+  KernelFn power_of_two[2][9];
+  KernelFn fp32[2][2][8];         // [acc][fdouble][mode], modes 0..7 (STOCHASTIC is generic)
+  KernelFn quantize[2][2][8];     // [fdouble][reciprocal][mode], modes 0..7
+};
+
+}  // namespace fxsim

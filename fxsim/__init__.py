@@ -1,0 +1,59 @@
+"""fxsim: bit-exact fixed-point simulation of quantized neural networks.
+
+The public face (DESIGN.md "Public contract"): encodings, rounding modes, multipliers and the
+quantize / dequantize / requantize arithmetic of ``fxsim.arith``, and the error classes of
+``fxsim.errors``. ``fxsim.testing`` (hypothesis strategies) is imported on demand.
+"""
+
+from .errors import (
+    EncodingError,
+    FormatError,
+    FxsimError,
+    GraphError,
+    KernelError,
+    OverflowRangeError,
+    TargetError,
+    UnsupportedOpError,
+)
+from .arith import (
+    Accumulate,
+    Encoding,
+    Multiplier,
+    Requant,
+    RoundingMode,
+    dequantize,
+    pack_int4,
+    quantize,
+    quantize_multiplier,
+    requantize,
+    tosa_apply_scale_16,
+    tosa_apply_scale_32,
+    unpack_int4,
+)
+from . import _kernels
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Accumulate",
+    "Encoding",
+    "EncodingError",
+    "FormatError",
+    "FxsimError",
+    "GraphError",
+    "KernelError",
+    "Multiplier",
+    "OverflowRangeError",
+    "Requant",
+    "RoundingMode",
+    "TargetError",
+    "UnsupportedOpError",
+    "dequantize",
+    "pack_int4",
+    "quantize",
+    "quantize_multiplier",
+    "requantize",
+    "tosa_apply_scale_16",
+    "tosa_apply_scale_32",
+    "unpack_int4",
+]

@@ -1,0 +1,7 @@
+"""``python -m fxsim``: the same as the ``fxsim`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,61 @@
+"""The arithmetic API: encodings, storage types, rounding and requantization names,
+fixed-point multipliers and their derivations, and quantize / dequantize / requantize.
+
+Numpy in, numpy out; every bad argument raises an ``fxsim.FxsimError`` subclass naming it.
+"""
+
+from .rounding import Accumulate, Requant, RoundingMode
+from .dtypes import (
+    BIAS_BITWIDTHS,
+    STORAGE_NAMES,
+    VALUE_BITWIDTHS,
+    StorageType,
+    check_bitwidth,
+    int_range,
+    parse_dtype,
+    storage_dtype,
+)
+from .multiplier import (
+    DERIVATIONS,
+    Multiplier,
+    quantize_multiplier,
+    quantize_multipliers,
+    real_multiplier,
+)
+from .encoding import SCHEMAS, Encoding, ZeroPointParams
+
+# quantize / dequantize / requantize / int4 packing (C++ kernels behind them)
+from .quantize import dequantize, quantize
+from .requantize import requantize, tosa_apply_scale_16, tosa_apply_scale_32
+from .intn import pack_int4, packed_size, unpack_int4
+
+__all__ = [
+    "Accumulate",
+    "BIAS_BITWIDTHS",
+    "DERIVATIONS",
+    "Encoding",
+    "Multiplier",
+    "Requant",
+    "RoundingMode",
+    "SCHEMAS",
+    "STORAGE_NAMES",
+    "StorageType",
+    "VALUE_BITWIDTHS",
+    "ZeroPointParams",
+    "check_bitwidth",
+    "int_range",
+    "parse_dtype",
+    "quantize_multiplier",
+    "quantize_multipliers",
+    "real_multiplier",
+    "storage_dtype",
+    # quantize / requantize / intn
+    "dequantize",
+    "pack_int4",
+    "packed_size",
+    "quantize",
+    "requantize",
+    "tosa_apply_scale_16",
+    "tosa_apply_scale_32",
+    "unpack_int4",
+]

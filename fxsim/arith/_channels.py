@@ -1,0 +1,57 @@
+"""Shared argument handling for the array functions of ``fxsim.arith``.
+
+The kernels see every array as ``[outer, C, inner]`` (csrc/README.md "Per-channel arrays"):
+these helpers compute ``inner`` from a tensor's shape and a channel axis, and validate the
+per-channel parameter arrays against it, with errors that name the argument.
+"""
+
+import numpy as np
+
+from ..errors import EncodingError, FormatError
+
+
+def normalize_axis(axis, ndim, what):
+    """``axis`` as a non-negative int for an ``ndim``-dimensional tensor, or raise."""
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise EncodingError(f"{what}: axis must be an int, got {axis!r}")
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise EncodingError(f"{what}: axis {axis} is out of range for a {ndim}-d tensor")
+    return axis % ndim
+
+
+def channel_layout(shape, axis, channels, what):
+    """``inner`` for per-channel parameters of length ``channels`` along ``axis``.
+
+    ``channels == 1`` is per-tensor (``axis`` may then be None). Raises ``EncodingError`` when
+    the parameter length does not match the tensor's extent along the axis.
+    """
+    if channels == 1 and axis is None:
+        return 1
+    if axis is None:
+        raise EncodingError(f"{what}: {channels} per-channel parameters need an axis")
+    if len(shape) == 0:
+        raise EncodingError(f"{what}: per-channel parameters need a tensor with at least one dimension")
+    axis = normalize_axis(axis, len(shape), what)
+    if shape[axis] != channels:
+        raise EncodingError(
+            f"{what}: {channels} per-channel parameters do not match the tensor's "
+            f"{shape[axis]} channels along axis {axis} (shape {tuple(shape)})"
+        )
+    return int(np.prod(shape[axis + 1:], dtype=np.int64))
+
+
+def as_integer_array(values, what):
+    """``values`` as a C-contiguous numpy integer array, never converting from float or bool."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iu":
+        raise FormatError(f"{what}: expected an integer array, got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr)
+
+
+def as_parameter_array(values, dtype, what):
+    """A 1-d C-contiguous parameter array (per-tensor values become length 1)."""
+    arr = np.asarray(values)
+    if arr.ndim > 1:
+        raise EncodingError(f"{what}: expected a scalar or a 1-d array, got shape {arr.shape}")
+    return np.ascontiguousarray(arr.reshape(-1).astype(dtype, copy=False))

@@ -1,0 +1,114 @@
+"""Float -> integer quantization and integer -> float dequantization.
+
+``quantize`` computes ``clamp(round(x / scale) + zero_point, qmin, qmax)`` in the storage
+domain of an ``Encoding`` (DESIGN.md "Encodings"), with the float steps of a named engine:
+
+* the division ``x / scale`` (TFLite reference ``AffineQuantize``, ONNX ``QuantizeLinear``,
+  ONNX Runtime MLAS) or the reciprocal multiplication ``x * (1 / scale)`` (FBGEMM
+  ``Quantize``, TFLite's optimized NEON path), each rounded to the working precision;
+* the working precision, float32 (every engine with float32 tensors) or float64;
+* the rounding mode, which is always named: TFLite rounds half away from zero, ONNX and
+  FBGEMM half to even.
+
+Clamping happens before the float value is converted to an integer; because every rounding
+mode is monotone and the bounds are integers, this equals rounding first and clamping after.
+The arithmetic runs in ``fxsim._kernels.quantize`` (csrc/fxsim/kernels/quantize.h); the exact
+model is ``fxsim.reference.quantize``.
+"""
+
+import numpy as np
+
+from .. import _kernels
+from ..errors import EncodingError, FormatError, OverflowRangeError
+from ._channels import as_integer_array, as_parameter_array, channel_layout, normalize_axis
+from .rounding import RoundingMode
+
+_PRECISIONS = {"float32": np.float32, "float64": np.float64}
+
+
+def _check_seed(seed):
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= int(seed) < 1 << 64:
+        raise FormatError(f"seed must be an int in [0, 2^64), got {seed!r}")
+    return int(seed)
+
+
+def _rounding_code(rounding, what):
+    if rounding is None:
+        raise EncodingError(f"{what}: the rounding mode is required (one of {', '.join(m.name for m in RoundingMode)})")
+    return int(RoundingMode.parse(rounding))
+
+
+def quantize(x, encoding, *, rounding, reciprocal=False, precision="float32", seed=0, name="x"):
+    """Quantize float values to integer codes in ``encoding``'s storage dtype.
+
+    ``q = clamp(round(x / scale) + zero_point, qmin, qmax)`` (or ``x * (1 / scale)`` with
+    ``reciprocal=True``), every float step rounded to ``precision`` ("float32" or "float64").
+    ``rounding`` is required (a ``RoundingMode`` or its lower-case name); ``seed`` makes
+    ``STOCHASTIC`` reproducible. Per-channel encodings quantize along ``encoding.axis``.
+    NaN or infinite inputs raise ``FormatError`` naming ``name`` and the first bad index.
+    """
+    code = _rounding_code(rounding, f"quantize({name})")
+    if precision not in _PRECISIONS:
+        raise FormatError(f"quantize({name}): precision must be 'float32' or 'float64', got {precision!r}")
+    ftype = _PRECISIONS[precision]
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiu" or arr.dtype.kind == "b":
+        raise FormatError(f"quantize({name}): expected a float array, got dtype {arr.dtype}")
+    values = np.ascontiguousarray(arr, dtype=ftype)
+    scales = as_parameter_array(encoding.scale, ftype, f"quantize({name}) scale")
+    zero_points = _zero_point_array(encoding.zero_point, f"quantize({name}) zero_point")
+    inner = channel_layout(values.shape, encoding.axis, scales.size, f"quantize({name})")
+    if zero_points.size not in (1, scales.size):
+        raise EncodingError(
+            f"quantize({name}): {zero_points.size} zero points do not match {scales.size} scales"
+        )
+    out = np.empty(values.shape, dtype=encoding.dtype)
+    try:
+        _kernels.quantize(
+            values.reshape(-1), scales, zero_points, int(encoding.qmin), int(encoding.qmax), inner,
+            code, _check_seed(seed), bool(reciprocal), out.reshape(-1),
+        )
+    except OverflowRangeError as err:
+        raise FormatError(f"quantize({name}): {err}") from None
+    return out
+
+
+def dequantize(q, encoding, *, name="q"):
+    """Integer codes back to float32: ``(q - zero_point) * scale`` in float32.
+
+    The subtraction is exact (int32) and the product is one float32 multiplication, as ONNX
+    ``DequantizeLinear`` and TFLite ``Dequantize`` compute it. ``q`` must be an integer array
+    whose values lie in ``[encoding.qmin, encoding.qmax]``.
+    """
+    codes = as_integer_array(q, f"dequantize({name})")
+    if codes.size:
+        lo, hi = int(codes.min()), int(codes.max())
+        if lo < encoding.qmin or hi > encoding.qmax:
+            raise EncodingError(
+                f"dequantize({name}): codes span [{lo}, {hi}], outside the encoding's "
+                f"range [{encoding.qmin}, {encoding.qmax}]"
+            )
+    scales = as_parameter_array(encoding.scale, np.float32, f"dequantize({name}) scale")
+    zero_points = _zero_point_array(encoding.zero_point, f"dequantize({name}) zero_point")
+    centred = codes.astype(np.int32)
+    if scales.size == 1 and zero_points.size == 1:
+        return ((centred - zero_points[0]).astype(np.float32) * scales[0]).astype(np.float32)
+    channels = max(scales.size, zero_points.size)
+    channel_layout(codes.shape, encoding.axis, channels, f"dequantize({name})")
+    shape = [1] * codes.ndim
+    shape[normalize_axis(encoding.axis, codes.ndim, f"dequantize({name})")] = -1
+    scale_b = scales.reshape(shape) if scales.size > 1 else scales[0]
+    zp_b = zero_points.reshape(shape) if zero_points.size > 1 else zero_points[0]
+    return ((centred - zp_b).astype(np.float32) * scale_b).astype(np.float32)
+
+
+def _zero_point_array(zero_point, what):
+    zp = np.asarray(zero_point)
+    if zp.dtype.kind not in "iu":
+        if zp.dtype.kind == "f" and np.all(np.isfinite(zp)) and np.all(zp == np.round(zp)):
+            zp = zp.astype(np.int64)
+        else:
+            raise EncodingError(f"{what}: zero points must be integers, got {zero_point!r}")
+    if zp.size and (zp.min() < -(1 << 31) or zp.max() >= 1 << 31):
+        raise EncodingError(f"{what}: zero points must fit int32, got {zero_point!r}")
+    return as_parameter_array(zp, np.int32, what)

@@ -1,0 +1,23 @@
+"""Exact pure-Python oracles of fxsim's integer kernels.
+
+Each module models one area with Python integers and ``fractions.Fraction``, written from the
+real-valued definitions of the engines it cites, independently of the C++ kernels in ``csrc/``
+(which are tested against it with ``==``). It imports nothing of fxsim but
+``fxsim.constants``, and no numpy.
+
+Modules:
+
+* ``rounding``    -- rounding modes, the splitmix64 draws of STOCHASTIC, shifts, saturate/wrap
+* ``ieee``        -- exact IEEE 754 binary32/binary64 rounding and arithmetic
+* ``fixedpoint``  -- gemmlowp SaturatingRoundingDoublingHighMul and RoundingDivideByPOT
+* ``multiplier``  -- applying ``(M, shift)`` (TFLite double/single/int64, TOSA) and the
+  multiplier derivations (tflite, tosa, fbgemm, mantissa24, hexagon, power_of_two)
+* ``requantize``  -- accumulator -> code: double_round, single_round, int64_reduced,
+  power_of_two, fp32
+* ``quantize``    -- float -> code with the engine's float steps
+* ``intn``        -- 4-bit packing (dense and QNN per-channel)
+"""
+
+from fxsim.reference import fixedpoint, ieee, intn, multiplier, quantize, requantize, rounding
+
+__all__ = ["rounding", "ieee", "fixedpoint", "multiplier", "requantize", "quantize", "intn"]

@@ -1,0 +1,157 @@
+"""Array requantization (csrc/fxsim/kernels/requantize.h via fx.requantize) equals the exact
+reference (fxsim/reference/requantize.py) element by element, per tensor and per channel.
+
+Drawn: accumulators near ties of the final shift and at the accumulator's extremes, multipliers
+over the whole normalized range and the 0/1/max corners, shifts over their whole range, zero
+points at the ends of the output range, clamp ranges narrowed as fused activations narrow them.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fxsim as fx
+from fxsim import constants as C
+from fxsim.reference import requantize as ref
+from fxsim.reference import rounding as ref_round
+
+OUT_TYPES = {
+    "int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "uint16": (0, 65535),
+    "int32": (C.INT32_MIN, C.INT32_MAX), "int4": (-8, 7), "uint4": (0, 15),
+}
+
+
+@st.composite
+def out_stage(draw, channels):
+    """dtype, zero points (per tensor or per channel), and a clamp range within the dtype."""
+    dtype = draw(st.sampled_from(sorted(OUT_TYPES)))
+    lo, hi = OUT_TYPES[dtype]
+    zp_strategy = st.one_of(st.sampled_from([lo, hi, 0 if lo <= 0 <= hi else lo]), st.integers(lo, hi))
+    per_channel_zp = draw(st.booleans()) and channels > 1
+    zps = [draw(zp_strategy) for _ in range(channels if per_channel_zp else 1)]
+    qmin = draw(st.sampled_from([lo, max(lo, zps[0])]))   # full range, or ReLU's [zp, max]
+    qmax = draw(st.sampled_from([hi, max(qmin, min(hi, qmin + 6))]))
+    return dtype, zps, qmin, qmax
+
+
+@st.composite
+def acc_tensor(draw, lo, hi, channels):
+    """A [outer, channels, inner] accumulator tensor biased to ties and extremes."""
+    outer = draw(st.integers(1, 3))
+    inner = draw(st.integers(1, 4))
+    n = outer * channels * inner
+    elem = st.one_of(
+        st.integers(lo, hi),
+        st.sampled_from([lo, hi, 0, -1, 1]),
+        st.builds(lambda k, n: k * (1 << n) + (1 << (n - 1)), st.integers(-(1 << 10), 1 << 10), st.integers(1, 20)),
+    )
+    values = draw(st.lists(elem, min_size=n, max_size=n))
+    values = [min(max(v, lo), hi) for v in values]
+    return np.array(values, dtype=np.int64).reshape(outer, channels, inner)
+
+
+def _check(got, want):
+    assert got.reshape(-1).tolist() == want
+
+
+MULT = st.one_of(st.integers(1 << 30, (1 << 31) - 1), st.sampled_from([0, 1 << 30, (1 << 31) - 1]))
+
+
+@given(data=st.data(), channels=st.integers(1, 4))
+def test_double_round(data, channels):
+    acc = data.draw(acc_tensor(C.INT32_MIN, C.INT32_MAX, channels)).astype(np.int32)
+    mults = [fx.Multiplier(data.draw(MULT), data.draw(st.integers(-31, 31)), 32) for _ in range(channels)]
+    dtype, zps, qmin, qmax = data.draw(out_stage(channels))
+    got = fx.requantize(acc, mults if channels > 1 else mults[0], fx.Requant.DOUBLE_ROUND, zero_point=zps if len(zps) > 1 else zps[0],
+                        dtype=dtype, qmin=qmin, qmax=qmax, axis=1)
+    want = [ref.requantize_double_round(int(a), mults[c].value, mults[c].shift, zps[c % len(zps)], qmin, qmax)
+            for (o, c, i), a in np.ndenumerate(acc)]
+    _check(got, want)
+
+
+@pytest.mark.parametrize("acc_dtype, bits", [(np.int32, 32), (np.int64, 48), (np.int64, 64)])
+@given(data=st.data(), channels=st.integers(1, 4))
+def test_single_round(acc_dtype, bits, data, channels):
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    acc = data.draw(acc_tensor(lo, hi, channels)).astype(acc_dtype)
+    mults = [fx.Multiplier(data.draw(MULT), data.draw(st.integers(-63, 30)), 32) for _ in range(channels)]
+    dtype, zps, qmin, qmax = data.draw(out_stage(channels))
+    got = fx.requantize(acc, mults, fx.Requant.SINGLE_ROUND, zero_point=zps, dtype=dtype, qmin=qmin, qmax=qmax,
+                        axis=1, acc_bits=bits)
+    want = [ref.requantize_single_round(int(a), mults[c].value, mults[c].shift, zps[c % len(zps)], qmin, qmax)
+            for (o, c, i), a in np.ndenumerate(acc)]
+    _check(got, want)
+
+
+@given(data=st.data(), channels=st.integers(1, 4))
+def test_int64_reduced(data, channels):
+    acc = data.draw(acc_tensor(-(1 << 47), (1 << 47) - 1, channels))
+    mults = [fx.Multiplier(data.draw(MULT), data.draw(st.integers(-31, 7)), 32) for _ in range(channels)]
+    dtype, zps, qmin, qmax = data.draw(out_stage(channels))
+    got = fx.requantize(acc, mults, fx.Requant.INT64_REDUCED, zero_point=zps, dtype=dtype, qmin=qmin, qmax=qmax,
+                        axis=1, acc_bits=48)
+    want = [ref.requantize_int64_reduced(int(a), mults[c].value, mults[c].shift, zps[c % len(zps)], qmin, qmax)
+            for (o, c, i), a in np.ndenumerate(acc)]
+    _check(got, want)
+
+
+MODES = st.sampled_from(list(fx.RoundingMode))
+
+
+@given(data=st.data(), channels=st.integers(1, 4), mode=MODES, seed=st.integers(0, (1 << 64) - 1))
+def test_power_of_two(data, channels, mode, seed):
+    acc = data.draw(acc_tensor(-(1 << 63), (1 << 63) - 1, channels))
+    shifts = [data.draw(st.integers(-63, 63)) for _ in range(channels)]
+    mults = [fx.Multiplier(1, s, 1) for s in shifts]
+    dtype, zps, qmin, qmax = data.draw(out_stage(channels))
+    got = fx.requantize(acc, mults, fx.Requant.POWER_OF_TWO, rounding=mode, seed=seed, zero_point=zps,
+                        dtype=dtype, qmin=qmin, qmax=qmax, axis=1)
+    want = [ref.requantize_power_of_two(int(a), shifts[c], zps[c % len(zps)], qmin, qmax, int(mode),
+                                        ref_round.splitmix64_bits(seed, k))
+            for k, ((o, c, i), a) in enumerate(np.ndenumerate(acc))]
+    _check(got, want)
+
+
+@st.composite
+def float32_scales(draw):
+    kind = draw(st.sampled_from(["any", "pow2", "tiny", "huge"]))
+    if kind == "pow2":
+        return float(np.float32(2.0 ** draw(st.integers(-40, 10))))
+    if kind == "tiny":
+        return float(np.float32(draw(st.floats(1e-30, 1e-10))))
+    if kind == "huge":
+        return float(np.float32(draw(st.floats(1e3, 1e30))))
+    return float(np.float32(draw(st.floats(1e-6, 4.0))))
+
+
+@pytest.mark.parametrize("product_in_float64, zero_point_in_float", [(False, False), (True, True), (True, False), (False, True)])
+@given(data=st.data(), channels=st.integers(1, 3), mode=MODES, seed=st.integers(0, (1 << 64) - 1),
+       bits=st.sampled_from([32, 64]))
+def test_fp32(product_in_float64, zero_point_in_float, data, channels, mode, seed, bits):
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    acc = data.draw(acc_tensor(lo, hi, channels)).astype(np.int32 if bits == 32 else np.int64)
+    scales = [data.draw(float32_scales()) for _ in range(channels)]
+    dtype, zps, qmin, qmax = data.draw(out_stage(channels))
+    got = fx.requantize(acc, np.array(scales, np.float32), fx.Requant.FP32, rounding=mode, seed=seed,
+                        zero_point=zps, dtype=dtype, qmin=qmin, qmax=qmax, axis=1,
+                        product_in_float64=product_in_float64, zero_point_in_float=zero_point_in_float)
+    want = [ref.requantize_fp32(int(a), scales[c], zps[c % len(zps)], qmin, qmax, int(mode),
+                                ref_round.splitmix64_bits(seed, k), product_in_float64=product_in_float64,
+                                zero_point_in_float=zero_point_in_float)
+            for k, ((o, c, i), a) in enumerate(np.ndenumerate(acc))]
+    _check(got, want)
+
+
+def test_acc_bits_range_is_enforced():
+    with pytest.raises(fx.FxsimError, match="index 1"):
+        fx.requantize(np.array([0, 1 << 47], np.int64), fx.Multiplier(1 << 30, 0, 32), fx.Requant.SINGLE_ROUND,
+                      acc_bits=48)
+    with pytest.raises(fx.FxsimError):
+        # double rounding is an int32 operation
+        fx.requantize(np.array([1 << 40], np.int64), 0.5, fx.Requant.DOUBLE_ROUND)
+
+
+def test_per_channel_count_mismatch_names_the_problem():
+    with pytest.raises(fx.EncodingError, match="3 per-channel parameters"):
+        fx.requantize(np.zeros((2, 4), np.int32), np.array([0.1, 0.2, 0.3]), fx.Requant.DOUBLE_ROUND, axis=1)
