@@ -56,8 +56,9 @@ def multiply_by_quantized_multiplier_double_round(x, multiplier, shift):
     ``wrap32`` models the int32 product ``x * (1 << left)`` that TFLite leaves to wrap.
     Domain: ``x``, ``M`` int32, ``shift`` in [-31, 31] (RDBPOT takes exponents 0..31; at
     ``shift == 31`` TFLite's ``1 << 31`` is INT32_MIN and the product wraps as modelled; TFLite's
-    own derivations never produce a shift above 30). Source: tensorflow/lite/kernels/internal/common.h (default
-    build, ``TFLITE_SINGLE_ROUNDING`` unset) MultiplyByQuantizedMultiplier; google/gemmlowp
+    own derivations never produce a shift above 30). Source:
+    tensorflow/lite/kernels/internal/common.h and common.cc (default build,
+    ``TFLITE_SINGLE_ROUNDING`` unset) MultiplyByQuantizedMultiplier; google/gemmlowp
     fixedpoint/fixedpoint.h.
     """
     x = as_int("x", x, INT32_MIN, INT32_MAX)

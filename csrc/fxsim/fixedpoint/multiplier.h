@@ -170,11 +170,13 @@ inline int32_t tosa_apply_scale_32(int32_t value, int32_t multiplier, int shift,
   return static_cast<int32_t>(result);
 }
 
-// TOSA apply_scale_16 (scale_helpers.tosac): an int48 value times an int16 multiplier,
-// * 2^-shift rounded half up, single rounding only. Checks, each std::out_of_range naming it:
-// value within int48, multiplier within int16, REQUIRE(multiplier >= 0),
-// REQUIRE(2 <= shift <= 62), REQUIRE(value in [-2^(shift-1), 2^(shift-1))), REQUIRE(result
-// within int32). |value * multiplier| < 2^62, so the int64 arithmetic never overflows.
+// TOSA apply_scale_16 (scale_helpers.tosac; the TOSA reference model's QuantUtil checks the
+// same): an int48 value times an int16 multiplier, * 2^-shift rounded half up, single rounding
+// only. Unlike apply_scale_32 there is no REQUIRE on the value range for the shift; the result
+// must fit int32 instead. Checks, each std::out_of_range naming it: value within int48,
+// multiplier within int16, REQUIRE(multiplier >= 0), REQUIRE(2 <= shift <= 62),
+// REQUIRE(result within int32). |value * multiplier| <= 2^62 and round <= 2^61, so the int64
+// arithmetic never overflows.
 inline int32_t tosa_apply_scale_16(int64_t value, int32_t multiplier, int shift) {
   if (value < -(int64_t(1) << 47) || value >= (int64_t(1) << 47)) {
     throw std::out_of_range("apply_scale_16: value must be an int48 (in [-2^47, 2^47))");
@@ -186,12 +188,7 @@ inline int32_t tosa_apply_scale_16(int64_t value, int32_t multiplier, int shift)
   if (shift < 2 || shift > 62) {
     throw std::out_of_range("apply_scale_16: REQUIRE(2 <= shift && shift <= 62) failed");
   }
-  const int64_t half = int64_t(1) << (shift - 1);
-  if (value < -half || value >= half) {
-    throw std::out_of_range(
-        "apply_scale_16: REQUIRE(value >= (-1 << (shift - 1)) && value < (1 << (shift - 1))) failed");
-  }
-  const int64_t result = (value * multiplier + half) >> shift;
+  const int64_t result = (value * multiplier + (int64_t(1) << (shift - 1))) >> shift;
   if (result < INT32_MIN || result > INT32_MAX) {
     throw std::out_of_range("apply_scale_16: REQUIRE(result within int32) failed");
   }

@@ -1,0 +1,231 @@
+// Elementwise scalar primitives (fxsim/fixedpoint/*.h) over numpy arrays. Each returns a new
+// array shaped like the first operand; later operands have the same size or size 1.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+
+#include "bindings/array.h"
+#include "fxsim/fixedpoint/multiplier.h"
+#include "fxsim/fixedpoint/rounding.h"
+#include "fxsim/fixedpoint/saturate.h"
+
+namespace fxsim_bind {
+
+namespace {
+
+// out[i] = f(a[i], b[i * sb], c[i * sc]) for three int-typed operands, GIL released.
+template <typename R, typename A, typename B, typename C, class F>
+py::array map3(const char* a_name, const py::array& a, const char* b_name, const py::array& b, const char* c_name,
+               const py::array& c, F&& f) {
+  const A* pa = data_as<A>(a_name, a);
+  const B* pb = data_as<B>(b_name, b);
+  const C* pc = data_as<C>(c_name, c);
+  const int64_t n = size_of(a);
+  const int64_t sb = operand_stride(b_name, b, n);
+  const int64_t sc = operand_stride(c_name, c, n);
+  py::array_t<R> out(shape_of(a));
+  R* po = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    for_each_index(n, [&](int64_t i) { po[i] = f(pa[i], pb[i * sb], pc[i * sc]); });
+  }
+  return std::move(out);
+}
+
+template <typename R, typename A, typename B, class F>
+py::array map2(const char* a_name, const py::array& a, const char* b_name, const py::array& b, F&& f) {
+  const A* pa = data_as<A>(a_name, a);
+  const B* pb = data_as<B>(b_name, b);
+  const int64_t n = size_of(a);
+  const int64_t sb = operand_stride(b_name, b, n);
+  py::array_t<R> out(shape_of(a));
+  R* po = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    for_each_index(n, [&](int64_t i) { po[i] = f(pa[i], pb[i * sb]); });
+  }
+  return std::move(out);
+}
+
+template <typename T>
+py::array round_to_integral_array(const py::array& x, fxsim::RoundingMode mode, uint64_t seed) {
+  const T* px = data_as<T>("x", x);
+  const int64_t n = size_of(x);
+  py::array_t<T> out(shape_of(x));
+  T* po = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    for_each_index(n, [&](int64_t i) {
+      po[i] = fxsim::round_to_integral(px[i], mode, fxsim::stochastic_bits(seed, static_cast<uint64_t>(i)));
+    });
+  }
+  return std::move(out);
+}
+
+template <class F>
+py::array map_int64_bits(const py::array& x, F&& f) {
+  const int64_t* px = data_as<int64_t>("x", x);
+  const int64_t n = size_of(x);
+  py::array_t<int64_t> out(shape_of(x));
+  int64_t* po = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    for_each_index(n, [&](int64_t i) { po[i] = f(px[i]); });
+  }
+  return std::move(out);
+}
+
+}  // namespace
+
+void bind_fixedpoint(py::module_& m) {
+  m.def(
+      "saturating_rounding_doubling_high_mul",
+      [](const py::array& a, const py::array& b) {
+        return guarded("saturating_rounding_doubling_high_mul", [&] {
+          return map2<int32_t, int32_t, int32_t>("a", a, "b", b, [](int32_t x, int32_t y) {
+            return fxsim::saturating_rounding_doubling_high_mul(x, y);
+          });
+        });
+      },
+      py::arg("a").noconvert(), py::arg("b").noconvert(),
+      "gemmlowp SRDHM: round(a*b / 2^31), ties toward +inf, INT32_MIN*INT32_MIN -> INT32_MAX (NEON VQRDMULH).");
+
+  m.def(
+      "rounding_divide_by_pot",
+      [](const py::array& x, const py::array& exponent) {
+        return guarded("rounding_divide_by_pot", [&] {
+          return map2<int32_t, int32_t, int32_t>("x", x, "exponent", exponent, [](int32_t v, int32_t e) {
+            return fxsim::rounding_divide_by_pot(v, e);
+          });
+        });
+      },
+      py::arg("x").noconvert(), py::arg("exponent").noconvert(),
+      "gemmlowp RoundingDivideByPOT: round(x / 2^exponent), ties away from zero, exponent 0..31.");
+
+  m.def(
+      "rounding_shift_right",
+      [](const py::array& x, const py::array& shift, int mode, uint64_t seed) {
+        return guarded("rounding_shift_right", [&] {
+          const fxsim::RoundingMode rm = fxsim::rounding_mode_from_code(mode);
+          const int64_t* px = data_as<int64_t>("x", x);
+          const int32_t* ps = data_as<int32_t>("shift", shift);
+          const int64_t n = size_of(x);
+          const int64_t ss = operand_stride("shift", shift, n);
+          py::array_t<int64_t> out(shape_of(x));
+          int64_t* po = out.mutable_data();
+          {
+            py::gil_scoped_release release;
+            for_each_index(n, [&](int64_t i) {
+              po[i] = fxsim::rounding_shift_right(px[i], ps[i * ss], rm,
+                                                  fxsim::stochastic_bits(seed, static_cast<uint64_t>(i)));
+            });
+          }
+          return py::array(std::move(out));
+        });
+      },
+      py::arg("x").noconvert(), py::arg("shift").noconvert(), py::arg("mode"), py::arg("seed") = 0,
+      "x / 2^shift rounded with `mode` (RoundingMode code), shift 0..63; STOCHASTIC draws from (seed, index).");
+
+  m.def(
+      "round_to_integral",
+      [](const py::array& x, int mode, uint64_t seed) {
+        return guarded("round_to_integral", [&] {
+          const fxsim::RoundingMode rm = fxsim::rounding_mode_from_code(mode);
+          const DType d = dtype_of(x);
+          if (d == DType::kFloat32) return round_to_integral_array<float>(x, rm, seed);
+          if (d == DType::kFloat64) return round_to_integral_array<double>(x, rm, seed);
+          fail("x must be a float32 or float64 array, got " + actual_dtype(x));
+        });
+      },
+      py::arg("x").noconvert(), py::arg("mode"), py::arg("seed") = 0,
+      "Each value rounded to an integer-valued float with `mode`; NaN/Inf raise OverflowRangeError.");
+
+  m.def(
+      "saturate_to_bits",
+      [](const py::array& x, int bits, bool is_signed) {
+        return guarded("saturate_to_bits", [&] {
+          fxsim::check_width_bits(bits);
+          return map_int64_bits(x, [=](int64_t v) { return fxsim::saturate_to_bits(v, bits, is_signed); });
+        });
+      },
+      py::arg("x").noconvert(), py::arg("bits"), py::arg("signed"),
+      "x clamped to the range of a `bits`-wide (2..64) signed or unsigned integer.");
+
+  m.def(
+      "wrap_to_bits",
+      [](const py::array& x, int bits, bool is_signed) {
+        return guarded("wrap_to_bits", [&] {
+          fxsim::check_width_bits(bits);
+          return map_int64_bits(x, [=](int64_t v) { return fxsim::wrap_to_bits(v, bits, is_signed); });
+        });
+      },
+      py::arg("x").noconvert(), py::arg("bits"), py::arg("signed"),
+      "x wrapped (two's complement) to a `bits`-wide (2..64) integer; unsigned 64-bit results >= 2^63 raise.");
+
+  m.def(
+      "multiply_by_quantized_multiplier_double_round",
+      [](const py::array& x, const py::array& multiplier, const py::array& shift) {
+        return guarded("multiply_by_quantized_multiplier_double_round", [&] {
+          return map3<int32_t, int32_t, int32_t, int32_t>(
+              "x", x, "multiplier", multiplier, "shift", shift, [](int32_t v, int32_t mm, int32_t s) {
+                return fxsim::multiply_by_quantized_multiplier_double_round(v, mm, s);
+              });
+        });
+      },
+      py::arg("x").noconvert(), py::arg("multiplier").noconvert(), py::arg("shift").noconvert(),
+      "TFLite default MultiplyByQuantizedMultiplier (SRDHM then RDBPOT), shift in [-31, 31] (left).");
+
+  m.def(
+      "multiply_by_quantized_multiplier_single_round",
+      [](const py::array& x, const py::array& multiplier, const py::array& shift) {
+        return guarded("multiply_by_quantized_multiplier_single_round", [&] {
+          return map3<int64_t, int64_t, int32_t, int32_t>(
+              "x", x, "multiplier", multiplier, "shift", shift, [](int64_t v, int32_t mm, int32_t s) {
+                return fxsim::multiply_by_quantized_multiplier_single_round(v, mm, s);
+              });
+        });
+      },
+      py::arg("x").noconvert(), py::arg("multiplier").noconvert(), py::arg("shift").noconvert(),
+      "RHU(x * M, 31 - shift) exactly (int128), shift in [-63, 30]; a result outside int64 raises.");
+
+  m.def(
+      "multiply_by_quantized_multiplier_int64_reduced",
+      [](const py::array& x, const py::array& multiplier, const py::array& shift) {
+        return guarded("multiply_by_quantized_multiplier_int64_reduced", [&] {
+          return map3<int32_t, int64_t, int32_t, int32_t>(
+              "x", x, "multiplier", multiplier, "shift", shift, [](int64_t v, int32_t mm, int32_t s) {
+                return fxsim::multiply_by_quantized_multiplier_int64_reduced(v, mm, s);
+              });
+        });
+      },
+      py::arg("x").noconvert(), py::arg("multiplier").noconvert(), py::arg("shift").noconvert(),
+      "TFLite int64 (16x8) MultiplyByQuantizedMultiplier: 16-bit multiplier, int32 wrap; |x| < 2^47.");
+
+  m.def(
+      "tosa_apply_scale_32",
+      [](const py::array& value, const py::array& multiplier, const py::array& shift, bool double_round) {
+        return guarded("tosa_apply_scale_32", [&] {
+          return map3<int32_t, int32_t, int32_t, int32_t>(
+              "value", value, "multiplier", multiplier, "shift", shift, [=](int32_t v, int32_t mm, int32_t s) {
+                return fxsim::tosa_apply_scale_32(v, mm, s, double_round);
+              });
+        });
+      },
+      py::arg("value").noconvert(), py::arg("multiplier").noconvert(), py::arg("shift").noconvert(),
+      py::arg("double_round"), "TOSA apply_scale_32 (shift is a right shift, 2..62); REQUIRE failures raise.");
+
+  m.def(
+      "tosa_apply_scale_16",
+      [](const py::array& value, const py::array& multiplier, const py::array& shift) {
+        return guarded("tosa_apply_scale_16", [&] {
+          return map3<int32_t, int64_t, int32_t, int32_t>(
+              "value", value, "multiplier", multiplier, "shift", shift,
+              [](int64_t v, int32_t mm, int32_t s) { return fxsim::tosa_apply_scale_16(v, mm, s); });
+        });
+      },
+      py::arg("value").noconvert(), py::arg("multiplier").noconvert(), py::arg("shift").noconvert(),
+      "TOSA apply_scale_16 (int48 value, int16 multiplier, right shift 2..62); REQUIRE failures raise.");
+}
+
+}  // namespace fxsim_bind

@@ -1,0 +1,57 @@
+// fxsim._kernels: the pybind11 module. Registers the error mapping (std::invalid_argument ->
+// fxsim.errors.KernelError, std::out_of_range -> fxsim.errors.OverflowRangeError), the
+// rounding-mode table and the ISA controls, then each area's bindings (bind_<area>.cc).
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "fxsim/fixedpoint/rounding.h"
+#include "fxsim/kernels/dispatch.h"
+
+namespace py = pybind11;
+
+namespace fxsim_bind {
+void bind_fixedpoint(py::module_& m);
+void bind_requantize(py::module_& m);
+void bind_quantize(py::module_& m);
+void bind_intn(py::module_& m);
+}  // namespace fxsim_bind
+
+PYBIND11_MODULE(_kernels, m) {
+  m.doc() = "fxsim's C++ integer arithmetic core (csrc/README.md is the API reference).";
+
+  // Kept for the life of the process (never released: the interpreter may outlive module state).
+  py::module_ errors = py::module_::import("fxsim.errors");
+  static PyObject* kernel_error = py::object(errors.attr("KernelError")).release().ptr();
+  static PyObject* overflow_error = py::object(errors.attr("OverflowRangeError")).release().ptr();
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const std::invalid_argument& e) {
+      PyErr_SetString(kernel_error, e.what());
+    } catch (const std::out_of_range& e) {
+      PyErr_SetString(overflow_error, e.what());
+    }
+  });
+
+  m.def(
+      "rounding_mode_codes",
+      []() {
+        py::dict d;
+        for (int code = 0; code < fxsim::kNumRoundingModes; ++code) d[fxsim::kRoundingModeNames[code]] = code;
+        return d;
+      },
+      "{name: code} of the C++ RoundingMode enum (must equal fxsim/constants.py).");
+  m.def("isa", []() { return std::string(fxsim::active_isa()); }, "Name of the active kernel ISA variant.");
+  m.def("available_isas", &fxsim::available_isas, "ISA variants this CPU and build can run, lowest first.");
+  m.def(
+      "set_isa", [](const std::string& name) { fxsim::set_isa(name); }, py::arg("name"),
+      "Select the kernel ISA variant (tests): 'baseline', 'avx2' or 'avx512bw'.");
+
+  fxsim_bind::bind_fixedpoint(m);
+  fxsim_bind::bind_requantize(m);
+  fxsim_bind::bind_quantize(m);
+  fxsim_bind::bind_intn(m);
+}

@@ -1,0 +1,911 @@
+// The core's own tests (no pybind11). Built with sanitizers by csrc/tests/build_and_run.sh.
+//
+// Three kinds of checks: documented vectors (each names its source: research notes 13.1 T1/T2/T6
+// from TFLite quantization_util_test.cc and TOSA type_conversion.adoc, 13.2 D1/D2/D8/D9/D10
+// derived from the cited formulas), edge tables (ties, extremes, widths 2 and 64, shifts 0 and
+// 63), and the array kernels against a scalar loop of the primitives, every ISA variant
+// available on this CPU bit-equal to the baseline on a few million random inputs.
+// Ends with "N passed, 0 failed"; exits non-zero on any failure.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "fxsim/fixedpoint/intn.h"
+#include "fxsim/fixedpoint/multiplier.h"
+#include "fxsim/fixedpoint/rounding.h"
+#include "fxsim/fixedpoint/saturate.h"
+#include "fxsim/kernels/dispatch.h"
+#include "fxsim/kernels/quantize.h"
+#include "fxsim/kernels/requantize.h"
+
+using namespace fxsim;
+
+namespace {
+
+int g_passed = 0;
+int g_failed = 0;
+
+void report(bool ok, const char* file, int line, const std::string& what) {
+  if (ok) {
+    ++g_passed;
+  } else {
+    ++g_failed;
+    std::printf("FAIL %s:%d: %s\n", file, line, what.c_str());
+  }
+}
+
+std::string str(__int128 v) {
+  if (v == 0) return "0";
+  const bool neg = v < 0;
+  unsigned __int128 u = neg ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  std::string s;
+  while (u != 0) {
+    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+    u /= 10;
+  }
+  return neg ? "-" + s : s;
+}
+template <typename T>
+std::string str(T v) {
+  if constexpr (std::is_floating_point<T>::value) {
+    char b[40];
+    std::snprintf(b, sizeof b, "%.17g", static_cast<double>(v));
+    return b;
+  } else {
+    return str(static_cast<__int128>(v));
+  }
+}
+
+#define CHECK(cond) report((cond), __FILE__, __LINE__, #cond)
+#define CHECK_EQ(a, b)                                                                        \
+  do {                                                                                        \
+    const auto va_ = (a);                                                                     \
+    const auto vb_ = (b);                                                                     \
+    report(va_ == vb_, __FILE__, __LINE__, std::string(#a " == " #b ": ") + str(va_) + " vs " + str(vb_)); \
+  } while (0)
+#define CHECK_THROWS(expr, Type)                                                     \
+  do {                                                                               \
+    bool threw_ = false;                                                             \
+    try {                                                                            \
+      (void)(expr);                                                                  \
+    } catch (const Type&) {                                                          \
+      threw_ = true;                                                                 \
+    } catch (...) {                                                                  \
+    }                                                                                \
+    report(threw_, __FILE__, __LINE__, std::string(#expr " throws " #Type));         \
+  } while (0)
+// Throws Type with a message containing `needle`.
+#define CHECK_THROWS_MSG(expr, Type, needle)                                                    \
+  do {                                                                                          \
+    std::string msg_ = "<no throw>";                                                            \
+    bool threw_ = false;                                                                        \
+    try {                                                                                       \
+      (void)(expr);                                                                             \
+    } catch (const Type& e) {                                                                   \
+      threw_ = true;                                                                            \
+      msg_ = e.what();                                                                          \
+    } catch (const std::exception& e) {                                                         \
+      msg_ = std::string("wrong type: ") + e.what();                                            \
+    }                                                                                           \
+    report(threw_ && msg_.find(needle) != std::string::npos, __FILE__, __LINE__,                \
+           std::string(#expr " throws " #Type " containing '") + (needle) + "', got: " + msg_); \
+  } while (0)
+
+constexpr RoundingMode kAllModes[] = {RoundingMode::HALF_EVEN, RoundingMode::HALF_AWAY, RoundingMode::HALF_UP,
+                                      RoundingMode::HALF_DOWN, RoundingMode::HALF_TOWARD_ZERO, RoundingMode::FLOOR,
+                                      RoundingMode::CEIL,      RoundingMode::TRUNC};
+
+// TFLite QuantizeMultiplier (quantization_util.cc, default build): frexp in double,
+// q_fixed = round(q * 2^31) half away, renormalise at 2^31, flush below 2^-31 to (0, 0).
+void quantize_multiplier(double real, int32_t* m, int* shift) {
+  if (real == 0.0) {
+    *m = 0, *shift = 0;
+    return;
+  }
+  int e = 0;
+  const double q = std::frexp(real, &e);
+  int64_t q_fixed = static_cast<int64_t>(std::round(q * static_cast<double>(int64_t(1) << 31)));
+  if (q_fixed == (int64_t(1) << 31)) q_fixed /= 2, ++e;
+  if (e < -31) e = 0, q_fixed = 0;
+  *m = static_cast<int32_t>(q_fixed);
+  *shift = e;
+}
+
+// ---------------------------------------------------------------------------------------------
+void test_constants() {
+  // fxsim/constants.py codes.
+  CHECK_EQ(static_cast<int>(RoundingMode::HALF_EVEN), 0);
+  CHECK_EQ(static_cast<int>(RoundingMode::HALF_TOWARD_ZERO), 4);
+  CHECK_EQ(static_cast<int>(RoundingMode::STOCHASTIC), 8);
+  CHECK(std::string(kRoundingModeNames[5]) == "FLOOR");
+  CHECK_THROWS(rounding_mode_from_code(9), std::invalid_argument);
+  CHECK_THROWS(rounding_mode_from_code(-1), std::invalid_argument);
+  // splitmix64 (Steele et al.; Vigna's splitmix64.c): the first output from state 0 is
+  // mix(0 + GOLDEN_GAMMA) = 0xE220A8397B1DCDAF, i.e. stochastic_bits(seed 0, index 0).
+  CHECK_EQ(stochastic_bits(0, 0), 0xE220A8397B1DCDAFull);
+  CHECK_EQ(stochastic_bits(0, 1), splitmix64_mix(2 * kSplitmix64GoldenGamma));
+}
+
+// D10: plain ties x = +-0.5, +-1.5, +-2.5 (and +-0.25, +-0.75), every mode, as integer shifts
+// (x * 2^n >> n for n = 1, 3, 40, 63-ish) and as float rounding.
+void test_tie_table() {
+  const double values[] = {0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.25, -0.25, 0.75, -0.75};
+  // Rows: HALF_EVEN, HALF_AWAY, HALF_UP, HALF_DOWN, HALF_TOWARD_ZERO, FLOOR, CEIL, TRUNC.
+  const int64_t expect[8][10] = {
+      {0, 0, 2, -2, 2, -2, 0, 0, 1, -1},    // HALF_EVEN (RHE column of D10)
+      {1, -1, 2, -2, 3, -3, 0, 0, 1, -1},   // HALF_AWAY (RHA column)
+      {1, 0, 2, -1, 3, -2, 0, 0, 1, -1},    // HALF_UP (RHU column)
+      {0, -1, 1, -2, 2, -3, 0, 0, 1, -1},   // HALF_DOWN
+      {0, 0, 1, -1, 2, -2, 0, 0, 1, -1},    // HALF_TOWARD_ZERO
+      {0, -1, 1, -2, 2, -3, 0, -1, 0, -1},  // FLOOR
+      {1, 0, 2, -1, 3, -2, 1, 0, 1, 0},     // CEIL
+      {0, 0, 1, -1, 2, -2, 0, 0, 0, 0},     // TRUNC
+  };
+  for (int m = 0; m < 8; ++m) {
+    for (int k = 0; k < 10; ++k) {
+      for (int n : {2, 3, 20, 40, 61}) {
+        const int64_t x = static_cast<int64_t>(values[k] * 4.0) * (int64_t(1) << (n - 2));  // values[k] * 2^n
+        CHECK_EQ(rounding_shift_right(x, n, kAllModes[m]), expect[m][k]);
+        CHECK_EQ(rounding_shift_right(static_cast<__int128>(x) * (static_cast<__int128>(1) << 60), n + 60, kAllModes[m]),
+                 expect[m][k]);
+      }
+      CHECK_EQ(round_to_integral(static_cast<float>(values[k]), kAllModes[m]), static_cast<float>(expect[m][k]));
+      CHECK_EQ(round_to_integral(values[k], kAllModes[m]), static_cast<double>(expect[m][k]));
+      CHECK_EQ(round_to_integral(values[k] + 1e6, kAllModes[m]), static_cast<double>(expect[m][k] + 1000000));
+    }
+  }
+}
+
+void test_rounding_edges() {
+  for (RoundingMode m : kAllModes) {
+    CHECK_EQ(rounding_shift_right(INT64_MIN, 63, m), -1);  // exactly -1
+    CHECK_EQ(rounding_shift_right(INT64_MIN, 0, m), INT64_MIN);
+    CHECK_EQ(rounding_shift_right(INT64_MAX, 0, m), INT64_MAX);
+    CHECK_EQ(rounding_shift_right(INT64_MIN, 62, m), -2);
+    CHECK_EQ(rounding_shift_right(int64_t(0), 63, m), 0);
+    // 2^126 / 2^126 and -2^126 / 2^126
+    CHECK_EQ(rounding_shift_right(static_cast<__int128>(1) << 126, 126, m), 1);
+    CHECK_EQ(rounding_shift_right(-(static_cast<__int128>(1) << 126), 126, m), -1);
+    // float extremes are integers already
+    CHECK_EQ(round_to_integral(3.0e38f, m), 3.0e38f);
+    CHECK_EQ(round_to_integral(-8388607.5f, m), m == RoundingMode::HALF_EVEN || m == RoundingMode::HALF_DOWN ||
+                                                        m == RoundingMode::HALF_AWAY || m == RoundingMode::FLOOR
+                                                    ? -8388608.0f
+                                                    : -8388607.0f);
+    CHECK_EQ(round_to_integral(-1e-45f, m), (m == RoundingMode::FLOOR) ? -1.0f : -0.0f);
+  }
+  // INT64_MAX / 2^63 = 1 - 2^-63
+  CHECK_EQ(rounding_shift_right(INT64_MAX, 63, RoundingMode::HALF_EVEN), 1);
+  CHECK_EQ(rounding_shift_right(INT64_MAX, 63, RoundingMode::FLOOR), 0);
+  CHECK_EQ(rounding_shift_right(INT64_MAX, 63, RoundingMode::CEIL), 1);
+  CHECK_EQ(rounding_shift_right(INT64_MAX, 63, RoundingMode::TRUNC), 0);
+  CHECK_EQ(rounding_shift_right(INT64_MAX, 62, RoundingMode::HALF_UP), 2);
+  CHECK_EQ(rounding_shift_right(INT64_MAX, 62, RoundingMode::FLOOR), 1);
+  // Out of contract.
+  CHECK_THROWS(rounding_shift_right(int64_t(1), 64, RoundingMode::FLOOR), std::invalid_argument);
+  CHECK_THROWS(rounding_shift_right(int64_t(1), -1, RoundingMode::FLOOR), std::invalid_argument);
+  CHECK_THROWS(rounding_shift_right(static_cast<__int128>(1), 127, RoundingMode::FLOOR), std::invalid_argument);
+  CHECK_THROWS(rounding_shift_right(int64_t(1), 1, static_cast<RoundingMode>(9)), std::invalid_argument);
+  CHECK_THROWS(round_to_integral(NAN, RoundingMode::HALF_EVEN), std::out_of_range);
+  CHECK_THROWS(round_to_integral(-INFINITY, RoundingMode::FLOOR), std::out_of_range);
+  CHECK_THROWS(round_to_integral(static_cast<double>(INFINITY), RoundingMode::CEIL), std::out_of_range);
+}
+
+void test_stochastic() {
+  // Integer: x = 1, n = 2 (0.25) rounds up with probability 1/4; the decision is exactly
+  // (bits >> 62) < 1, i.e. the top two bits are zero.
+  int up = 0;
+  for (uint64_t i = 0; i < 100000; ++i) {
+    const uint64_t bits = stochastic_bits(12345, i);
+    const int64_t r = rounding_shift_right(int64_t(1), 2, RoundingMode::STOCHASTIC, bits);
+    CHECK_EQ(r, (bits >> 62) < 1 ? 1 : 0);
+    up += static_cast<int>(r);
+  }
+  CHECK(up > 24000 && up < 26000);
+  // n = 0: never rounds; exact integers never round.
+  CHECK_EQ(rounding_shift_right(int64_t(7), 0, RoundingMode::STOCHASTIC, ~0ull), 7);
+  CHECK_EQ(rounding_shift_right(int64_t(8), 3, RoundingMode::STOCHASTIC, 0), 1);
+  // n > 64 on int128: up iff bits * 2^(n-64) < rem.
+  CHECK_EQ(rounding_shift_right(static_cast<__int128>(3), 65, RoundingMode::STOCHASTIC, 1), 1);  // 2 < 3
+  CHECK_EQ(rounding_shift_right(static_cast<__int128>(3), 65, RoundingMode::STOCHASTIC, 2), 0);  // 4 >= 3
+  // Float: 0.25 up with probability 1/4; decided exactly against (bits >> 11) * 2^-53.
+  up = 0;
+  for (uint64_t i = 0; i < 100000; ++i) {
+    const uint64_t bits = stochastic_bits(99, i);
+    const double r = round_to_integral(-1.75, RoundingMode::STOCHASTIC, bits);  // frac 0.25
+    CHECK_EQ(r, (bits >> 11) < (uint64_t(1) << 51) ? -1.0 : -2.0);
+    up += r == -1.0;
+  }
+  CHECK(up > 24000 && up < 26000);
+  // Exactness where a double subtraction would round: v = -0.25 + 2^-55, frac = 0.75 + 2^-55
+  // (not a double); a draw of exactly 0.75 must round up.
+  const double v = -0.25 + std::ldexp(1.0, -55);
+  const uint64_t bits_075 = (uint64_t(3) << 51) << 11;  // (bits >> 11) * 2^-53 == 0.75
+  CHECK_EQ(round_to_integral(v, RoundingMode::STOCHASTIC, bits_075), 0.0);
+  CHECK_EQ(round_to_integral(-0.25, RoundingMode::STOCHASTIC, bits_075), -1.0);  // 0.75 < 0.75 is false
+  // Tiny negative float32: frac = 1 - 2^-149 > any draw < 1.
+  CHECK_EQ(round_to_integral(-1e-45f, RoundingMode::STOCHASTIC, ~0ull), -0.0f);
+}
+
+void test_saturate_wrap() {
+  CHECK_EQ(saturate_to_bits(5, 2, true), 1);
+  CHECK_EQ(saturate_to_bits(-5, 2, true), -2);
+  CHECK_EQ(saturate_to_bits(5, 2, false), 3);
+  CHECK_EQ(saturate_to_bits(-1, 2, false), 0);
+  CHECK_EQ(saturate_to_bits(INT64_MIN, 64, true), INT64_MIN);
+  CHECK_EQ(saturate_to_bits(INT64_MAX, 64, true), INT64_MAX);
+  CHECK_EQ(saturate_to_bits(INT64_MIN, 64, false), 0);
+  CHECK_EQ(saturate_to_bits(INT64_MAX, 64, false), INT64_MAX);
+  CHECK_EQ(saturate_to_bits(INT64_MAX, 63, false), INT64_MAX);
+  CHECK_EQ(saturate_to_bits(INT64_MIN, 63, true), -(int64_t(1) << 62));
+  CHECK_EQ(saturate_to_bits(200, 8, true), 127);
+  CHECK_EQ(saturate_to_bits(-200, 8, false), 0);
+  CHECK_EQ(wrap_to_bits(5, 2, true), 1);
+  CHECK_EQ(wrap_to_bits(2, 2, true), -2);
+  CHECK_EQ(wrap_to_bits(-1, 2, false), 3);
+  CHECK_EQ(wrap_to_bits(-3, 2, true), 1);
+  CHECK_EQ(wrap_to_bits(200, 8, true), -56);
+  CHECK_EQ(wrap_to_bits(-56, 8, false), 200);
+  CHECK_EQ(wrap_to_bits(INT64_MIN, 64, true), INT64_MIN);
+  CHECK_EQ(wrap_to_bits(INT64_MAX, 64, false), INT64_MAX);
+  CHECK_EQ(wrap_to_bits(INT64_MAX, 63, true), -1);
+  CHECK_EQ(wrap_to_bits(INT64_MIN, 63, false), 0);
+  CHECK_EQ(wrap_to_bits(int64_t(1) << 32, 32, true), 0);
+  CHECK_THROWS(wrap_to_bits(-1, 64, false), std::out_of_range);
+  CHECK_THROWS(wrap_to_bits(0, 1, true), std::invalid_argument);
+  CHECK_THROWS(saturate_to_bits(0, 65, true), std::invalid_argument);
+  CHECK_EQ(saturate_int128_to_int64(static_cast<__int128>(INT64_MAX) + 1), INT64_MAX);
+  CHECK_EQ(saturate_int128_to_int64(static_cast<__int128>(INT64_MIN) - 1), INT64_MIN);
+  CHECK_EQ(wrap_int64_to_int32(int64_t(1) << 31), INT32_MIN);
+  // Random: wrap equals reduction mod 2^bits; saturate equals clamp.
+  std::mt19937_64 rng(7);
+  for (int k = 0; k < 20000; ++k) {
+    const int64_t x = static_cast<int64_t>(rng());
+    const int bits = 2 + static_cast<int>(rng() % 62);  // 2..63
+    const __int128 mod = static_cast<__int128>(1) << bits;
+    __int128 w = static_cast<__int128>(x) % mod;
+    if (w < 0) w += mod;
+    CHECK_EQ(wrap_to_bits(x, bits, false), static_cast<int64_t>(w));
+    if (w >= mod / 2) w -= mod;
+    CHECK_EQ(wrap_to_bits(x, bits, true), static_cast<int64_t>(w));
+  }
+}
+
+// gemmlowp's own SRDHM and RDBPOT forms (fixedpoint.h), written as the research notes quote them,
+// to check the floor-form primitives against.
+int32_t gemmlowp_srdhm(int32_t a, int32_t b) {
+  if (a == b && a == INT32_MIN) return INT32_MAX;
+  const int64_t ab = static_cast<int64_t>(a) * b;
+  const int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+  return static_cast<int32_t>((ab + nudge) / (int64_t(1) << 31));  // C division truncates
+}
+
+void test_gemmlowp() {
+  CHECK_EQ(saturating_rounding_doubling_high_mul(INT32_MIN, INT32_MIN), INT32_MAX);
+  CHECK_EQ(saturating_rounding_doubling_high_mul(INT32_MIN, INT32_MAX), -INT32_MAX);
+  CHECK_EQ(saturating_rounding_doubling_high_mul(-1, 1 << 30), 0);          // -0.5 -> 0 (ties up)
+  CHECK_EQ(saturating_rounding_doubling_high_mul(-3, 1 << 30), -1);         // -1.5 -> -1
+  CHECK_EQ(saturating_rounding_doubling_high_mul(1, 1 << 30), 1);           // 0.5 -> 1
+  CHECK_EQ(saturating_rounding_doubling_high_mul(5, 1 << 30), 3);           // 2.5 -> 3
+  CHECK_EQ(rounding_divide_by_pot(-5, 1), -3);  // -2.5 -> -3 (ties away)
+  CHECK_EQ(rounding_divide_by_pot(5, 1), 3);
+  CHECK_EQ(rounding_divide_by_pot(-3, 1), -2);
+  CHECK_EQ(rounding_divide_by_pot(-1, 1), -1);
+  CHECK_EQ(rounding_divide_by_pot(1, 1), 1);
+  CHECK_EQ(rounding_divide_by_pot(-6, 2), -2);  // -1.5 -> -2
+  CHECK_EQ(rounding_divide_by_pot(INT32_MIN, 31), -1);
+  CHECK_EQ(rounding_divide_by_pot(INT32_MAX, 31), 1);
+  CHECK_EQ(rounding_divide_by_pot(INT32_MIN, 0), INT32_MIN);
+  CHECK_THROWS(rounding_divide_by_pot(1, 32), std::invalid_argument);
+  CHECK_THROWS(rounding_divide_by_pot(1, -1), std::invalid_argument);
+  std::mt19937 rng(11);
+  for (int k = 0; k < 300000; ++k) {
+    const int32_t a = static_cast<int32_t>(rng()), b = static_cast<int32_t>(k % 3 == 0 ? (rng() >> (rng() % 31)) : rng());
+    CHECK_EQ(saturating_rounding_doubling_high_mul(a, b), gemmlowp_srdhm(a, b));
+    const int e = static_cast<int>(rng() % 32);
+    // RDBPOT = round half away from zero of a / 2^e (exact rational check).
+    const int64_t x = a;
+    const int64_t q = rounding_divide_by_pot(a, e);
+    const int64_t twice_err = 2 * (x - q * (int64_t(1) << e));  // 2 * (x - q 2^e), |.| <= 2^e
+    const bool ok = twice_err < (int64_t(1) << e) && twice_err > -(int64_t(1) << e);
+    const bool tie_ok = (twice_err == (int64_t(1) << e) && x < 0) || (twice_err == -(int64_t(1) << e) && x > 0);
+    report(ok || tie_ok, __FILE__, __LINE__, "RDBPOT half-away at a=" + str(a) + " e=" + str(e));
+  }
+}
+
+void test_tflite_multipliers() {
+  int32_t m = 0;
+  int s = 0;
+  // T1 (quantization_util_test.cc): checks the test's QuantizeMultiplier transcription.
+  quantize_multiplier(0.25, &m, &s);
+  CHECK(m == 1073741824 && s == -1);
+  quantize_multiplier(0.75, &m, &s);
+  CHECK(m == 1610612736 && s == 0);
+  quantize_multiplier(1 - 1e-9, &m, &s);
+  CHECK(m == 2147483646 && s == 0);
+  quantize_multiplier(2 - 1e-9, &m, &s);
+  CHECK(m == 2147483647 && s == 1);
+  quantize_multiplier(2 - 1e-11, &m, &s);
+  CHECK(m == 1073741824 && s == 2);
+  quantize_multiplier(std::ldexp(1.0, -32), &m, &s);
+  CHECK(m == 1073741824 && s == -31);
+  quantize_multiplier(std::ldexp(1.0, -33), &m, &s);
+  CHECK(m == 0 && s == 0);
+
+  // T2 int32 (MultiplyByQuantizedMultiplier, default build).
+  struct {
+    int32_t x;
+    double real;
+    int32_t expect;
+  } const t2[] = {{10000, 0.00097656, 10},   {-10000, 0.00097656, -10},   {10000, -0.00097656, -10},
+                  {INT32_MIN, 0.00001, -21475}, {INT32_MAX, 0.00001, 21475}, {INT32_MIN, -0.00001, 21475}};
+  for (const auto& v : t2) {
+    quantize_multiplier(v.real, &m, &s);
+    CHECK_EQ(multiply_by_quantized_multiplier_double_round(v.x, m, s), v.expect);
+  }
+  // T2 int64 (reduced-multiplier path).
+  quantize_multiplier(0.00001, &m, &s);
+  CHECK_EQ(multiply_by_quantized_multiplier_int64_reduced(-(int64_t(1) << 47), m, s), -1407385600);
+  CHECK_EQ(multiply_by_quantized_multiplier_int64_reduced((int64_t(1) << 47) - 1, m, s), 1407385600);
+  CHECK_EQ(multiply_by_quantized_multiplier_int64_reduced((int64_t(1) << 47) - 1, INT32_MAX, -31), 65534);
+  CHECK_EQ(multiply_by_quantized_multiplier_int64_reduced(-((int64_t(1) << 47) - 1), INT32_MAX, -31), -65534);
+
+  // D1 tie table, real 0.25 -> (1073741824, -1): DR column and SR column.
+  const int32_t d1_acc[] = {-10, -6, -2, 2, 6, 10};
+  const int32_t d1_dr[] = {-3, -2, -1, 1, 2, 3};
+  const int32_t d1_sr[] = {-2, -1, 0, 1, 2, 3};
+  for (int k = 0; k < 6; ++k) {
+    CHECK_EQ(multiply_by_quantized_multiplier_double_round(d1_acc[k], 1073741824, -1), d1_dr[k]);
+    CHECK_EQ(multiply_by_quantized_multiplier_single_round(d1_acc[k], 1073741824, -1), d1_sr[k]);
+    CHECK_EQ(tosa_apply_scale_32(d1_acc[k], 1073741824, 32, true), d1_dr[k]);   // TOSA DOUBLE_ROUND
+    CHECK_EQ(tosa_apply_scale_32(d1_acc[k], 1073741824, 32, false), d1_sr[k]);  // TOSA SINGLE_ROUND
+  }
+  // D2: double vs single rounding on non-ties.
+  CHECK_EQ(multiply_by_quantized_multiplier_double_round(197, 1610612736, -3), 19);
+  CHECK_EQ(multiply_by_quantized_multiplier_single_round(197, 1610612736, -3), 18);
+  CHECK_EQ(multiply_by_quantized_multiplier_double_round(-197, 1610612736, -3), -19);
+  CHECK_EQ(multiply_by_quantized_multiplier_single_round(-197, 1610612736, -3), -18);
+  quantize_multiplier(0.0072474273418486118, &m, &s);
+  CHECK(m == 1992157658 && s == -7);
+  CHECK_EQ(multiply_by_quantized_multiplier_double_round(-96517, m, s), -700);
+  CHECK_EQ(multiply_by_quantized_multiplier_single_round(-96517, m, s), -699);
+  CHECK_EQ(multiply_by_quantized_multiplier_double_round(96517, m, s), 700);
+  CHECK_EQ(multiply_by_quantized_multiplier_single_round(96517, m, s), 699);
+  int mismatches = 0;
+  for (int32_t x = -100000; x < 100000; ++x) {
+    mismatches += multiply_by_quantized_multiplier_double_round(x, m, s) != multiply_by_quantized_multiplier_single_round(x, m, s);
+  }
+  CHECK_EQ(mismatches, 760);
+  // D8: acc 123456789, real 0.0003: reduced 16-bit multiplier 37038, full 32-bit SR 37037.
+  quantize_multiplier(0.0003, &m, &s);
+  CHECK_EQ(multiply_by_quantized_multiplier_int64_reduced(123456789, m, s), 37038);
+  CHECK_EQ(multiply_by_quantized_multiplier_single_round(123456789, m, s), 37037);
+  CHECK_EQ(multiply_by_quantized_multiplier_int64_reduced(-123456789, m, s), -37038);
+  CHECK_EQ(multiply_by_quantized_multiplier_single_round(-123456789, m, s), -37037);
+
+  // Wrap of x * 2^left in the double-rounding path (TFLite's int32 overflow): 2^30 << 2 -> 0.
+  CHECK_EQ(multiply_by_quantized_multiplier_double_round(1 << 30, INT32_MAX, 2), 0);
+  CHECK_EQ(multiply_by_quantized_multiplier_double_round(INT32_MIN, INT32_MIN, 0), INT32_MAX);
+  // Reduced path: the final int32 cast wraps: (2^47-1) * 0x7FFF / 2^8 ~ 2^54.
+  {
+    const int64_t x = (int64_t(1) << 47) - 1;
+    const int64_t r = (x * 0x7FFF + (int64_t(1) << 7)) >> 8;
+    CHECK_EQ(multiply_by_quantized_multiplier_int64_reduced(x, 0x7FFF0000, 7), wrap_int64_to_int32(r));
+  }
+  // Single rounding at the extremes of its shift range, exactly.
+  CHECK_EQ(multiply_by_quantized_multiplier_single_round_exact(INT64_MIN, INT32_MIN, -63), 1);  // 2^94 / 2^94
+  CHECK_EQ(multiply_by_quantized_multiplier_single_round_exact(INT64_MAX, INT32_MAX, 30),
+           (static_cast<__int128>(INT64_MAX) * INT32_MAX + 1) >> 1);
+  // Out of contract.
+  CHECK_THROWS(multiply_by_quantized_multiplier_double_round(1, 1 << 30, 32), std::invalid_argument);
+  CHECK_THROWS(multiply_by_quantized_multiplier_double_round(1, 1 << 30, -32), std::invalid_argument);
+  CHECK_THROWS(multiply_by_quantized_multiplier_single_round(1, 1 << 30, 31), std::invalid_argument);
+  CHECK_THROWS(multiply_by_quantized_multiplier_single_round(1, 1 << 30, -64), std::invalid_argument);
+  CHECK_THROWS(multiply_by_quantized_multiplier_single_round(INT64_MAX, INT32_MAX, 30), std::out_of_range);
+  CHECK_THROWS(multiply_by_quantized_multiplier_int64_reduced(int64_t(1) << 47, 1 << 30, 0), std::out_of_range);
+  CHECK_THROWS(multiply_by_quantized_multiplier_int64_reduced(INT64_MIN, 1 << 30, 0), std::out_of_range);
+  CHECK_THROWS(multiply_by_quantized_multiplier_int64_reduced(1, -1, 0), std::invalid_argument);
+  CHECK_THROWS(multiply_by_quantized_multiplier_int64_reduced(1, 1 << 30, 8), std::invalid_argument);
+  CHECK_THROWS(multiply_by_quantized_multiplier_int64_reduced(1, 1 << 30, -32), std::invalid_argument);
+}
+
+// TOSA reciprocal_scale (AVG_POOL2D.tosac): k = 32 - clz(count - 1) (clz(0) = 32),
+// multiplier = ((2^30 + 1) << k) / count, shift = 30 + k.
+void tosa_reciprocal_scale(int count, int32_t* m, int* shift) {
+  const uint32_t c1 = static_cast<uint32_t>(count - 1);
+  const int k = 32 - (c1 == 0 ? 32 : __builtin_clz(c1));
+  *m = static_cast<int32_t>((((int64_t(1) << 30) + 1) << k) / count);
+  *shift = 30 + k;
+}
+
+void test_tosa() {
+  // T6: unity scale (1 << 30, 30) for scale32 and (1 << 14, 14) for scale16.
+  for (int32_t v : {0, 1, -1, 127, -128, 123456, -123456}) {
+    CHECK_EQ(tosa_apply_scale_32(v, 1 << 30, 30, false), v);
+    CHECK_EQ(tosa_apply_scale_32(v, 1 << 30, 30, true), v);
+    CHECK_EQ(tosa_apply_scale_16(v, 1 << 14, 14), v);
+  }
+  // m * 2^-n -> multiplier (1 << 30) * m, shift 30 + n: 1.5 * 2^-2 of 100 = 37.5 -> 38 (half up).
+  CHECK_EQ(tosa_apply_scale_32(100, (1 << 30) + (1 << 29), 32, false), 38);
+  CHECK_EQ(tosa_apply_scale_32(-100, (1 << 30) + (1 << 29), 32, false), -37);
+  // D9: reciprocal_scale and averages.
+  struct {
+    int count;
+    int32_t m;
+    int shift;
+  } const d9[] = {{1, 1073741825, 30}, {2, 1073741825, 31}, {3, 1431655766, 32}, {4, 1073741825, 32}, {9, 1908874355, 34}};
+  for (const auto& v : d9) {
+    int32_t m = 0;
+    int s = 0;
+    tosa_reciprocal_scale(v.count, &m, &s);
+    CHECK(m == v.m && s == v.shift);
+  }
+  int32_t m = 0;
+  int s = 0;
+  tosa_reciprocal_scale(2, &m, &s);
+  CHECK_EQ(tosa_apply_scale_32(-13, m, s, false), -7);
+  CHECK_EQ(tosa_apply_scale_32(13, m, s, false), 7);
+  tosa_reciprocal_scale(9, &m, &s);
+  CHECK_EQ(tosa_apply_scale_32(-5, m, s, false), -1);
+  int mismatches = 0;
+  for (int n = 1; n <= 49; ++n) {
+    tosa_reciprocal_scale(n, &m, &s);
+    for (int32_t sum = -128 * n; sum <= 127 * n; ++sum) {
+      const int32_t tflite = sum > 0 ? (sum + n / 2) / n : (sum - n / 2) / n;  // TFLite pooling.h
+      mismatches += tosa_apply_scale_32(sum, m, s, false) != tflite;
+    }
+  }
+  CHECK_EQ(mismatches, 0);
+  // DOUBLE_ROUND equals TFLite double rounding: (M, e) -> (M, 31 - e), random.
+  std::mt19937 rng(5);
+  for (int k = 0; k < 200000; ++k) {
+    const int32_t x = static_cast<int32_t>(rng());
+    const int32_t mm = static_cast<int32_t>((rng() >> 1) | (1u << 30));
+    const int e = -static_cast<int>(rng() % 31);  // 0 .. -30: TOSA shift 31..61
+    CHECK_EQ(tosa_apply_scale_32(x, mm, 31 - e, true), multiply_by_quantized_multiplier_double_round(x, mm, e));
+    CHECK_EQ(tosa_apply_scale_32(x, mm, 31 - e, false),
+             static_cast<int32_t>(multiply_by_quantized_multiplier_single_round(x, mm, e)));
+  }
+  // REQUIRE failures.
+  CHECK_THROWS_MSG(tosa_apply_scale_32(1, -1, 30, false), std::out_of_range, "multiplier >= 0");
+  CHECK_THROWS_MSG(tosa_apply_scale_32(1, 1, 1, false), std::out_of_range, "2 <= shift");
+  CHECK_THROWS_MSG(tosa_apply_scale_32(1, 1, 63, false), std::out_of_range, "2 <= shift");
+  CHECK_THROWS_MSG(tosa_apply_scale_32(2, 1, 2, false), std::out_of_range, "value >=");
+  CHECK_THROWS_MSG(tosa_apply_scale_32(-3, 1, 2, false), std::out_of_range, "value >=");
+  CHECK_EQ(tosa_apply_scale_32(-2, INT32_MAX, 2, false), -INT32_MAX / 2 - 0);  // -2 * (2^31-1) / 4 = -1073741823.5 -> up
+  CHECK_THROWS_MSG(tosa_apply_scale_16(int64_t(1) << 47, 1, 62), std::out_of_range, "int48");
+  CHECK_THROWS_MSG(tosa_apply_scale_16(1, 40000, 30), std::out_of_range, "int16");
+  CHECK_THROWS_MSG(tosa_apply_scale_16(1, -1, 30), std::out_of_range, "multiplier >= 0");
+  CHECK_THROWS_MSG(tosa_apply_scale_16(int64_t(1) << 46, 32767, 2), std::out_of_range, "result within int32");
+  CHECK_EQ(tosa_apply_scale_16(-(int64_t(1) << 47), 32767, 62), -1);  // -2^47 * 32767 / 2^62 = -0.99997 -> -1
+}
+
+void test_int4() {
+  uint8_t out[16] = {};
+  const uint8_t u[] = {10, 4};
+  pack_int4(u, 2, false, out);
+  CHECK_EQ(out[0], 0x4A);  // QNN document example
+  const int8_t sgn[] = {-6, 4};
+  pack_int4(sgn, 2, true, out);
+  CHECK_EQ(out[0], 0x4A);
+  const int8_t odd[] = {-8, 7, -1};
+  pack_int4(odd, 3, true, out);
+  CHECK(out[0] == 0x78 && out[1] == 0x0F);
+  int8_t back[3] = {};
+  unpack_int4(out, 3, true, back);
+  CHECK(back[0] == -8 && back[1] == 7 && back[2] == -1);
+  // QNN per-channel: 27 values per channel -> 14 bytes each.
+  CHECK_EQ(packed_int4_per_channel_bytes(54, 2), 28);
+  std::vector<int8_t> v(54);
+  for (int i = 0; i < 54; ++i) v[i] = static_cast<int8_t>((i % 16) - 8);
+  std::vector<uint8_t> packed(28);
+  pack_int4_per_channel(v.data(), 54, 2, true, packed.data());
+  CHECK_EQ(packed[13] >> 4, 0);                       // channel 0's padding nibble
+  CHECK_EQ(packed[14] & 0xF, static_cast<int>(v[27] & 0xF));  // channel 1 starts on byte 14
+  std::vector<int8_t> v2(54);
+  unpack_int4_per_channel(packed.data(), 54, 2, true, v2.data());
+  CHECK(v == v2);
+  std::vector<uint8_t> dense(27);
+  pack_int4(v.data(), 54, true, dense.data());
+  std::vector<int8_t> v3(54);
+  unpack_int4(dense.data(), 54, true, v3.data());
+  CHECK(v == v3);
+  // Errors.
+  const int8_t bad[] = {1, 8};
+  CHECK_THROWS_MSG(pack_int4(bad, 2, true, out), std::out_of_range, "index 1");
+  const uint8_t bad_u[] = {16};
+  CHECK_THROWS_MSG(pack_int4(bad_u, 1, false, out), std::out_of_range, "index 0");
+  CHECK_THROWS(pack_int4(sgn, 2, false, out), std::out_of_range);  // -6 is not unsigned
+  CHECK_THROWS(pack_int4_per_channel(v.data(), 54, 4, true, packed.data()), std::invalid_argument);
+  CHECK_THROWS(pack_int4_per_channel(v.data(), 54, 0, true, packed.data()), std::invalid_argument);
+  uint8_t ub[2];
+  CHECK_THROWS(unpack_int4(out, 2, true, ub), std::invalid_argument);  // signed needs int8
+}
+
+// ---- array kernels ----------------------------------------------------------------------------
+
+struct Layout {
+  int64_t channels, inner, outer;
+  int64_t count() const { return channels * inner * outer; }
+};
+
+template <typename Out>
+void out_range(int32_t* lo, int32_t* hi) {
+  if (sizeof(Out) == 4) {
+    *lo = INT32_MIN, *hi = INT32_MAX;
+  } else {
+    *lo = static_cast<int32_t>(static_cast<Out>(-1) < 0 ? -(1 << (8 * sizeof(Out) - 1)) : 0);
+    *hi = static_cast<int32_t>(static_cast<Out>(-1) < 0 ? (1 << (8 * sizeof(Out) - 1)) - 1 : (1 << (8 * sizeof(Out))) - 1);
+  }
+}
+
+// Accumulators that hit ties, powers of two and extremes.
+template <typename Acc>
+std::vector<Acc> random_acc(std::mt19937_64& rng, int64_t n, int64_t lo, int64_t hi) {
+  std::vector<Acc> v(static_cast<size_t>(n));
+  for (auto& x : v) {
+    int64_t r;
+    switch (rng() % 6) {
+      case 0: r = static_cast<int64_t>(rng() % 2001) - 1000; break;
+      case 1: r = static_cast<int64_t>((rng() % 64 + 1) << (rng() % 20)) * ((rng() & 1) ? 1 : -1); break;
+      case 2: r = (rng() & 1) ? lo : hi; break;
+      case 3: r = static_cast<int64_t>(rng() % (1u << 24)) - (1 << 23); break;
+      default: r = static_cast<int64_t>(rng()); break;
+    }
+    r = r < lo ? lo + static_cast<int64_t>(rng() % 1000) : r;
+    r = r > hi ? hi - static_cast<int64_t>(rng() % 1000) : r;
+    x = static_cast<Acc>(r);
+  }
+  return v;
+}
+
+int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// Runs `run` under every ISA variant; checks each against `reference` and against the baseline.
+template <typename Out>
+void check_all_isas(const std::string& what, const std::vector<int64_t>& reference,
+                    const std::function<void(Out*)>& run) {
+  const int64_t n = static_cast<int64_t>(reference.size());
+  std::vector<Out> baseline(static_cast<size_t>(n));
+  for (const std::string& isa : available_isas()) {
+    set_isa(isa);
+    std::vector<Out> out(static_cast<size_t>(n), Out(0x5A));
+    run(out.data());
+    int64_t first = -1;
+    for (int64_t i = 0; i < n && first < 0; ++i) {
+      if (static_cast<int64_t>(out[i]) != reference[i]) first = i;
+    }
+    report(first < 0, __FILE__, __LINE__,
+           what + " [" + isa + "] equals the scalar reference" +
+               (first < 0 ? "" : ": index " + str(first) + " got " + str(static_cast<int64_t>(out[first])) +
+                                     " expected " + str(reference[first])));
+    if (isa == "baseline") {
+      baseline = out;
+    } else {
+      report(out == baseline, __FILE__, __LINE__, what + " [" + isa + "] equals baseline bit for bit");
+    }
+  }
+  set_isa(available_isas().back());
+}
+
+template <typename Acc, typename Out>
+void test_requantize_config(std::mt19937_64& rng, const Layout& L, int acc_bits, int64_t* total) {
+  const int64_t n = L.count();
+  *total += n;
+  int32_t olo = 0, ohi = 0;
+  out_range<Out>(&olo, &ohi);
+  const int32_t qmin = olo + static_cast<int32_t>(rng() % 3), qmax = ohi - static_cast<int32_t>(rng() % 3);
+  const int64_t alo = acc_bits == 64 ? INT64_MIN : -(int64_t(1) << (acc_bits - 1));
+  const int64_t ahi = acc_bits == 64 ? INT64_MAX : (int64_t(1) << (acc_bits - 1)) - 1;
+  const int64_t C = L.channels;
+  std::vector<int32_t> mult(C), shift_dr(C), shift_sr(C), shift_red(C), shift_pot(C), zp(C);
+  std::vector<float> scale(C);
+  for (int64_t c = 0; c < C; ++c) {
+    mult[c] = static_cast<int32_t>((1u << 30) | (rng() & 0x3FFFFFFF));
+    shift_dr[c] = -static_cast<int32_t>(rng() % 32) + (rng() % 4 == 0 ? 3 : 0);
+    shift_sr[c] = -static_cast<int32_t>(rng() % 64) + (rng() % 4 == 0 ? 30 : 0);
+    shift_red[c] = -static_cast<int32_t>(rng() % 32) + (rng() % 4 == 0 ? 7 : 0);
+    shift_pot[c] = static_cast<int32_t>(rng() % 127) - 63;  // [-63, 63]
+    zp[c] = static_cast<int32_t>(qmin + static_cast<int64_t>(rng() % static_cast<uint64_t>(int64_t(qmax) - qmin + 1)));
+    scale[c] = std::ldexp(static_cast<float>(rng() % 1000 + 1) / 1000.0f, -static_cast<int>(rng() % 30));
+  }
+  const std::string tag = std::string("acc") + str(8 * sizeof(Acc)) + "/out" + str(8 * sizeof(Out)) +
+                          (static_cast<Out>(-1) < 0 ? "s" : "u") + " C=" + str(C) + " inner=" + str(L.inner) +
+                          " bits=" + str(acc_bits);
+  RequantizeParams p{qmin, qmax, L.inner, acc_bits, RoundingMode::HALF_EVEN, rng(), false, false};
+  auto channel = [&](int64_t i) { return C == 1 ? 0 : (i / L.inner) % C; };
+
+  // double_round (int32 operation: int64 accumulators restricted to int32 here).
+  {
+    const auto acc = random_acc<Acc>(rng, n, std::max<int64_t>(alo, INT32_MIN), std::min<int64_t>(ahi, INT32_MAX));
+    std::vector<int64_t> ref(n);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t c = channel(i);
+      ref[i] = clamp64(int64_t(multiply_by_quantized_multiplier_double_round(static_cast<int32_t>(acc[i]), mult[c], shift_dr[c])) + zp[c], qmin, qmax);
+    }
+    check_all_isas<Out>("double_round " + tag, ref, [&](Out* o) {
+      requantize_double_round<Acc, Out>(p, C, mult.data(), shift_dr.data(), C, zp.data(), n, acc.data(), o);
+    });
+  }
+  // single_round.
+  {
+    const auto acc = random_acc<Acc>(rng, n, alo, ahi);
+    std::vector<int64_t> ref(n);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t c = channel(i);
+      const __int128 r = multiply_by_quantized_multiplier_single_round_exact(acc[i], mult[c], shift_sr[c]) + zp[c];
+      ref[i] = static_cast<int64_t>(r < qmin ? qmin : (r > qmax ? qmax : r));
+    }
+    check_all_isas<Out>("single_round " + tag, ref, [&](Out* o) {
+      requantize_single_round<Acc, Out>(p, C, mult.data(), shift_sr.data(), C, zp.data(), n, acc.data(), o);
+    });
+  }
+  // int64_reduced.
+  {
+    const auto acc = random_acc<Acc>(rng, n, std::max<int64_t>(alo, -(int64_t(1) << 47)),
+                                     std::min<int64_t>(ahi, (int64_t(1) << 47) - 1));
+    std::vector<int64_t> ref(n);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t c = channel(i);
+      ref[i] = clamp64(int64_t(multiply_by_quantized_multiplier_int64_reduced(acc[i], mult[c], shift_red[c])) + zp[c], qmin, qmax);
+    }
+    check_all_isas<Out>("int64_reduced " + tag, ref, [&](Out* o) {
+      requantize_int64_reduced<Acc, Out>(p, C, mult.data(), shift_red.data(), C, zp.data(), n, acc.data(), o);
+    });
+  }
+  // power_of_two and fp32, every rounding mode.
+  const auto acc = random_acc<Acc>(rng, n, alo, ahi);
+  for (int mode = 0; mode <= 8; ++mode) {
+    RequantizeParams pm = p;
+    pm.rounding = static_cast<RoundingMode>(mode);
+    std::vector<int64_t> ref(n);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t c = channel(i);
+      const int64_t x = acc[i];
+      const uint64_t bits = stochastic_bits(pm.seed, static_cast<uint64_t>(i));
+      __int128 r;
+      if (shift_pot[c] > 0) {
+        r = static_cast<__int128>(x) * (static_cast<__int128>(1) << shift_pot[c]);
+      } else {
+        r = rounding_shift_right(x, -shift_pot[c], pm.rounding, bits);
+      }
+      r += zp[c];
+      ref[i] = static_cast<int64_t>(r < qmin ? qmin : (r > qmax ? qmax : r));
+    }
+    check_all_isas<Out>("power_of_two mode " + str(mode) + " " + tag, ref, [&](Out* o) {
+      requantize_power_of_two<Acc, Out>(pm, C, shift_pot.data(), C, zp.data(), n, acc.data(), o);
+    });
+    for (int variant = 0; variant < 4; ++variant) {
+      pm.product_in_float64 = (variant & 1) != 0;
+      pm.zero_point_in_float = (variant & 2) != 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t c = channel(i);
+        const uint64_t bits = stochastic_bits(pm.seed, static_cast<uint64_t>(i));
+        double r;
+        if (pm.product_in_float64) {
+          double v = static_cast<double>(acc[i]) * static_cast<double>(scale[c]);
+          if (pm.zero_point_in_float) {
+            v = std::min<double>(std::max<double>(v + zp[c], qmin), qmax);
+          } else {
+            v = std::min<double>(std::max<double>(v, double(int64_t(qmin) - zp[c])), double(int64_t(qmax) - zp[c]));
+          }
+          r = round_to_integral(v, pm.rounding, bits);
+        } else {
+          float v = static_cast<float>(acc[i]) * scale[c];
+          if (pm.zero_point_in_float) {
+            v = v + static_cast<float>(zp[c]);
+            v = std::min<float>(std::max<float>(v, static_cast<float>(qmin)), static_cast<float>(qmax));
+          } else {
+            v = std::min<float>(std::max<float>(v, static_cast<float>(int64_t(qmin) - zp[c])),
+                                static_cast<float>(int64_t(qmax) - zp[c]));
+          }
+          r = round_to_integral(v, pm.rounding, bits);
+        }
+        ref[i] = clamp64(static_cast<int64_t>(r) + (pm.zero_point_in_float ? 0 : zp[c]), qmin, qmax);
+      }
+      check_all_isas<Out>("fp32 mode " + str(mode) + " variant " + str(variant) + " " + tag, ref, [&](Out* o) {
+        requantize_fp32<Acc, Out>(pm, C, scale.data(), C, zp.data(), n, acc.data(), o);
+      });
+    }
+  }
+}
+
+template <typename T, typename Out>
+void test_quantize_config(std::mt19937_64& rng, const Layout& L, int64_t* total) {
+  const int64_t n = L.count();
+  *total += n;
+  int32_t olo = 0, ohi = 0;
+  out_range<Out>(&olo, &ohi);
+  const int32_t qmin = olo, qmax = ohi;
+  const int64_t C = L.channels;
+  std::vector<T> scale(C);
+  std::vector<int32_t> zp(C);
+  for (int64_t c = 0; c < C; ++c) {
+    scale[c] = static_cast<T>(std::ldexp(static_cast<double>(rng() % 1000 + 1) / 997.0, -static_cast<int>(rng() % 12)));
+    zp[c] = static_cast<int32_t>(qmin + static_cast<int64_t>(rng() % static_cast<uint64_t>(int64_t(qmax) - qmin + 1)));
+  }
+  std::vector<T> x(static_cast<size_t>(n));
+  std::uniform_real_distribution<double> wide(-1e4, 1e4);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t c = C == 1 ? 0 : (i / L.inner) % C;
+    switch (rng() % 4) {
+      case 0: x[i] = static_cast<T>((static_cast<double>(static_cast<int64_t>(rng() % 2001) - 1000) + 0.5) * scale[c]); break;  // ties
+      case 1: x[i] = static_cast<T>(wide(rng) * scale[c]); break;
+      case 2: x[i] = static_cast<T>(wide(rng) * 1e6); break;
+      default: x[i] = static_cast<T>(wide(rng) * 1e-3); break;
+    }
+  }
+  const std::string tag = std::string(sizeof(T) == 4 ? "f32" : "f64") + "/out" + str(8 * sizeof(Out)) +
+                          (static_cast<Out>(-1) < 0 ? "s" : "u") + " C=" + str(C) + " inner=" + str(L.inner);
+  for (int mode = 0; mode <= 8; ++mode) {
+    for (int recip = 0; recip < 2; ++recip) {
+      QuantizeParams p{qmin, qmax, L.inner, static_cast<RoundingMode>(mode), 77, recip != 0};
+      std::vector<int64_t> ref(n);
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t c = C == 1 ? 0 : (i / L.inner) % C;
+        T v = recip ? x[i] * (T(1) / scale[c]) : x[i] / scale[c];
+        v = std::min<T>(std::max<T>(v, static_cast<T>(int64_t(qmin) - zp[c])), static_cast<T>(int64_t(qmax) - zp[c]));
+        const T r = round_to_integral(v, p.rounding, stochastic_bits(77, static_cast<uint64_t>(i)));
+        ref[i] = clamp64(static_cast<int64_t>(r) + zp[c], qmin, qmax);
+      }
+      check_all_isas<Out>("quantize mode " + str(mode) + " recip " + str(recip) + " " + tag, ref, [&](Out* o) {
+        quantize<T, Out>(p, C, scale.data(), C, zp.data(), n, x.data(), o);
+      });
+    }
+  }
+}
+
+void test_kernels_random() {
+  std::mt19937_64 rng(2024);
+  int64_t total = 0;
+  const Layout layouts[] = {{1, 1, 6000}, {3, 5, 401}, {4, 1000, 2}, {7, 1, 300}, {2, 17, 40}};
+  for (const Layout& L : layouts) {
+    test_requantize_config<int32_t, int8_t>(rng, L, 32, &total);
+    test_requantize_config<int32_t, uint8_t>(rng, L, 32, &total);
+    test_requantize_config<int64_t, int16_t>(rng, L, 48, &total);
+    test_requantize_config<int64_t, uint16_t>(rng, L, 64, &total);
+    test_requantize_config<int64_t, int32_t>(rng, L, 64, &total);
+    test_requantize_config<int32_t, int32_t>(rng, L, 32, &total);
+    test_quantize_config<float, int8_t>(rng, L, &total);
+    test_quantize_config<float, uint16_t>(rng, L, &total);
+    test_quantize_config<double, uint8_t>(rng, L, &total);
+    test_quantize_config<double, int32_t>(rng, L, &total);
+    test_quantize_config<float, int32_t>(rng, L, &total);
+  }
+  std::printf("array kernels: %lld random configurations' elements, each under %zu ISA variant(s): %s\n",
+              static_cast<long long>(total), available_isas().size(), active_isa());
+}
+
+void test_kernel_vectors_and_errors() {
+  // D1 through the array kernels (int8 out, zp 0): DR, SR, fp32 HALF_EVEN.
+  const int32_t acc[] = {-10, -6, -2, 2, 6, 10};
+  const int32_t m = 1073741824, s = -1, zp = 0;
+  const float scale = 0.25f;
+  int8_t out[6];
+  RequantizeParams p{-128, 127, 1, 32, RoundingMode::HALF_EVEN, 0, false, false};
+  const int8_t dr[] = {-3, -2, -1, 1, 2, 3}, sr[] = {-2, -1, 0, 1, 2, 3}, rhe[] = {-2, -2, 0, 0, 2, 2};
+  requantize_double_round<int32_t, int8_t>(p, 1, &m, &s, 1, &zp, 6, acc, out);
+  CHECK(std::memcmp(out, dr, 6) == 0);
+  requantize_single_round<int32_t, int8_t>(p, 1, &m, &s, 1, &zp, 6, acc, out);
+  CHECK(std::memcmp(out, sr, 6) == 0);
+  requantize_fp32<int32_t, int8_t>(p, 1, &scale, 1, &zp, 6, acc, out);
+  CHECK(std::memcmp(out, rhe, 6) == 0);
+  // T3 (ONNX QuantizeLinear, uint8, scale 2, zp 128) and D3 (TFLite: 1.25 / 0.5 HALF_AWAY = 3,
+  // NEON reciprocal HALF_EVEN = 2).
+  {
+    const float x[] = {0, 2, 3, 1000, -254, -1000};
+    const float two = 2.0f;
+    const int32_t z = 128;
+    uint8_t q[6];
+    QuantizeParams qp{0, 255, 1, RoundingMode::HALF_EVEN, 0, false};
+    quantize<float, uint8_t>(qp, 1, &two, 1, &z, 6, x, q);
+    const uint8_t expect[] = {128, 129, 130, 255, 1, 0};
+    CHECK(std::memcmp(q, expect, 6) == 0);
+    const float d3[] = {1.25f, -1.25f};
+    const float half = 0.5f;
+    const int32_t z0 = 0;
+    int8_t r[2];
+    QuantizeParams away{-128, 127, 1, RoundingMode::HALF_AWAY, 0, false};
+    quantize<float, int8_t>(away, 1, &half, 1, &z0, 2, d3, r);
+    CHECK(r[0] == 3 && r[1] == -3);
+    QuantizeParams even{-128, 127, 1, RoundingMode::HALF_EVEN, 0, true};
+    quantize<float, int8_t>(even, 1, &half, 1, &z0, 2, d3, r);
+    CHECK(r[0] == 2 && r[1] == -2);
+    // T5 (FBGEMM): 0.273939937f / 0.00214854861f: reciprocal 127.5 -> 128, division 127.49999 -> 127.
+    const float t5 = 0.273939937f, t5s = 0.00214854861f;
+    QuantizeParams fb{-128, 127, 1, RoundingMode::HALF_EVEN, 0, true};
+    quantize<float, int8_t>(fb, 1, &t5s, 1, &z0, 1, &t5, r);
+    CHECK_EQ(r[0], 128 - 1);  // clamped to qmax 127 (128 would be out of int8)
+    QuantizeParams fb_u{0, 255, 1, RoundingMode::HALF_EVEN, 0, true};
+    uint8_t ru = 0;
+    quantize<float, uint8_t>(fb_u, 1, &t5s, 1, &z0, 1, &t5, &ru);
+    CHECK_EQ(ru, 128);
+    fb_u.reciprocal = false;
+    quantize<float, uint8_t>(fb_u, 1, &t5s, 1, &z0, 1, &t5, &ru);
+    CHECK_EQ(ru, 127);
+  }
+  // Errors.
+  int32_t o32[6];
+  CHECK_THROWS_MSG((requantize_double_round<int32_t, int8_t>(RequantizeParams{-128, 127, 1, 40, RoundingMode::HALF_UP, 0, false, false},
+                                                              1, &m, &s, 1, &zp, 6, acc, out)),
+                   std::invalid_argument, "acc_bits");
+  CHECK_THROWS_MSG((requantize_double_round<int32_t, int8_t>(RequantizeParams{-128, 200, 1, 32, RoundingMode::HALF_UP, 0, false, false},
+                                                              1, &m, &s, 1, &zp, 6, acc, out)),
+                   std::invalid_argument, "requantize_double_round");
+  CHECK_THROWS((requantize_double_round<int32_t, int8_t>(RequantizeParams{5, 4, 1, 32, RoundingMode::HALF_UP, 0, false, false},
+                                                          1, &m, &s, 1, &zp, 6, acc, out)),
+               std::invalid_argument);
+  const int32_t bad_shift = 32;
+  CHECK_THROWS_MSG((requantize_double_round<int32_t, int32_t>(p, 1, &m, &bad_shift, 1, &zp, 6, acc, o32)),
+                   std::invalid_argument, "shift[0]");
+  const int32_t m3[] = {m, m, m}, s3[] = {s, s, s}, z2[] = {0, 0};
+  CHECK_THROWS_MSG((requantize_double_round<int32_t, int32_t>(p, 3, m3, s3, 2, z2, 6, acc, o32)), std::invalid_argument,
+                   "zero_point");
+  CHECK_THROWS((requantize_double_round<int32_t, int32_t>(RequantizeParams{INT32_MIN, INT32_MAX, 4, 32, RoundingMode::HALF_UP, 0, false, false},
+                                                           3, m3, s3, 1, &zp, 6, acc, o32)),
+               std::invalid_argument);  // 6 elements are not [outer, 3, 4]
+  const int64_t acc64[] = {0, 1, int64_t(1) << 47, 3};
+  CHECK_THROWS_MSG((requantize_single_round<int64_t, int32_t>(RequantizeParams{INT32_MIN, INT32_MAX, 1, 48, RoundingMode::HALF_UP, 0, false, false},
+                                                               1, &m, &s, 1, &zp, 4, acc64, o32)),
+                   std::out_of_range, "acc[2]");
+  CHECK_THROWS_MSG((requantize_double_round<int64_t, int32_t>(RequantizeParams{INT32_MIN, INT32_MAX, 1, 64, RoundingMode::HALF_UP, 0, false, false},
+                                                               1, &m, &s, 1, &zp, 4, acc64, o32)),
+                   std::out_of_range, "acc[2]");
+  CHECK_THROWS_MSG((requantize_int64_reduced<int64_t, int32_t>(RequantizeParams{INT32_MIN, INT32_MAX, 1, 64, RoundingMode::HALF_UP, 0, false, false},
+                                                                1, &m, &s, 1, &zp, 4, acc64, o32)),
+                   std::out_of_range, "2^47");
+  const int32_t neg_m = -5;
+  CHECK_THROWS((requantize_int64_reduced<int32_t, int32_t>(p, 1, &neg_m, &s, 1, &zp, 6, acc, o32)), std::invalid_argument);
+  const float bad_scale[] = {0.0f, NAN, INFINITY};
+  for (const float& bs : bad_scale) {
+    CHECK_THROWS((requantize_fp32<int32_t, int32_t>(p, 1, &bs, 1, &zp, 6, acc, o32)), std::invalid_argument);
+  }
+  RequantizeParams bad_mode = p;
+  bad_mode.rounding = static_cast<RoundingMode>(9);
+  CHECK_THROWS((requantize_power_of_two<int32_t, int32_t>(bad_mode, 1, &s, 1, &zp, 6, acc, o32)), std::invalid_argument);
+  const int32_t pot64 = 64;
+  CHECK_THROWS((requantize_power_of_two<int32_t, int32_t>(p, 1, &pot64, 1, &zp, 6, acc, o32)), std::invalid_argument);
+  std::vector<float> xs(3000, 1.0f);
+  xs[2500] = NAN;
+  std::vector<int8_t> qs(3000);
+  const float one = 1.0f;
+  for (RoundingMode mode : {RoundingMode::HALF_EVEN, RoundingMode::STOCHASTIC}) {
+    CHECK_THROWS_MSG((quantize<float, int8_t>(QuantizeParams{-128, 127, 1, mode, 0, false}, 1, &one, 1, &zp, 3000,
+                                              xs.data(), qs.data())),
+                     std::out_of_range, "x[2500]");
+  }
+  xs[2500] = -INFINITY;
+  CHECK_THROWS_MSG((quantize<float, int8_t>(QuantizeParams{-128, 127, 1, RoundingMode::FLOOR, 0, true}, 1, &one, 1, &zp,
+                                            3000, xs.data(), qs.data())),
+                   std::out_of_range, "x[2500]");
+  const float zero = 0.0f;
+  CHECK_THROWS((quantize<float, int8_t>(QuantizeParams{-128, 127, 1, RoundingMode::FLOOR, 0, true}, 1, &zero, 1, &zp,
+                                        3, xs.data(), qs.data())),
+               std::invalid_argument);
+  CHECK_THROWS(set_isa("sse9"), std::invalid_argument);
+}
+
+}  // namespace
+
+int main() {
+  test_constants();
+  test_tie_table();
+  test_rounding_edges();
+  test_stochastic();
+  test_saturate_wrap();
+  test_gemmlowp();
+  test_tflite_multipliers();
+  test_tosa();
+  test_int4();
+  test_kernel_vectors_and_errors();
+  test_kernels_random();
+  std::printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
