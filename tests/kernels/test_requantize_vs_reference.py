@@ -155,3 +155,16 @@ def test_acc_bits_range_is_enforced():
 def test_per_channel_count_mismatch_names_the_problem():
     with pytest.raises(fx.EncodingError, match="3 per-channel parameters"):
         fx.requantize(np.zeros((2, 4), np.int32), np.array([0.1, 0.2, 0.3]), fx.Requant.DOUBLE_ROUND, axis=1)
+
+
+@pytest.mark.parametrize("product_in_float64, zero_point_in_float", [(False, False), (False, True)])
+def test_fp32_clamp_bounds_beyond_float32_precision(product_in_float64, zero_point_in_float):
+    # Found by hypothesis: int32 output, zp 2^31 - 1, qmax - zp = -4294967289, which float32
+    # rounds to -4294967296, below qmin - zp. The kernel rounds clamp bounds outward, then
+    # clamps exactly; the exact answer is qmax.
+    got = fx.requantize(np.array([0], np.int32), np.float32(1.0), fx.Requant.FP32, rounding="half_even",
+                        zero_point=C.INT32_MAX, dtype="int32", qmin=C.INT32_MIN, qmax=-2147483642,
+                        product_in_float64=product_in_float64, zero_point_in_float=zero_point_in_float)
+    want = ref.requantize_fp32(0, 1.0, C.INT32_MAX, C.INT32_MIN, -2147483642, int(fx.RoundingMode.HALF_EVEN),
+                               product_in_float64=product_in_float64, zero_point_in_float=zero_point_in_float)
+    assert got.tolist() == [want] == [-2147483642]

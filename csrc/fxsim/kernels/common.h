@@ -6,7 +6,9 @@
 // arithmetic range -> std::out_of_range; every message starts with the kernel's name.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -132,6 +134,26 @@ template <typename F>
 inline bool exact_int32_in(int64_t v) {
   if (v < INT32_MIN || v > INT32_MAX) return false;
   return static_cast<int64_t>(static_cast<F>(v)) == v;
+}
+
+// An integer clamp bound as a float of type F, rounded outward: a lower bound toward -inf,
+// an upper bound toward +inf. Clamping in F to the outward bounds never crosses an exact bound,
+// so the exact integer clamp that follows the rounding gives the code of an exact clamp
+// (rounding is monotone). Nearest rounding of the bounds would not: with an int32 output and
+// float32, qmax - zp = -4294967289 rounds to -4294967296, below qmin - zp = -4294967295.
+// |b| < 2^35 here, so the conversions back to int64 are exact.
+template <typename F>
+F float_bound_below(int64_t b) {
+  F f = static_cast<F>(b);
+  if (static_cast<int64_t>(f) > b) f = std::nextafter(f, -std::numeric_limits<F>::infinity());
+  return f;
+}
+
+template <typename F>
+F float_bound_above(int64_t b) {
+  F f = static_cast<F>(b);
+  if (static_cast<int64_t>(f) < b) f = std::nextafter(f, std::numeric_limits<F>::infinity());
+  return f;
 }
 
 // Per-channel arrays at or below this `inner` are expanded to per-element arrays so the loop

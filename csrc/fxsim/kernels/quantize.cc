@@ -54,8 +54,8 @@ void quantize_impl(const QuantizeParams& p, int64_t channels, const T* scale, in
     zp[c] = zero_point_at(zero_point, zero_point_count, c);
     lo[c] = static_cast<int64_t>(p.qmin) - zp[c];
     hi[c] = static_cast<int64_t>(p.qmax) - zp[c];
-    flo[c] = static_cast<T>(lo[c]);
-    fhi[c] = static_cast<T>(hi[c]);
+    flo[c] = float_bound_below<T>(lo[c]);
+    fhi[c] = float_bound_above<T>(hi[c]);
     exact = exact && exact_int32_in<T>(lo[c]) && exact_int32_in<T>(hi[c]);
   }
 

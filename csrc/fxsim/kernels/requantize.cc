@@ -101,15 +101,15 @@ FloatConstants<F> fp32_constants(const Call& call, const std::vector<int32_t>& z
     k.scale.push_back(static_cast<F>(call.scale[c]));
     if (p.zero_point_in_float) {
       k.add.push_back(static_cast<F>(zp[c]));
-      k.lo.push_back(static_cast<F>(p.qmin));
-      k.hi.push_back(static_cast<F>(p.qmax));
+      k.lo.push_back(float_bound_below<F>(p.qmin));
+      k.hi.push_back(float_bound_above<F>(p.qmax));
       *exact = *exact && exact_int32_in<F>(p.qmin) && exact_int32_in<F>(p.qmax);
     } else {
       const int64_t lo = static_cast<int64_t>(p.qmin) - zp[c];
       const int64_t hi = static_cast<int64_t>(p.qmax) - zp[c];
       k.add.push_back(F(0));
-      k.lo.push_back(static_cast<F>(lo));
-      k.hi.push_back(static_cast<F>(hi));
+      k.lo.push_back(float_bound_below<F>(lo));
+      k.hi.push_back(float_bound_above<F>(hi));
       *exact = *exact && exact_int32_in<F>(lo) && exact_int32_in<F>(hi);
     }
   }
