@@ -37,7 +37,9 @@ def test_bad_arguments_exit_2_with_one_line(capsys):
     assert main([]) == 2
 
 
-def test_python_dash_m_fxsim():
-    proc = subprocess.run([sys.executable, "-m", "fxsim", "demo", "--samples", "16"], capture_output=True, text=True)
+def test_python_dash_m_fxsim(tmp_path):
+    # run outside the checkout so the installed package is the one imported
+    proc = subprocess.run([sys.executable, "-m", "fxsim", "demo", "--samples", "16"], capture_output=True, text=True,
+                          cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "SQNR" in proc.stdout

@@ -70,10 +70,11 @@ def test_saturation_edges_saturate(data):
     assert enc.qmin <= q <= enc.qmax
 
 
-def test_missing_hypothesis_gives_an_install_hint():
+def test_missing_hypothesis_gives_an_install_hint(tmp_path):
     code = (
         "import sys; sys.modules['hypothesis'] = None; sys.modules['hypothesis.strategies'] = None\n"
         "try:\n    import fxsim.testing.strategies\nexcept ImportError as e:\n    print(e)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=tmp_path).stdout  # outside the checkout: the installed package
     assert 'pip install "fxsim[testing]"' in out
