@@ -694,25 +694,18 @@ void test_requantize_config(std::mt19937_64& rng, const Layout& L, int acc_bits,
       for (int64_t i = 0; i < n; ++i) {
         const int64_t c = channel(i);
         const uint64_t bits = stochastic_bits(pm.seed, static_cast<uint64_t>(i));
+        // The definition, independent of the kernel's bound handling: the float value is
+        // rounded, then clamped as an integer (rounding is monotone, so this is the exact
+        // clamp). A wide clamp at +-2^40 first keeps the integer conversion defined.
         double r;
         if (pm.product_in_float64) {
           double v = static_cast<double>(acc[i]) * static_cast<double>(scale[c]);
-          if (pm.zero_point_in_float) {
-            v = std::min<double>(std::max<double>(v + zp[c], qmin), qmax);
-          } else {
-            v = std::min<double>(std::max<double>(v, double(int64_t(qmin) - zp[c])), double(int64_t(qmax) - zp[c]));
-          }
-          r = round_to_integral(v, pm.rounding, bits);
+          if (pm.zero_point_in_float) v = v + zp[c];
+          r = round_to_integral(std::min(std::max(v, -0x1p40), 0x1p40), pm.rounding, bits);
         } else {
           float v = static_cast<float>(acc[i]) * scale[c];
-          if (pm.zero_point_in_float) {
-            v = v + static_cast<float>(zp[c]);
-            v = std::min<float>(std::max<float>(v, static_cast<float>(qmin)), static_cast<float>(qmax));
-          } else {
-            v = std::min<float>(std::max<float>(v, static_cast<float>(int64_t(qmin) - zp[c])),
-                                static_cast<float>(int64_t(qmax) - zp[c]));
-          }
-          r = round_to_integral(v, pm.rounding, bits);
+          if (pm.zero_point_in_float) v = v + static_cast<float>(zp[c]);
+          r = round_to_integral(std::min(std::max(v, -0x1p40f), 0x1p40f), pm.rounding, bits);
         }
         ref[i] = clamp64(static_cast<int64_t>(r) + (pm.zero_point_in_float ? 0 : zp[c]), qmin, qmax);
       }
@@ -757,7 +750,7 @@ void test_quantize_config(std::mt19937_64& rng, const Layout& L, int64_t* total)
       for (int64_t i = 0; i < n; ++i) {
         const int64_t c = C == 1 ? 0 : (i / L.inner) % C;
         T v = recip ? x[i] * (T(1) / scale[c]) : x[i] / scale[c];
-        v = std::min<T>(std::max<T>(v, static_cast<T>(int64_t(qmin) - zp[c])), static_cast<T>(int64_t(qmax) - zp[c]));
+        v = std::min<T>(std::max<T>(v, T(-0x1p40)), T(0x1p40));  // exact clamp follows the rounding
         const T r = round_to_integral(v, p.rounding, stochastic_bits(77, static_cast<uint64_t>(i)));
         ref[i] = clamp64(static_cast<int64_t>(r) + zp[c], qmin, qmax);
       }
