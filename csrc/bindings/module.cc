@@ -49,6 +49,11 @@ PYBIND11_MODULE(_kernels, m) {
   m.def(
       "set_isa", [](const std::string& name) { fxsim::set_isa(name); }, py::arg("name"),
       "Select the kernel ISA variant (tests): 'baseline', 'avx2' or 'avx512bw'.");
+  m.def("num_threads", &fxsim::kernel_threads,
+        "Threads a large array kernel call is split across (FXSIM_NUM_THREADS, else the hardware's).");
+  m.def(
+      "set_num_threads", [](int n) { fxsim::set_kernel_threads(n); }, py::arg("n"),
+      "Set the number of kernel threads (>= 1); results are bit-identical for every count.");
 
   fxsim_bind::bind_fixedpoint(m);
   fxsim_bind::bind_requantize(m);

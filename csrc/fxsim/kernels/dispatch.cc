@@ -7,9 +7,11 @@
 // ignored. set_isa() changes the choice at run time (tests only; not meant to race with calls).
 #include "fxsim/kernels/dispatch.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -84,6 +86,94 @@ void set_isa(const std::string& name) {
     }
   }
   throw std::invalid_argument("set_isa: unknown ISA variant '" + name + "' (baseline, avx2, avx512bw)");
+}
+
+namespace {
+
+// Below this many elements a call runs on the calling thread: starting threads costs more.
+constexpr int64_t kParallelMinElements = int64_t(1) << 17;
+// Chunks of a split `inner` run are multiples of this many elements (whole vectors).
+constexpr int64_t kChunkAlign = 64;
+
+int threads_from_environment() {
+  if (const char* env = std::getenv("FXSIM_NUM_THREADS")) {
+    const int n = std::atoi(env);
+    if (n >= 1) return std::min(n, 256);
+  }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(std::min(hw, 256u));
+}
+
+std::atomic<int>& threads_slot() {
+  static std::atomic<int> slot{threads_from_environment()};
+  return slot;
+}
+
+int out_bytes(OutType t) {
+  switch (t) {
+    case OutType::kInt8:
+    case OutType::kUInt8: return 1;
+    case OutType::kInt16:
+    case OutType::kUInt16: return 2;
+    case OutType::kInt32: return 4;
+  }
+  return 4;
+}
+
+// The part of `job` that starts `first` elements in and covers `outer` blocks / `inner` elements.
+KernelJob sub_job(const KernelJob& job, int64_t first, int64_t outer, int64_t inner) {
+  KernelJob part = job;
+  part.in = static_cast<const char*>(job.in) + first * job.in_bytes;
+  part.out = static_cast<char*>(job.out) + first * out_bytes(job.out_type);
+  part.outer = outer;
+  part.inner = inner;
+  part.index_base = job.index_base + first;
+  return part;
+}
+
+}  // namespace
+
+int kernel_threads() { return threads_slot().load(std::memory_order_relaxed); }
+
+void set_kernel_threads(int n) {
+  if (n < 1) throw std::invalid_argument("set_kernel_threads: the thread count must be >= 1");
+  threads_slot().store(std::min(n, 256), std::memory_order_relaxed);
+}
+
+int64_t run_kernel(KernelFn fn, const KernelJob& job) {
+  const int64_t row = job.channels * job.inner;
+  const int64_t total = job.outer * row;
+  const int threads = kernel_threads();
+  if (threads <= 1 || total < kParallelMinElements) return fn(job);
+
+  std::vector<KernelJob> parts;
+  if (job.outer >= 2) {
+    const int64_t n = std::min<int64_t>(threads, job.outer);
+    for (int64_t t = 0; t < n; ++t) {
+      const int64_t o0 = job.outer * t / n, o1 = job.outer * (t + 1) / n;
+      if (o1 > o0) parts.push_back(sub_job(job, o0 * row, o1 - o0, job.inner));
+    }
+  } else if (job.channels == 1 && !job.per_element) {
+    const int64_t chunk = ((job.inner + threads - 1) / threads + kChunkAlign - 1) / kChunkAlign * kChunkAlign;
+    for (int64_t b = 0; b < job.inner; b += chunk) {
+      parts.push_back(sub_job(job, b, 1, std::min(chunk, job.inner - b)));
+    }
+  }
+  if (parts.size() < 2) return fn(job);
+
+  std::vector<int64_t> bad(parts.size(), -1);
+  std::vector<std::thread> workers;
+  workers.reserve(parts.size() - 1);
+  for (size_t t = 1; t < parts.size(); ++t) {
+    workers.emplace_back([&, t] { bad[t] = fn(parts[t]); });
+  }
+  bad[0] = fn(parts[0]);
+  for (auto& w : workers) w.join();
+  int64_t first = -1;
+  for (const int64_t b : bad) {
+    if (b >= 0 && (first < 0 || b < first)) first = b;
+  }
+  return first;
 }
 
 }  // namespace fxsim

@@ -29,4 +29,15 @@ std::vector<std::string> available_isas();
 // Makes `name` the active variant; std::invalid_argument if unknown or not available here.
 void set_isa(const std::string& name);
 
+// Runs `fn` over `job`, split across threads when the job is large enough (kernel_threads()):
+// over `outer` blocks when there are several, else over `inner` for a per-tensor job. Every
+// element is computed by the same loop whatever the split (WRAP-free, order-free arithmetic,
+// stochastic draws by flat index), so results are bit-identical for any thread count. Returns
+// the lowest failing index of all parts, or -1.
+int64_t run_kernel(KernelFn fn, const KernelJob& job);
+// Threads used by run_kernel: FXSIM_NUM_THREADS if set (>= 1), else the hardware's count.
+int kernel_threads();
+// Overrides kernel_threads() (tests compare thread counts bit for bit); n >= 1.
+void set_kernel_threads(int n);
+
 }  // namespace fxsim

@@ -41,10 +41,14 @@ struct KernelJob {
   uint64_t seed = 0;  // STOCHASTIC
   OutType out_type = OutType::kInt32;
   void* out = nullptr;
+  int in_bytes = 4;          // size of one input element (4: int32/float, 8: int64/double)
+  int64_t index_base = 0;    // flat index, in the whole call, of this job's first element: the
+                             // STOCHASTIC draw and the index a failed check returns both use it,
+                             // so a call split across threads gives the same bits and errors
 };
 
-// A loop over a job. Returns -1, or the flat index of the first input that failed the check
-// (outputs from that block on are not written).
+// A loop over a job. Returns -1, or the flat index (index_base included) of the first input
+// that failed the check (outputs from that block on are not written).
 using KernelFn = int64_t (*)(const KernelJob&);
 
 // The loops of one ISA variant. Index [acc] is 0 for int32_t, 1 for int64_t accumulators;

@@ -83,7 +83,8 @@ void quantize_impl(const QuantizeParams& p, int64_t channels, const T* scale, in
     job.seed = p.seed;
     job.out_type = out_type_of<Out>();
     job.out = out;
-    const int64_t bad = fn(job);
+    job.in_bytes = static_cast<int>(sizeof(T));
+    const int64_t bad = run_kernel(fn, job);
     if (bad >= 0) throw_not_finite(x, bad);
     return;
   }

@@ -270,7 +270,8 @@ void requantize_impl(const Call& call) {
     job.seed = p.seed;
     job.out_type = call.out_type;
     job.out = call.out;
-    const int64_t bad = fn(job);
+    job.in_bytes = call.acc64 ? 8 : 4;
+    const int64_t bad = run_kernel(fn, job);
     if (bad >= 0) throw_bad_acc(call, bad, acc_range);
     return;
   }
