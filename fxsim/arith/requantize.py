@@ -16,7 +16,7 @@ Scales are given as real numbers (a float, ``np.float32``, a per-channel array) 
 ``tflite``; ``power_of_two`` for ``POWER_OF_TWO``, which then requires exact powers of two).
 """
 
-import numbers
+from fractions import Fraction
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from .. import _kernels
 from ..errors import EncodingError, FormatError
 from ._channels import as_integer_array, as_parameter_array, channel_layout
 from .dtypes import parse_dtype
-from .multiplier import Multiplier, quantize_multiplier
+from .multiplier import Multiplier, quantize_multipliers
 from .quantize import _check_seed, _rounding_code, _zero_point_array
 from .rounding import Requant
 
@@ -173,27 +173,18 @@ def _multipliers(scale, derivation, default, what, single_round=False):
     explicit = derivation is not None
     derivation = default if derivation is None else derivation
     arr = np.asarray(scale)
-    if arr.dtype.kind not in "fiu" or arr.dtype.kind == "b" or arr.ndim > 1:
+    if arr.dtype.kind not in "fiu" or arr.dtype.kind == "b" or arr.ndim > 1 or arr.size == 0:
         raise EncodingError(f"{what}: scale must be a number, a 1-d array or Multiplier objects, got {scale!r}")
-    reals = [float(v) if arr.dtype != np.float32 else np.float32(v) for v in arr.reshape(-1)]
-    if not reals:
-        raise EncodingError(f"{what}: scale is empty")
     options = {"single_round": True} if single_round and derivation == "tflite" else {}
-    multipliers = [quantize_multiplier(r, derivation=derivation, **options) for r in reals]
+    multipliers = list(quantize_multipliers(arr, derivation, **options))
     if derivation == "power_of_two" and not explicit:
-        for r, m in zip(reals, multipliers):
-            if m.real != _exact(r):
+        for real, m in zip(arr.reshape(-1), multipliers):
+            if m.real != Fraction(float(real)):
                 raise EncodingError(
-                    f"{what}: scale {float(r)!r} is not a power of two; pass "
+                    f"{what}: scale {float(real)!r} is not a power of two; pass "
                     f"derivation='power_of_two' to round it to the nearest one"
                 )
     return multipliers
-
-
-def _exact(value):
-    from fractions import Fraction
-
-    return Fraction(float(value)) if isinstance(value, (numbers.Real, np.floating)) else Fraction(value)
 
 
 def _broadcast_int_args(what, **arrays):
