@@ -1,11 +1,13 @@
 // Elementwise scalar primitives (fxsim/fixedpoint/*.h) over numpy arrays. Each returns a new
-// array shaped like the first operand; later operands have the same size or size 1.
+// array (or, for the two-field results of tosa_reciprocal_scale and dpu_average_factor, a tuple
+// of two int32 arrays) shaped like the first operand; later operands have the same size or size 1.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
 
 #include "bindings/array.h"
+#include "fxsim/fixedpoint/division.h"
 #include "fxsim/fixedpoint/multiplier.h"
 #include "fxsim/fixedpoint/rounding.h"
 #include "fxsim/fixedpoint/saturate.h"
@@ -46,6 +48,46 @@ py::array map2(const char* a_name, const py::array& a, const char* b_name, const
     for_each_index(n, [&](int64_t i) { po[i] = f(pa[i], pb[i * sb]); });
   }
   return std::move(out);
+}
+
+// out[i] = f(a[i], b[i * sb], c[i * sc], d[i * sd]) for four int-typed operands, GIL released.
+template <typename R, typename A, typename B, typename C, typename D, class F>
+py::array map4(const char* a_name, const py::array& a, const char* b_name, const py::array& b, const char* c_name,
+               const py::array& c, const char* d_name, const py::array& d, F&& f) {
+  const A* pa = data_as<A>(a_name, a);
+  const B* pb = data_as<B>(b_name, b);
+  const C* pc = data_as<C>(c_name, c);
+  const D* pd = data_as<D>(d_name, d);
+  const int64_t n = size_of(a);
+  const int64_t sb = operand_stride(b_name, b, n);
+  const int64_t sc = operand_stride(c_name, c, n);
+  const int64_t sd = operand_stride(d_name, d, n);
+  py::array_t<R> out(shape_of(a));
+  R* po = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    for_each_index(n, [&](int64_t i) { po[i] = f(pa[i], pb[i * sb], pc[i * sc], pd[i * sd]); });
+  }
+  return std::move(out);
+}
+
+// (first[i], second[i]) = f(a[i], b[i * sb]) for a function returning a two-field struct
+// (a pair of int32 arrays shaped like `a`), GIL released. `b` may be `a` itself (one operand).
+template <typename A, typename B, class F>
+py::tuple map2_pair(const char* a_name, const py::array& a, const char* b_name, const py::array& b, F&& f) {
+  const A* pa = data_as<A>(a_name, a);
+  const B* pb = data_as<B>(b_name, b);
+  const int64_t n = size_of(a);
+  const int64_t sb = operand_stride(b_name, b, n);
+  py::array_t<int32_t> first(shape_of(a));
+  py::array_t<int32_t> second(shape_of(a));
+  int32_t* p1 = first.mutable_data();
+  int32_t* p2 = second.mutable_data();
+  {
+    py::gil_scoped_release release;
+    for_each_index(n, [&](int64_t i) { f(pa[i], pb[i * sb], &p1[i], &p2[i]); });
+  }
+  return py::make_tuple(std::move(first), std::move(second));
 }
 
 template <typename T>
@@ -226,6 +268,86 @@ void bind_fixedpoint(py::module_& m) {
       },
       py::arg("value").noconvert(), py::arg("multiplier").noconvert(), py::arg("shift").noconvert(),
       "TOSA apply_scale_16 (int48 value, int16 multiplier, right shift 2..62); REQUIRE failures raise.");
+
+  // ---- average-pool division (fxsim/fixedpoint/division.h) ----------------------------------
+
+  m.def(
+      "divide_round_half_away",
+      [](const py::array& acc, const py::array& count) {
+        return guarded("divide_round_half_away", [&] {
+          return map2<int64_t, int64_t, int64_t>("acc", acc, "count", count, [](int64_t a, int64_t c) {
+            return fxsim::divide_round_half_away(a, c);
+          });
+        });
+      },
+      py::arg("acc").noconvert(), py::arg("count").noconvert(),
+      "TFLite AveragePool division: round(acc / count), ties away from zero; count >= 1.");
+
+  m.def(
+      "tosa_reciprocal_scale",
+      [](const py::array& count) {
+        return guarded("tosa_reciprocal_scale", [&] {
+          return map2_pair<int32_t, int32_t>("count", count, "count", count,
+                                             [](int32_t c, int32_t, int32_t* mult, int32_t* shift) {
+                                               const fxsim::ReciprocalScale s = fxsim::tosa_reciprocal_scale(c);
+                                               *mult = s.multiplier;
+                                               *shift = s.shift;
+                                             });
+        });
+      },
+      py::arg("count").noconvert(),
+      "TOSA reciprocal_scale(count) -> (multiplier, shift) arrays (right shift); count >= 1.");
+
+  m.def(
+      "tosa_average",
+      [](const py::array& acc, const py::array& count) {
+        return guarded("tosa_average", [&] {
+          return map2<int32_t, int32_t, int32_t>("acc", acc, "count", count, [](int32_t a, int32_t c) {
+            return fxsim::tosa_average(a, c);
+          });
+        });
+      },
+      py::arg("acc").noconvert(), py::arg("count").noconvert(),
+      "TOSA AVG_POOL2D: apply_scale_32(acc, reciprocal_scale(count), single round); REQUIRE failures raise.");
+
+  m.def(
+      "hexagon_average_q15",
+      [](const py::array& acc, const py::array& count) {
+        return guarded("hexagon_average_q15", [&] {
+          return map2<int32_t, int32_t, int32_t>("acc", acc, "count", count, [](int32_t a, int32_t c) {
+            return fxsim::hexagon_average_q15(a, c);
+          });
+        });
+      },
+      py::arg("acc").noconvert(), py::arg("count").noconvert(),
+      "hexagon_nn avg pool: (acc * sat16(0x8000 / count) + 0x4000) >> 15; count >= 1.");
+
+  m.def(
+      "dpu_average_factor",
+      [](const py::array& kernel_h, const py::array& kernel_w) {
+        return guarded("dpu_average_factor", [&] {
+          return map2_pair<int32_t, int32_t>("kernel_h", kernel_h, "kernel_w", kernel_w,
+                                             [](int32_t h, int32_t w, int32_t* n, int32_t* m) {
+                                               const fxsim::DpuAverageFactor f = fxsim::dpu_average_factor(h, w);
+                                               *n = f.n;
+                                               *m = f.m;
+                                             });
+        });
+      },
+      py::arg("kernel_h").noconvert(), py::arg("kernel_w").noconvert(),
+      "Vitis AI DPU avg-pool factor -> (N, M) arrays, 1/(kernel_h*kernel_w) ~ N / 2^M.");
+
+  m.def(
+      "dpu_average",
+      [](const py::array& acc, const py::array& n, const py::array& m_, const py::array& shift) {
+        return guarded("dpu_average", [&] {
+          return map4<int64_t, int64_t, int32_t, int32_t, int32_t>(
+              "acc", acc, "n", n, "m", m_, "shift", shift,
+              [](int64_t a, int32_t nn, int32_t mm, int32_t s) { return fxsim::dpu_average(a, nn, mm, s); });
+        });
+      },
+      py::arg("acc").noconvert(), py::arg("n").noconvert(), py::arg("m").noconvert(), py::arg("shift").noconvert(),
+      "DPU avg pool: acc * n / 2^(m + shift) rounded half up, exactly (not saturated); int64 overflow raises.");
 }
 
 }  // namespace fxsim_bind

@@ -1,8 +1,8 @@
 // The core's own tests (no pybind11). Built with sanitizers by csrc/tests/build_and_run.sh.
 //
-// Three kinds of checks: documented vectors (each names its source: research notes 13.1 T1/T2/T6
-// from TFLite quantization_util_test.cc and TOSA type_conversion.adoc, 13.2 D1/D2/D8/D9/D10
-// derived from the cited formulas), edge tables (ties, extremes, widths 2 and 64, shifts 0 and
+// Three kinds of checks: documented vectors (each names its source: research notes 13.1 T1/T2/T6/T7
+// from TFLite quantization_util_test.cc, TOSA type_conversion.adoc and Vitis AI pool-fix.cpp,
+// 13.2 D1/D2/D4/D5/D8/D9/D10 derived from the cited formulas), edge tables (ties, extremes, widths 2 and 64, shifts 0 and
 // 63), and the array kernels against a scalar loop of the primitives, every ISA variant
 // available on this CPU bit-equal to the baseline on a few million random inputs.
 // Ends with "N passed, 0 failed"; exits non-zero on any failure.
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "fxsim/fixedpoint/division.h"
 #include "fxsim/fixedpoint/intn.h"
 #include "fxsim/fixedpoint/multiplier.h"
 #include "fxsim/fixedpoint/rounding.h"
@@ -893,6 +894,109 @@ void test_kernel_vectors_and_errors() {
   CHECK_THROWS(set_isa("sse9"), std::invalid_argument);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Average-pool division (fxsim/fixedpoint/division.h). Vectors: research notes 13.2 D4 (Hexagon
+// op_avgpool.c vs TFLite pooling.h), D5 (DPU pool-fix.cpp 3x3), D9 (TOSA reciprocal_scale in
+// scale_helpers.tosac), 13.1 T7 (the factors hard-coded in pool-fix.cpp).
+void test_pooling_division() {
+  // TFLite AveragePool: ties away from zero; the int64 extremes do not overflow.
+  CHECK_EQ(divide_round_half_away(3, 6), 1);
+  CHECK_EQ(divide_round_half_away(-3, 6), -1);
+  CHECK_EQ(divide_round_half_away(2057, 9), 229);
+  CHECK_EQ(divide_round_half_away(INT64_MAX, 2), int64_t(1) << 62);
+  CHECK_EQ(divide_round_half_away(INT64_MIN, 2), -(int64_t(1) << 62));
+  CHECK_EQ(divide_round_half_away(INT64_MIN, INT64_MAX), -1);
+  CHECK_EQ(divide_round_half_away(INT64_MAX, INT64_MAX), 1);
+  CHECK_EQ(divide_round_half_away(INT64_MIN, 3), -3074457345618258603);
+  CHECK_THROWS(divide_round_half_away(1, 0), std::invalid_argument);
+  CHECK_THROWS(divide_round_half_away(1, -2), std::invalid_argument);
+  int mismatches = 0;
+  for (int n = 1; n <= 64; ++n) {
+    for (int32_t acc = -128 * n; acc <= 127 * n; ++acc) {
+      const int32_t tflite = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;  // pooling.h, int32
+      mismatches += divide_round_half_away(acc, n) != tflite;
+    }
+  }
+  CHECK_EQ(mismatches, 0);
+
+  // D9: TOSA reciprocal_scale and averages; equal to the test's own transcription for 1..4096.
+  struct {
+    int32_t count, multiplier;
+    int shift;
+  } const d9[] = {{1, 1073741825, 30}, {2, 1073741825, 31}, {3, 1431655766, 32}, {4, 1073741825, 32}, {9, 1908874355, 34}};
+  for (const auto& v : d9) {
+    const ReciprocalScale s = fxsim::tosa_reciprocal_scale(v.count);
+    CHECK(s.multiplier == v.multiplier && s.shift == v.shift);
+  }
+  mismatches = 0;
+  for (int32_t n = 1; n <= 4096; ++n) {
+    int32_t m = 0;
+    int s = 0;
+    tosa_reciprocal_scale(n, &m, &s);
+    const ReciprocalScale r = fxsim::tosa_reciprocal_scale(n);
+    mismatches += r.multiplier != m || r.shift != s;
+  }
+  CHECK_EQ(mismatches, 0);
+  CHECK_EQ(fxsim::tosa_reciprocal_scale(INT32_MAX).shift, 61);
+  CHECK_EQ(fxsim::tosa_reciprocal_scale((1 << 30) + 2).multiplier, 2147483646);
+  CHECK_THROWS_MSG(fxsim::tosa_reciprocal_scale((1 << 30) + 1), std::out_of_range, "2^31");
+  CHECK_THROWS(fxsim::tosa_reciprocal_scale(0), std::invalid_argument);
+  CHECK_EQ(tosa_average(-13, 2), -7);
+  CHECK_EQ(tosa_average(13, 2), 7);
+  CHECK_EQ(tosa_average(-5, 9), -1);
+  mismatches = 0;
+  for (int32_t n = 1; n <= 49; ++n) {
+    for (int32_t acc = -128 * n; acc <= 127 * n; ++acc) mismatches += tosa_average(acc, n) != divide_round_half_away(acc, n);
+  }
+  CHECK_EQ(mismatches, 0);
+  CHECK_THROWS_MSG(tosa_average(1 << 29, 1), std::out_of_range, "REQUIRE");  // shift 30: |acc| < 2^29
+  CHECK_EQ(tosa_average((1 << 29) - 1, 1), (1 << 29) - 1);
+  CHECK_EQ(tosa_average(INT32_MIN, 3), -715827883);  // -715827882.67
+
+  // D4: Hexagon Q15 reciprocal (truncated, saturated at 32767) vs TFLite.
+  CHECK_EQ(hexagon_average_q15(3, 6), 0);        // TFLite 1
+  CHECK_EQ(hexagon_average_q15(2057, 9), 228);   // TFLite 229
+  CHECK_EQ(hexagon_average_q15(255, 1), 255);    // 255 * 32767 + 16384 = 255.5 * 2^15 - 255
+  CHECK_EQ(hexagon_average_q15(16385, 1), 16384);  // count 1 is not exact above 2^14
+  CHECK_EQ(hexagon_average_q15(-1, 2), 0);       // -0.5 rounds up
+  CHECK_EQ(hexagon_average_q15(-3, 2), -1);      // -1.5 rounds up
+  CHECK_EQ(hexagon_average_q15(INT32_MAX, 32769), 0);  // recip 0
+  CHECK_EQ(hexagon_average_q15(INT32_MIN, 1), INT32_MIN + 65536);
+  CHECK_THROWS(hexagon_average_q15(1, 0), std::invalid_argument);
+
+  // T7: the DPU factors hard-coded in pool-fix.cpp; the search for other windows.
+  struct {
+    int kh, kw;
+    int32_t n;
+    int m;
+  } const t7[] = {{3, 3, 7, 6},   {5, 5, 10, 8},  {6, 6, 7, 8}, {7, 7, 21, 10}, {14, 14, 21, 12},
+                  {1, 1, 1, 0},   {2, 2, 1, 2},   {9, 1, 57, 9}, {1, 9, 57, 9}, {2, 3, 85, 9},
+                  {4, 4, 1, 4},   {8, 8, 1, 6}};
+  for (const auto& v : t7) {
+    const DpuAverageFactor f = dpu_average_factor(v.kh, v.kw);
+    CHECK(f.n == v.n && f.m == v.m);
+  }
+  CHECK_THROWS(dpu_average_factor(0, 3), std::invalid_argument);
+  CHECK_THROWS(dpu_average_factor(1 << 12, 1 << 12), std::invalid_argument);
+  const DpuAverageFactor largest = dpu_average_factor((1 << 12) - 1, 1 << 12);  // k = 2^24 - 2^12
+  CHECK(largest.n == 1 && largest.m == 24);  // 1/2^24 (64/2^30 is the same value at a larger M)
+  // D5: 3x3 with fix_point_in == fix_point_out.
+  CHECK_EQ(dpu_average(900, 7, 6, 0), 98);    // exact mean 100
+  CHECK_EQ(dpu_average(1143, 7, 6, 0), 125);  // exact mean 127
+  CHECK_EQ(dpu_average(900, 7, 6, 1), 49);    // 49.21875
+  CHECK_EQ(dpu_average(-10, 1, 2, 0), -2);    // -2.5 rounds up (DPU_ROUND)
+  CHECK_EQ(dpu_average(-2, 1, 2, 0), 0);      // -0.5 rounds up
+  CHECK_EQ(dpu_average(10, 1, 2, 0), 3);
+  CHECK_EQ(dpu_average(-5, 1, 0, -3), -40);   // negative m + shift: exact left shift
+  CHECK_EQ(dpu_average(INT64_MIN, INT32_MAX, 62, 62), 0);  // about -2^-30: rounds up to 0
+  CHECK_EQ(dpu_average(INT64_MAX, INT32_MAX, 31, 0), INT64_MAX - (int64_t(1) << 32));  // 2^63 - 2^32 - 1 + 2^-31
+  CHECK_THROWS_MSG(dpu_average(INT64_MAX, 2, 0, 0), std::out_of_range, "int64");
+  CHECK_THROWS_MSG(dpu_average(int64_t(1) << 62, 1, 0, -2), std::out_of_range, "int64");
+  CHECK_THROWS(dpu_average(1, -1, 0, 0), std::invalid_argument);
+  CHECK_THROWS(dpu_average(1, 1, 63, 0), std::invalid_argument);
+  CHECK_THROWS(dpu_average(1, 1, 0, -63), std::invalid_argument);
+}
+
 }  // namespace
 
 int main() {
@@ -905,6 +1009,7 @@ int main() {
   test_tflite_multipliers();
   test_tosa();
   test_int4();
+  test_pooling_division();
   test_kernel_vectors_and_errors();
   test_kernels_random();
   std::printf("%d passed, %d failed\n", g_passed, g_failed);

@@ -1,5 +1,6 @@
 """The arithmetic API: encodings, storage types, rounding and requantization names,
-fixed-point multipliers and their derivations, and quantize / dequantize / requantize.
+fixed-point multipliers and their derivations, quantize / dequantize / requantize, and the
+average-pool division of each target.
 
 Numpy in, numpy out; every bad argument raises an ``fxsim.FxsimError`` subclass naming it.
 """
@@ -28,8 +29,10 @@ from .encoding import SCHEMAS, Encoding, ZeroPointParams
 from .quantize import dequantize, quantize
 from .requantize import requantize, tosa_apply_scale_16, tosa_apply_scale_32
 from .intn import pack_int4, packed_size, unpack_int4
+from .pooling import AVERAGE_METHODS, average_divide
 
 __all__ = [
+    "AVERAGE_METHODS",
     "Accumulate",
     "BIAS_BITWIDTHS",
     "DERIVATIONS",
@@ -49,7 +52,8 @@ __all__ = [
     "quantize_multipliers",
     "real_multiplier",
     "storage_dtype",
-    # quantize / requantize / intn
+    # quantize / requantize / intn / pooling
+    "average_divide",
     "dequantize",
     "pack_int4",
     "packed_size",

@@ -16,8 +16,10 @@ Modules:
   power_of_two, fp32
 * ``quantize``    -- float -> code with the engine's float steps
 * ``intn``        -- 4-bit packing (dense and QNN per-channel)
+* ``pooling``     -- average-pool division: TFLite half-away, TOSA reciprocal_scale, Hexagon
+  Q15, the DPU's power-of-two factors
 """
 
-from fxsim.reference import fixedpoint, ieee, intn, multiplier, quantize, requantize, rounding
+from fxsim.reference import fixedpoint, ieee, intn, multiplier, pooling, quantize, requantize, rounding
 
-__all__ = ["rounding", "ieee", "fixedpoint", "multiplier", "requantize", "quantize", "intn"]
+__all__ = ["rounding", "ieee", "fixedpoint", "multiplier", "requantize", "quantize", "intn", "pooling"]
