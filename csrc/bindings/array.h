@@ -155,16 +155,25 @@ auto guarded(const char* kernel, F&& f) -> decltype(f()) {
   }
 }
 
-// Runs f(i) for i in [0, n); an error names the index ("index i: ...").
+// Runs f(i) for i in [0, n); an error names the index: "name: index i: rest" when the message
+// starts with a function name ("name: rest"), else "index i: message".
+inline std::string with_index(int64_t i, const char* what) {
+  const std::string w(what);
+  const std::string at = "index " + std::to_string(i) + ": ";
+  const size_t colon = w.find(": ");
+  const bool named = colon != std::string::npos && w.find(' ') > colon;  // "name: ..." with no space in name
+  return named ? w.substr(0, colon + 2) + at + w.substr(colon + 2) : at + w;
+}
+
 template <class F>
 void for_each_index(int64_t n, F&& f) {
   int64_t i = 0;
   try {
     for (; i < n; ++i) f(i);
   } catch (const std::out_of_range& e) {
-    throw std::out_of_range("index " + std::to_string(i) + ": " + e.what());
+    throw std::out_of_range(with_index(i, e.what()));
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument("index " + std::to_string(i) + ": " + e.what());
+    throw std::invalid_argument(with_index(i, e.what()));
   }
 }
 
