@@ -15,7 +15,6 @@
 import glob
 import os
 import platform
-import sys
 
 from pybind11.setup_helpers import Pybind11Extension, build_ext
 from setuptools import setup
@@ -24,11 +23,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 IS_X86_64 = platform.machine().lower() in ("x86_64", "amd64")
 
-# Flags per instruction-set suffix. Only what the kernels use: AVX-512BW needs F/VL/DQ too.
-ISA_FLAGS = {
-    "_avx2.cc": ["-mavx2", "-mbmi2"],
-    "_avx512bw.cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mbmi2"],
-}
+
+def _isa_flags():
+    """{file-name suffix: flags} from csrc/isa_flags.txt (shared with csrc/tests/build_and_run.sh)."""
+    flags = {}
+    with open(os.path.join(HERE, "csrc", "isa_flags.txt")) as f:
+        for line in f:
+            words = line.split("#", 1)[0].split()
+            if words:
+                flags[words[0]] = words[1:]
+    return flags
+
+
+ISA_FLAGS = _isa_flags()
 
 COMMON_FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden", "-Wall", "-Wextra"]
 

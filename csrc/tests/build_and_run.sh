@@ -14,10 +14,11 @@ for src in $(find csrc/fxsim -name '*.cc' | LC_ALL=C sort); do
   ISA=""
   case "$(uname -m)" in
     x86_64|amd64)
-      case "$src" in
-        *_avx2.cc) ISA="-mavx2 -mbmi2" ;;
-        *_avx512bw.cc) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mbmi2" ;;
-      esac ;;
+      # the flags of the file's ISA suffix, from csrc/isa_flags.txt (shared with setup.py)
+      while read -r suffix flags; do
+        case "$suffix" in "#"*|"") continue ;; esac
+        case "$src" in *"$suffix") ISA="$flags" ;; esac
+      done < csrc/isa_flags.txt ;;
   esac
   obj="$BUILD_DIR/$(echo "$src" | tr '/' '_').o"
   echo "compile $src $ISA"

@@ -41,6 +41,18 @@ struct ChannelLayout {
   int64_t outer, channels, inner;
 };
 
+// Calls f(i, c) for every flat index i of an [outer, channels, inner] array, in memory order,
+// with c the element's channel: the scalar definition loops of the kernels walk arrays this way.
+template <class F>
+void for_each_element(const ChannelLayout& layout, F&& f) {
+  for (int64_t o = 0; o < layout.outer; ++o) {
+    for (int64_t c = 0; c < layout.channels; ++c) {
+      const int64_t base = (o * layout.channels + c) * layout.inner;
+      for (int64_t j = 0; j < layout.inner; ++j) f(base + j, c);
+    }
+  }
+}
+
 inline ChannelLayout channel_layout(const char* kernel, int64_t count, int64_t channels, int64_t inner) {
   if (count < 0) throw_invalid(kernel, "negative element count");
   if (channels < 1) throw_invalid(kernel, "the per-channel arrays are empty");

@@ -90,22 +90,16 @@ void quantize_impl(const QuantizeParams& p, int64_t channels, const T* scale, in
   }
 
   // Generic scalar loop (the definition, element by element).
-  for (int64_t o = 0; o < layout.outer; ++o) {
-    for (int64_t c = 0; c < C; ++c) {
-      const int64_t base = (o * C + c) * layout.inner;
-      for (int64_t j = 0; j < layout.inner; ++j) {
-        const int64_t i = base + j;
-        if (!fp_is_finite(x[i])) throw_not_finite(x, i);
-        T v = p.reciprocal ? x[i] * factor[c] : x[i] / factor[c];
-        v = v > flo[c] ? v : flo[c];
-        v = v < fhi[c] ? v : fhi[c];
-        const T r = round_to_integral(v, p.rounding, stochastic_bits(p.seed, static_cast<uint64_t>(i)));
-        int64_t code = static_cast<int64_t>(r) + zp[c];  // |r| < 2^35: exact conversion
-        code = code < p.qmin ? p.qmin : (code > p.qmax ? p.qmax : code);
-        out[i] = static_cast<Out>(code);
-      }
-    }
-  }
+  for_each_element(layout, [&](int64_t i, int64_t c) {
+    if (!fp_is_finite(x[i])) throw_not_finite(x, i);
+    T v = p.reciprocal ? x[i] * factor[c] : x[i] / factor[c];
+    v = v > flo[c] ? v : flo[c];
+    v = v < fhi[c] ? v : fhi[c];
+    const T r = round_to_integral(v, p.rounding, stochastic_bits(p.seed, static_cast<uint64_t>(i)));
+    int64_t code = static_cast<int64_t>(r) + zp[c];  // |r| < 2^35: exact conversion
+    code = code < p.qmin ? p.qmin : (code > p.qmax ? p.qmax : code);
+    out[i] = static_cast<Out>(code);
+  });
 }
 
 }  // namespace

@@ -277,29 +277,23 @@ void requantize_impl(const Call& call) {
   }
 
   // Generic scalar loop (the definitions, element by element).
-  for (int64_t o = 0; o < layout.outer; ++o) {
-    for (int64_t c = 0; c < C; ++c) {
-      const int64_t base = (o * C + c) * layout.inner;
-      for (int64_t j = 0; j < layout.inner; ++j) {
-        const int64_t i = base + j;
-        const int64_t x = acc_at(call, i);
-        if (x < domain.lo || x > domain.hi) throw_bad_acc(call, i, acc_range);
-        int64_t code = 0;
-        if (call.method == Method::kSingleRound) {
-          const __int128 r = multiply_by_quantized_multiplier_single_round_exact(x, multiplier[c], shift[c]);
-          const __int128 clamped = r < lo[c] ? lo[c] : (r > hi[c] ? hi[c] : r);
-          code = static_cast<int64_t>(clamped) + zp[c];
-        } else if (call.method == Method::kFp32 && fdouble) {
-          code = fp32_code(call, f64, zp_int[c], c, x, static_cast<uint64_t>(i));
-        } else if (call.method == Method::kFp32) {
-          code = fp32_code(call, f32, zp_int[c], c, x, static_cast<uint64_t>(i));
-        } else {
-          throw_invalid(k, "internal error: no generic path for this method");
-        }
-        store_code(call, i, code);
-      }
+  for_each_element(layout, [&](int64_t i, int64_t c) {
+    const int64_t x = acc_at(call, i);
+    if (x < domain.lo || x > domain.hi) throw_bad_acc(call, i, acc_range);
+    int64_t code = 0;
+    if (call.method == Method::kSingleRound) {
+      const __int128 r = multiply_by_quantized_multiplier_single_round_exact(x, multiplier[c], shift[c]);
+      const __int128 clamped = r < lo[c] ? lo[c] : (r > hi[c] ? hi[c] : r);
+      code = static_cast<int64_t>(clamped) + zp[c];
+    } else if (call.method == Method::kFp32 && fdouble) {
+      code = fp32_code(call, f64, zp_int[c], c, x, static_cast<uint64_t>(i));
+    } else if (call.method == Method::kFp32) {
+      code = fp32_code(call, f32, zp_int[c], c, x, static_cast<uint64_t>(i));
+    } else {
+      throw_invalid(k, "internal error: no generic path for this method");
     }
-  }
+    store_code(call, i, code);
+  });
 }
 
 }  // namespace
