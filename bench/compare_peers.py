@@ -3,9 +3,10 @@
 For each case the script first checks that every peer produces exactly fxsim's integers (a
 speed comparison of different answers means nothing), then times each one (best of several
 repeats, inputs allocated outside the timed region) and prints elements per second and the
-ratio to fxsim. ONNX Runtime runs one thread so every peer uses one core. Run:
+ratio to fxsim. ONNX Runtime runs one thread, and so does fxsim unless ``--threads`` says
+otherwise, so every peer uses one core. Run:
 
-    python bench/compare_peers.py [--elements N] [--repeats R]
+    python bench/compare_peers.py [--elements N] [--repeats R] [--threads T]
 """
 
 import argparse
@@ -86,7 +87,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--elements", type=int, default=1 << 20)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="fxsim kernel threads (default 1, like the ONNX Runtime session)")
     args = parser.parse_args(argv)
+    fx._kernels.set_num_threads(args.threads)
     n = args.elements
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(n) * 0.7).astype(np.float32)
@@ -123,7 +127,8 @@ def main(argv=None):
         **({"onnxruntime": lambda: ort_rq.run(None, {"acc": acc})[0]} if ort_rq else {}),
     }))
 
-    print(f"fxsim ISA variant: {fx._kernels.isa()}  elements: {n}  repeats: {args.repeats}")
+    print(f"fxsim ISA variant: {fx._kernels.isa()}  threads: {fx._kernels.num_threads()}  "
+          f"elements: {n}  repeats: {args.repeats}  (onnxruntime: 1 thread)")
     print(f"{'case':40s} {'peer':12s} {'Melem/s':>10s} {'fxsim speedup':>14s}")
     failures = 0
     for title, peers in cases:

@@ -179,16 +179,6 @@ inline float fp_ceil(float v) { return __builtin_ceilf(v); }
 inline double fp_ceil(double v) { return __builtin_ceil(v); }
 inline float fp_trunc(float v) { return __builtin_truncf(v); }
 inline double fp_trunc(double v) { return __builtin_trunc(v); }
-// IEEE 754-2008 roundToIntegralTiesToEven where the compiler has it as a builtin (GCC >= 10,
-// clang >= 11): one vrndscale/roundps with an immediate rounding mode, so it does not depend
-// on the FP environment. Otherwise the floor-based definition below is used.
-#if defined(__has_builtin)
-#if __has_builtin(__builtin_roundeven) && __has_builtin(__builtin_roundevenf)
-#define FXSIM_HAVE_ROUNDEVEN 1
-inline float fp_round_half_even(float v) { return __builtin_roundevenf(v); }
-inline double fp_round_half_even(double v) { return __builtin_roundeven(v); }
-#endif
-#endif
 inline bool fp_is_finite(float v) { return (v - v) == 0.0f; }  // inf - inf and NaN are NaN
 inline bool fp_is_finite(double v) { return (v - v) == 0.0; }
 
@@ -242,9 +232,6 @@ inline bool stochastic_float_rounds_up(T v, uint64_t bits) {
 // (HALF_UP, DPU activations), truncating casts (TRUNC).
 template <RoundingMode kMode, typename T>
 inline T round_to_integral_mode(T v, uint64_t bits) {
-#ifdef FXSIM_HAVE_ROUNDEVEN
-  if constexpr (kMode == RoundingMode::HALF_EVEN) return fp_round_half_even(v);
-#endif
   const T floor_v = fp_floor(v);
   if constexpr (kMode == RoundingMode::FLOOR) {
     return floor_v;
