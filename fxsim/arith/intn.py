@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _kernels
 from ..errors import EncodingError, FormatError, OverflowRangeError
-from ._channels import as_integer_array
+from ._arguments import as_integer_array
 
 _LAYOUTS = ("dense", "per_channel")
 
@@ -33,10 +33,14 @@ def _check_layout(layout, channels, count, what):
     return int(channels)
 
 
+def _packed_bytes(count, channels):
+    """Bytes of ``count`` nibbles in ``channels`` runs that each start on a fresh byte."""
+    return channels * ((count // channels + 1) // 2)
+
+
 def packed_size(count, layout="dense", channels=None):
     """Bytes needed for ``count`` 4-bit values in ``layout``."""
-    channels = _check_layout(layout, channels, count, "packed_size")
-    return channels * ((count // channels + 1) // 2)
+    return _packed_bytes(count, _check_layout(layout, channels, count, "packed_size"))
 
 
 def pack_int4(values, *, signed, layout="dense", channels=None):
@@ -56,7 +60,7 @@ def pack_int4(values, *, signed, layout="dense", channels=None):
     container = np.int8 if signed else np.uint8
     arr = np.ascontiguousarray(arr.astype(container))
     channels = _check_layout(layout, channels, arr.size, "pack_int4")
-    out = np.zeros(packed_size(arr.size, layout, channels if layout != "dense" else None), dtype=np.uint8)
+    out = np.zeros(_packed_bytes(arr.size, channels), dtype=np.uint8)
     try:
         if layout == "dense":
             _kernels.pack_int4(arr, bool(signed), out)
@@ -78,7 +82,7 @@ def unpack_int4(packed, count, *, signed, layout="dense", channels=None):
     if not isinstance(count, (int, np.integer)) or isinstance(count, bool) or count < 0:
         raise FormatError(f"unpack_int4: count must be a non-negative int, got {count!r}")
     channels = _check_layout(layout, channels, int(count), "unpack_int4")
-    need = packed_size(int(count), layout, channels if layout != "dense" else None)
+    need = _packed_bytes(int(count), channels)
     data = np.ascontiguousarray(data.reshape(-1))
     if data.size != need:
         raise FormatError(f"unpack_int4(packed): {count} values in layout {layout!r} need {need} bytes, got {data.size}")

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _kernels
 from ..errors import EncodingError, OverflowRangeError
-from ._channels import as_integer_array
+from ._arguments import as_integer_array
 
 #: The division methods of :func:`average_divide`.
 AVERAGE_METHODS = ("tflite", "tosa", "hexagon", "dpu")

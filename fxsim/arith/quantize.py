@@ -20,22 +20,17 @@ import numpy as np
 
 from .. import _kernels
 from ..errors import EncodingError, FormatError, OverflowRangeError
-from ._channels import as_integer_array, as_parameter_array, channel_layout, normalize_axis
-from .rounding import RoundingMode
+from ._arguments import (
+    as_integer_array,
+    as_parameter_array,
+    channel_layout,
+    check_seed,
+    normalize_axis,
+    rounding_code,
+    zero_point_array,
+)
 
 _PRECISIONS = {"float32": np.float32, "float64": np.float64}
-
-
-def _check_seed(seed):
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= int(seed) < 1 << 64:
-        raise FormatError(f"seed must be an int in [0, 2^64), got {seed!r}")
-    return int(seed)
-
-
-def _rounding_code(rounding, what):
-    if rounding is None:
-        raise EncodingError(f"{what}: the rounding mode is required (one of {', '.join(m.name for m in RoundingMode)})")
-    return int(RoundingMode.parse(rounding))
 
 
 def quantize(x, encoding, *, rounding, reciprocal=False, precision="float32", seed=0, name="x"):
@@ -47,7 +42,7 @@ def quantize(x, encoding, *, rounding, reciprocal=False, precision="float32", se
     ``STOCHASTIC`` reproducible. Per-channel encodings quantize along ``encoding.axis``.
     NaN or infinite inputs raise ``FormatError`` naming ``name`` and the first bad index.
     """
-    code = _rounding_code(rounding, f"quantize({name})")
+    code = rounding_code(rounding, f"quantize({name})")
     if precision not in _PRECISIONS:
         raise FormatError(f"quantize({name}): precision must be 'float32' or 'float64', got {precision!r}")
     ftype = _PRECISIONS[precision]
@@ -56,7 +51,7 @@ def quantize(x, encoding, *, rounding, reciprocal=False, precision="float32", se
         raise FormatError(f"quantize({name}): expected a float array, got dtype {arr.dtype}")
     values = np.ascontiguousarray(arr, dtype=ftype)
     scales = as_parameter_array(encoding.scale, ftype, f"quantize({name}) scale")
-    zero_points = _zero_point_array(encoding.zero_point, f"quantize({name}) zero_point")
+    zero_points = zero_point_array(encoding.zero_point, f"quantize({name}) zero_point")
     inner = channel_layout(values.shape, encoding.axis, scales.size, f"quantize({name})")
     if zero_points.size not in (1, scales.size):
         raise EncodingError(
@@ -66,7 +61,7 @@ def quantize(x, encoding, *, rounding, reciprocal=False, precision="float32", se
     try:
         _kernels.quantize(
             values.reshape(-1), scales, zero_points, int(encoding.qmin), int(encoding.qmax), inner,
-            code, _check_seed(seed), bool(reciprocal), out.reshape(-1),
+            code, check_seed(seed), bool(reciprocal), out.reshape(-1),
         )
     except OverflowRangeError as err:
         raise FormatError(f"quantize({name}): {err}") from None
@@ -89,7 +84,7 @@ def dequantize(q, encoding, *, name="q"):
                 f"range [{encoding.qmin}, {encoding.qmax}]"
             )
     scales = as_parameter_array(encoding.scale, np.float32, f"dequantize({name}) scale")
-    zero_points = _zero_point_array(encoding.zero_point, f"dequantize({name}) zero_point")
+    zero_points = zero_point_array(encoding.zero_point, f"dequantize({name}) zero_point")
     centred = codes.astype(np.int32)
     if scales.size == 1 and zero_points.size == 1:
         return ((centred - zero_points[0]).astype(np.float32) * scales[0]).astype(np.float32)
@@ -100,15 +95,3 @@ def dequantize(q, encoding, *, name="q"):
     scale_b = scales.reshape(shape) if scales.size > 1 else scales[0]
     zp_b = zero_points.reshape(shape) if zero_points.size > 1 else zero_points[0]
     return ((centred - zp_b).astype(np.float32) * scale_b).astype(np.float32)
-
-
-def _zero_point_array(zero_point, what):
-    zp = np.asarray(zero_point)
-    if zp.dtype.kind not in "iu":
-        if zp.dtype.kind == "f" and np.all(np.isfinite(zp)) and np.all(zp == np.round(zp)):
-            zp = zp.astype(np.int64)
-        else:
-            raise EncodingError(f"{what}: zero points must be integers, got {zero_point!r}")
-    if zp.size and (zp.min() < -(1 << 31) or zp.max() >= 1 << 31):
-        raise EncodingError(f"{what}: zero points must fit int32, got {zero_point!r}")
-    return as_parameter_array(zp, np.int32, what)

@@ -22,10 +22,16 @@ import numpy as np
 
 from .. import _kernels
 from ..errors import EncodingError, FormatError
-from ._channels import as_integer_array, as_parameter_array, channel_layout
+from ._arguments import (
+    as_integer_array,
+    as_parameter_array,
+    channel_layout,
+    check_seed,
+    rounding_code,
+    zero_point_array,
+)
 from .dtypes import parse_dtype
 from .multiplier import Multiplier, quantize_multipliers
-from .quantize import _check_seed, _rounding_code, _zero_point_array
 from .rounding import Requant
 
 _ACC_BITS = (32, 48, 64)
@@ -92,18 +98,18 @@ def requantize(
             f"{what}: clamp range [{lo}, {hi}] must lie within {storage.name}'s "
             f"[{storage.min}, {storage.max}]"
         )
-    zero_points = _zero_point_array(zero_point, f"{what} zero_point")
+    zero_points = zero_point_array(zero_point, f"{what} zero_point")
     out = np.empty(values.shape, dtype=storage.container)
     flat_in, flat_out = values.reshape(-1), out.reshape(-1)
 
     if method is Requant.FP32:
-        code = _rounding_code(rounding, what)
+        code = rounding_code(rounding, what)
         if _is_multiplier_input(scale):
             raise EncodingError(f"{what}: FP32 requantization takes a float scale, not Multiplier objects")
         scales = _float_scales(scale, what)
         inner = _layout(values, axis, scales.size, zero_points.size, what)
         _kernels.requantize_fp32(
-            flat_in, scales, zero_points, lo, hi, inner, acc_bits, code, _check_seed(seed),
+            flat_in, scales, zero_points, lo, hi, inner, acc_bits, code, check_seed(seed),
             bool(product_in_float64), bool(zero_point_in_float), flat_out,
         )
         return out
@@ -112,7 +118,7 @@ def requantize(
         raise EncodingError(f"{what}: product_in_float64 / zero_point_in_float apply to FP32 only")
 
     if method is Requant.POWER_OF_TWO:
-        code = _rounding_code(rounding, what)
+        code = rounding_code(rounding, what)
         multipliers = _multipliers(scale, derivation, "power_of_two", what)
         for m in multipliers:
             if m.value != 1 << (m.bits - 1):
@@ -120,7 +126,7 @@ def requantize(
         shifts = np.array([m.shift for m in multipliers], dtype=np.int32)
         inner = _layout(values, axis, shifts.size, zero_points.size, what)
         _kernels.requantize_power_of_two(
-            flat_in, shifts, zero_points, lo, hi, inner, acc_bits, code, _check_seed(seed), flat_out
+            flat_in, shifts, zero_points, lo, hi, inner, acc_bits, code, check_seed(seed), flat_out
         )
         return out
 

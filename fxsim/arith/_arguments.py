@@ -1,13 +1,15 @@
 """Shared argument handling for the array functions of ``fxsim.arith``.
 
 The kernels see every array as ``[outer, C, inner]`` (csrc/README.md "Per-channel arrays"):
-these helpers compute ``inner`` from a tensor's shape and a channel axis, and validate the
-per-channel parameter arrays against it, with errors that name the argument.
+these helpers compute ``inner`` from a tensor's shape and a channel axis, validate the
+per-channel parameter arrays against it, and check the scalar arguments every kernel takes
+(rounding mode, seed, zero points), with errors that name the argument.
 """
 
 import numpy as np
 
 from ..errors import EncodingError, FormatError
+from .rounding import RoundingMode
 
 
 def normalize_axis(axis, ndim, what):
@@ -55,3 +57,31 @@ def as_parameter_array(values, dtype, what):
     if arr.ndim > 1:
         raise EncodingError(f"{what}: expected a scalar or a 1-d array, got shape {arr.shape}")
     return np.ascontiguousarray(arr.reshape(-1).astype(dtype, copy=False))
+
+
+def check_seed(seed):
+    """The STOCHASTIC seed as an int in [0, 2^64) (the kernels' uint64), or FormatError."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= int(seed) < 1 << 64:
+        raise FormatError(f"seed must be an int in [0, 2^64), got {seed!r}")
+    return int(seed)
+
+
+def rounding_code(rounding, what):
+    """The kernel code of a required rounding mode (a RoundingMode or its name)."""
+    if rounding is None:
+        raise EncodingError(f"{what}: the rounding mode is required (one of {', '.join(m.name for m in RoundingMode)})")
+    return int(RoundingMode.parse(rounding))
+
+
+def zero_point_array(zero_point, what):
+    """Zero points (scalar or per channel) as a 1-d int32 array; integral floats are accepted
+    (zero points read from JSON), anything fractional or beyond int32 is an EncodingError."""
+    zp = np.asarray(zero_point)
+    if zp.dtype.kind not in "iu":
+        if zp.dtype.kind == "f" and np.all(np.isfinite(zp)) and np.all(zp == np.round(zp)):
+            zp = zp.astype(np.int64)
+        else:
+            raise EncodingError(f"{what}: zero points must be integers, got {zero_point!r}")
+    if zp.size and (zp.min() < -(1 << 31) or zp.max() >= 1 << 31):
+        raise EncodingError(f"{what}: zero points must fit int32, got {zero_point!r}")
+    return as_parameter_array(zp, np.int32, what)
