@@ -138,6 +138,21 @@ inline int32_t int32_arg(const char* arg, int64_t v) {
   return static_cast<int32_t>(v);
 }
 
+// Calls f(out_ptr) with the typed pointer of a code array `out` (int8, uint8, int16, uint16 or
+// int32: the output types of requantize and quantize); any other dtype is an error.
+template <class F>
+auto with_code_out(py::array& out, F&& f) {
+  switch (dtype_of(out)) {
+    case DType::kInt8: return f(mutable_data_as<int8_t>("out", out));
+    case DType::kUInt8: return f(mutable_data_as<uint8_t>("out", out));
+    case DType::kInt16: return f(mutable_data_as<int16_t>("out", out));
+    case DType::kUInt16: return f(mutable_data_as<uint16_t>("out", out));
+    case DType::kInt32: return f(mutable_data_as<int32_t>("out", out));
+    default: break;
+  }
+  fail("out must be an int8, uint8, int16, uint16 or int32 array, got " + actual_dtype(out));
+}
+
 // Runs f(); a std::invalid_argument / std::out_of_range leaving it gets the prefix "kernel: ".
 template <class F>
 auto guarded(const char* kernel, F&& f) -> decltype(f()) {

@@ -12,31 +12,19 @@ namespace fxsim_bind {
 
 namespace {
 
-template <typename T, typename Out>
-void run_quantize(const fxsim::QuantizeParams& params, const py::array& x, const py::array& scale,
-                  const py::array& zero_point, py::array& out) {
-  const T* px = data_as<T>("x", x);
-  const T* ps = data_as<T>("scale", scale);
-  const int32_t* pz = data_as<int32_t>("zero_point", zero_point);
-  Out* po = mutable_data_as<Out>("out", out);
-  const int64_t channels = size_of(scale);
-  const int64_t zc = size_of(zero_point);
-  const int64_t n = size_of(x);
-  py::gil_scoped_release release;
-  fxsim::quantize(params, channels, ps, zc, pz, n, px, po);
-}
-
 template <typename T>
 void run_quantize_out(const fxsim::QuantizeParams& params, const py::array& x, const py::array& scale,
                       const py::array& zero_point, py::array& out) {
-  switch (dtype_of(out)) {
-    case DType::kInt8: return run_quantize<T, int8_t>(params, x, scale, zero_point, out);
-    case DType::kUInt8: return run_quantize<T, uint8_t>(params, x, scale, zero_point, out);
-    case DType::kInt16: return run_quantize<T, int16_t>(params, x, scale, zero_point, out);
-    case DType::kUInt16: return run_quantize<T, uint16_t>(params, x, scale, zero_point, out);
-    case DType::kInt32: return run_quantize<T, int32_t>(params, x, scale, zero_point, out);
-    default: fail("out must be an int8, uint8, int16, uint16 or int32 array, got " + actual_dtype(out));
-  }
+  const T* px = data_as<T>("x", x);
+  const T* ps = data_as<T>("scale", scale);
+  const int32_t* pz = data_as<int32_t>("zero_point", zero_point);
+  const int64_t channels = size_of(scale);
+  const int64_t zc = size_of(zero_point);
+  const int64_t n = size_of(x);
+  with_code_out(out, [&](auto* po) {
+    py::gil_scoped_release release;
+    fxsim::quantize(params, channels, ps, zc, pz, n, px, po);
+  });
 }
 
 }  // namespace

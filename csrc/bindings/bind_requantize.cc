@@ -20,35 +20,10 @@ void with_acc_and_out(const py::array& acc, py::array& out, F&& f) {
   require_size("out", out, size_of(acc));
   require_no_overlap("acc", acc, out);
   auto with_out = [&](const auto* acc_ptr) {
-    switch (dtype_of(out)) {
-      case DType::kInt8: {
-        auto* o = mutable_data_as<int8_t>("out", out);
-        py::gil_scoped_release release;
-        return f(acc_ptr, o);
-      }
-      case DType::kUInt8: {
-        auto* o = mutable_data_as<uint8_t>("out", out);
-        py::gil_scoped_release release;
-        return f(acc_ptr, o);
-      }
-      case DType::kInt16: {
-        auto* o = mutable_data_as<int16_t>("out", out);
-        py::gil_scoped_release release;
-        return f(acc_ptr, o);
-      }
-      case DType::kUInt16: {
-        auto* o = mutable_data_as<uint16_t>("out", out);
-        py::gil_scoped_release release;
-        return f(acc_ptr, o);
-      }
-      case DType::kInt32: {
-        auto* o = mutable_data_as<int32_t>("out", out);
-        py::gil_scoped_release release;
-        return f(acc_ptr, o);
-      }
-      default:
-        fail("out must be an int8, uint8, int16, uint16 or int32 array, got " + actual_dtype(out));
-    }
+    return with_code_out(out, [&](auto* out_ptr) {
+      py::gil_scoped_release release;
+      return f(acc_ptr, out_ptr);
+    });
   };
   switch (dtype_of(acc)) {
     case DType::kInt32: return with_out(data_as<int32_t>("acc", acc));
