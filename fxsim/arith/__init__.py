@@ -29,6 +29,7 @@ from .encoding import SCHEMAS, Encoding, ZeroPointParams
 from .quantize import dequantize, quantize
 from .requantize import requantize, tosa_apply_scale_16, tosa_apply_scale_32
 from .intn import pack_int4, packed_size, unpack_int4
+from .config import get_num_threads, kernel_isa, set_num_threads
 from .pooling import AVERAGE_METHODS, average_divide
 
 __all__ = [
@@ -55,6 +56,9 @@ __all__ = [
     # quantize / requantize / intn / pooling
     "average_divide",
     "dequantize",
+    "get_num_threads",
+    "kernel_isa",
+    "set_num_threads",
     "pack_int4",
     "packed_size",
     "quantize",

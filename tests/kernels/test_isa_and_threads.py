@@ -73,3 +73,12 @@ def test_split_call_reports_the_first_bad_index(restore_kernels):
 def test_set_num_threads_rejects_zero():
     with pytest.raises(fx.KernelError):
         _kernels.set_num_threads(0)
+
+
+def test_public_thread_setting(restore_kernels):
+    fx.set_num_threads(2)
+    assert fx.get_num_threads() == 2
+    assert fx.kernel_isa() in _kernels.available_isas()
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(fx.FxsimError):
+            fx.set_num_threads(bad)
