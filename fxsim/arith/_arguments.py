@@ -48,7 +48,7 @@ def as_integer_array(values, what):
     arr = np.asarray(values)
     if arr.dtype.kind not in "iu":
         raise FormatError(f"{what}: expected an integer array, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr)
+    return np.asarray(arr, order="C")  # (ascontiguousarray would turn 0-d into 1-d)
 
 
 def as_parameter_array(values, dtype, what):

@@ -49,7 +49,7 @@ def quantize(x, encoding, *, rounding, reciprocal=False, precision="float32", se
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiu" or arr.dtype.kind == "b":
         raise FormatError(f"quantize({name}): expected a float array, got dtype {arr.dtype}")
-    values = np.ascontiguousarray(arr, dtype=ftype)
+    values = np.asarray(arr, dtype=ftype, order="C")
     scales = as_parameter_array(encoding.scale, ftype, f"quantize({name}) scale")
     zero_points = zero_point_array(encoding.zero_point, f"quantize({name}) zero_point")
     inner = channel_layout(values.shape, encoding.axis, scales.size, f"quantize({name})")

@@ -84,7 +84,7 @@ def requantize(
         values = values.astype(np.int64)
     elif values.dtype != np.int64:
         raise FormatError(f"{what}: accumulators must be int32 or int64, got {values.dtype}")
-    values = np.ascontiguousarray(values)
+    values = np.asarray(values, order="C")
     if acc_bits is None:
         acc_bits = 32 if values.dtype == np.int32 else 64
     if acc_bits not in _ACC_BITS:

@@ -139,3 +139,14 @@ def test_dequantize_per_channel_broadcasts_on_the_axis():
     assert enc.zero_point.tolist() == [0, -8]  # signed storage: zp = -offset - 128
     codes = np.array([[0, 8], [2, -8]], np.int8)
     assert fx.dequantize(codes, enc).tolist() == [[0.0, 4.0], [1.0, 0.0]]
+
+
+def test_shapes_are_kept_including_0d_and_strided_inputs():
+    enc = fx.Encoding.from_zero_point(0.1, 3, "int8")
+    assert fx.quantize(np.float32(1.0), enc, rounding="half_even").shape == ()
+    assert fx.quantize(np.float32(1.0), enc, rounding="half_even") == 13
+    assert fx.requantize(np.int32(7), 0.5).shape == ()
+    strided = np.arange(12, dtype=np.int32).reshape(3, 4)[:, ::2]
+    assert fx.requantize(strided, 0.5).tolist() == fx.requantize(strided.copy(), 0.5).tolist()
+    assert fx.requantize(strided, 0.5).shape == (3, 2)
+    assert fx.quantize(np.zeros((0, 5), np.float32), enc, rounding="floor").shape == (0, 5)
