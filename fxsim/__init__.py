@@ -2,7 +2,8 @@
 
 The public face (DESIGN.md "Public contract"): encodings, rounding modes, multipliers and the
 quantize / dequantize / requantize arithmetic of ``fxsim.arith``, and the error classes of
-``fxsim.errors``. ``fxsim.testing`` (hypothesis strategies) is imported on demand.
+``fxsim.errors``, and the target profiles of ``fxsim.targets`` (``Target``, ``load_target``,
+``list_targets``). ``fxsim.testing`` (hypothesis strategies) is imported on demand.
 """
 
 from .errors import (
@@ -33,6 +34,7 @@ from .arith import (
     tosa_apply_scale_32,
     unpack_int4,
 )
+from .targets import Target, list_targets, load_target
 from . import _kernels
 
 __version__ = "0.1.0"
@@ -49,11 +51,14 @@ __all__ = [
     "OverflowRangeError",
     "Requant",
     "RoundingMode",
+    "Target",
     "TargetError",
     "UnsupportedOpError",
     "dequantize",
     "get_num_threads",
     "kernel_isa",
+    "list_targets",
+    "load_target",
     "pack_int4",
     "quantize",
     "quantize_multiplier",

@@ -5,6 +5,7 @@ one-line message naming the file, flag or tensor; no traceback).
 """
 
 import argparse
+import os
 import sys
 
 from .errors import FxsimError
@@ -24,7 +25,26 @@ def _build_parser():
     )
     demo.add_argument("--samples", type=int, default=512, help="input samples to run (default 512)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the example's weights and data")
+    targets = sub.add_parser(
+        "targets",
+        help="list the target profiles, or describe one",
+        description="Without --target: one line per built-in profile. With --target: every "
+        "field of that profile with its status (verified / documented / assumed) and source.",
+    )
+    targets.add_argument("--target", metavar="NAME_OR_FILE", default=None,
+                         help="a built-in profile name or a .toml profile file to describe")
     return parser
+
+
+def _targets_command(args):
+    from .targets import list_targets, load_target
+
+    if args.target is not None:
+        print(load_target(args.target).describe())
+        return 0
+    for name in list_targets():
+        print(load_target(name).summary())
+    return 0
 
 
 def main(argv=None):
@@ -42,9 +62,15 @@ def main(argv=None):
                 raise FxsimError(f"--samples must be >= 1, got {args.samples}")
             print(run_demo(samples=args.samples, seed=args.seed))
             return 0
+        if args.command == "targets":
+            return _targets_command(args)
     except FxsimError as err:
         print(f"fxsim {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`fxsim targets | head`): stop quietly, as Unix tools do
+        sys.stdout = open(os.devnull, "w")
+        return 0
     parser.error(f"unknown command {args.command!r}")
     return 2
 
