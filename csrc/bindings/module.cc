@@ -17,6 +17,8 @@ void bind_fixedpoint(py::module_& m);
 void bind_requantize(py::module_& m);
 void bind_quantize(py::module_& m);
 void bind_intn(py::module_& m);
+void bind_conv2d(py::module_& m);
+void bind_matmul(py::module_& m);
 }  // namespace fxsim_bind
 
 PYBIND11_MODULE(_kernels, m) {
@@ -59,4 +61,6 @@ PYBIND11_MODULE(_kernels, m) {
   fxsim_bind::bind_requantize(m);
   fxsim_bind::bind_quantize(m);
   fxsim_bind::bind_intn(m);
+  fxsim_bind::bind_conv2d(m);
+  fxsim_bind::bind_matmul(m);
 }

@@ -22,7 +22,9 @@
 #include "fxsim/fixedpoint/multiplier.h"
 #include "fxsim/fixedpoint/rounding.h"
 #include "fxsim/fixedpoint/saturate.h"
+#include "fxsim/kernels/conv2d.h"
 #include "fxsim/kernels/dispatch.h"
+#include "fxsim/kernels/matmul.h"
 #include "fxsim/kernels/quantize.h"
 #include "fxsim/kernels/requantize.h"
 
@@ -997,6 +999,236 @@ void test_pooling_division() {
   CHECK_THROWS(dpu_average(1, 1, 0, -63), std::invalid_argument);
 }
 
+// ---- conv2d_accumulate / matmul_accumulate (csrc/fxsim/kernels/conv2d.h, matmul.h) ----
+// A naive loop of the definition here (independent of the kernels' own code) against the kernels
+// on random layers, every policy's fixed corner, every ISA variant and thread count, errors.
+
+// The exact conv sum of one output (int64; the layers below stay far from overflow).
+template <typename X, typename W>
+int64_t naive_conv_at(const Conv2DParams& p, const Conv2DShape& s, const std::vector<X>& x, int32_t xz,
+                      const std::vector<W>& w, const std::vector<int32_t>& wz, const std::vector<int64_t>& bias,
+                      int64_t n, int64_t oc, int64_t oy, int64_t ox) {
+  const int64_t cig = s.c_in / p.groups, g = oc / (s.c_out / p.groups);
+  int64_t sum = bias.empty() ? 0 : bias[oc];
+  for (int64_t ic = 0; ic < cig; ++ic) {
+    for (int64_t ky = 0; ky < s.kh; ++ky) {
+      for (int64_t kx = 0; kx < s.kw; ++kx) {
+        const int64_t iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
+        const int64_t ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
+        if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+        const int64_t xv = x[((n * s.c_in + g * cig + ic) * s.h + iy) * s.w + ix] - int64_t(xz);
+        const int64_t wv = w[((oc * cig + ic) * s.kh + ky) * s.kw + kx] - int64_t(wz[wz.size() == 1 ? 0 : oc]);
+        sum += xv * wv;
+      }
+    }
+  }
+  return sum;
+}
+
+template <typename X, typename W>
+void check_conv_layer(std::mt19937_64& rng, const Conv2DShape& s, Conv2DParams p, bool per_channel) {
+  std::vector<X> x(static_cast<size_t>(s.n * s.c_in * s.h * s.w));
+  std::vector<W> w(static_cast<size_t>(s.c_out * (s.c_in / p.groups) * s.kh * s.kw));
+  for (auto& v : x) v = static_cast<X>(rng());
+  for (auto& v : w) v = static_cast<W>(rng());
+  const int32_t xz = static_cast<X>(rng());
+  std::vector<int32_t> wz(per_channel ? s.c_out : 1);
+  for (auto& v : wz) v = static_cast<W>(rng());
+  std::vector<int64_t> bias(static_cast<size_t>(s.c_out));
+  for (auto& v : bias) v = static_cast<int32_t>(rng() % 200001) - 100000;
+  const Conv2DOutputSize o = conv2d_output_size(p, s);
+  std::vector<int64_t> want(static_cast<size_t>(s.n * s.c_out * o.oh * o.ow));
+  size_t i = 0;
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t oc = 0; oc < s.c_out; ++oc)
+      for (int64_t oy = 0; oy < o.oh; ++oy)
+        for (int64_t ox = 0; ox < o.ow; ++ox) want[i++] = naive_conv_at(p, s, x, xz, w, wz, bias, n, oc, oy, ox);
+  const std::string saved = active_isa();
+  const int saved_threads = kernel_threads();
+  for (const std::string& isa : available_isas()) {
+    set_isa(isa);
+    for (int threads = 1; threads <= 3; ++threads) {
+      set_kernel_threads(threads);
+      for (const AccumulatePolicy policy : {AccumulatePolicy::kWrap, AccumulatePolicy::kRaise,
+                                            AccumulatePolicy::kSaturate}) {
+        p.acc = AccumulateParams{policy, 64};
+        std::vector<int64_t> got(want.size(), -1);
+        conv2d_accumulate(p, s, x.data(), xz, w.data(), static_cast<int64_t>(wz.size()), wz.data(), bias.data(),
+                          got.data());
+        CHECK(got == want);
+      }
+      p.acc = AccumulateParams{AccumulatePolicy::kWrap, 32};
+      std::vector<int32_t> got32(want.size(), -1);
+      conv2d_accumulate(p, s, x.data(), xz, w.data(), static_cast<int64_t>(wz.size()), wz.data(), bias.data(),
+                        got32.data());
+      bool same = true;
+      for (size_t j = 0; j < want.size(); ++j) same = same && got32[j] == wrap_int64_to_int32(want[j]);
+      CHECK(same);
+    }
+  }
+  set_isa(saved);
+  set_kernel_threads(saved_threads);
+}
+
+void test_conv2d_accumulate() {
+  std::mt19937_64 rng(77);
+  auto params = [](int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pl, int64_t pb, int64_t pr,
+                   int64_t groups) {
+    Conv2DParams p;
+    p.stride_h = sh, p.stride_w = sw, p.dilation_h = dh, p.dilation_w = dw;
+    p.pad_top = pt, p.pad_left = pl, p.pad_bottom = pb, p.pad_right = pr, p.groups = groups;
+    return p;
+  };
+  // regular 3x3 pad 1; strided, dilated, asymmetric pads; grouped; depthwise with multiplier 2
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{2, 8, 13, 70, 12, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 1), true);
+  check_conv_layer<int8_t, uint8_t>(rng, Conv2DShape{1, 5, 17, 19, 6, 3, 2}, params(2, 3, 2, 1, 0, 2, 1, 0, 1), false);
+  check_conv_layer<uint8_t, uint8_t>(rng, Conv2DShape{1, 6, 9, 9, 9, 1, 3}, params(1, 2, 1, 2, 2, 0, 0, 3, 3), true);
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 16, 30, 30, 32, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 16),
+                                    true);
+  check_conv_layer<int16_t, int16_t>(rng, Conv2DShape{1, 3, 6, 7, 4, 2, 2}, params(1, 1, 1, 1, 1, 0, 0, 1, 1), true);
+  check_conv_layer<uint16_t, int8_t>(rng, Conv2DShape{1, 2, 5, 5, 2, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 2), false);
+
+  // Policies on int16 extremes: 4 products of (-32768)^2 = 2^30 each.
+  const std::vector<int16_t> x4(4, INT16_MIN), w4(4, INT16_MIN);
+  const int32_t zero = 0;
+  Conv2DParams p;
+  const Conv2DShape s{1, 4, 1, 1, 1, 1, 1};
+  int64_t out = 0;
+  p.acc = AccumulateParams{AccumulatePolicy::kWrap, 32};
+  conv2d_accumulate(p, s, x4.data(), 0, w4.data(), 1, &zero, nullptr, &out);
+  CHECK_EQ(out, 0);  // 2^32 wraps to 0
+  p.acc = AccumulateParams{AccumulatePolicy::kSaturate, 32};
+  conv2d_accumulate(p, s, x4.data(), 0, w4.data(), 1, &zero, nullptr, &out);
+  CHECK_EQ(out, INT32_MAX);
+  p.acc = AccumulateParams{AccumulatePolicy::kPairSaturate16, 32};
+  conv2d_accumulate(p, s, x4.data(), 0, w4.data(), 1, &zero, nullptr, &out);
+  CHECK_EQ(out, 2 * 32767);
+  p.acc = AccumulateParams{AccumulatePolicy::kWrap, 48};
+  conv2d_accumulate(p, s, x4.data(), 0, w4.data(), 1, &zero, nullptr, &out);
+  CHECK_EQ(out, int64_t(1) << 32);
+  p.acc = AccumulateParams{AccumulatePolicy::kRaise, 32};
+  CHECK_THROWS_MSG(conv2d_accumulate(p, s, x4.data(), 0, w4.data(), 1, &zero, nullptr, &out), std::out_of_range,
+                   "output index 0 (n=0, oc=0, oy=0, ox=0)");
+  // u16 x s16 with zero points: products near 2^32 stay exact (int64 products).
+  const uint16_t xu = 65535;
+  const int16_t wm = INT16_MIN;
+  const int32_t wz_max = INT16_MAX;
+  p.acc = AccumulateParams{AccumulatePolicy::kRaise, 64};
+  conv2d_accumulate(p, Conv2DShape{1, 1, 1, 1, 1, 1, 1}, &xu, 0, &wm, 1, &wz_max, nullptr, &out);
+  CHECK_EQ(out, int64_t(65535) * -65535);
+
+  // Errors name the argument.
+  int32_t out32 = 0;
+  p.acc = AccumulateParams{AccumulatePolicy::kWrap, 64};
+  CHECK_THROWS_MSG(conv2d_accumulate(p, s, x4.data(), 0, w4.data(), 1, &zero, nullptr, &out32), std::invalid_argument,
+                   "out is int32");
+  p.acc = AccumulateParams{AccumulatePolicy::kWrap, 32};
+  p.groups = 3;
+  CHECK_THROWS_MSG(conv2d_accumulate(p, s, x4.data(), 0, w4.data(), 1, &zero, nullptr, &out), std::invalid_argument,
+                   "groups = 3 does not divide C_in");
+  p.groups = 1;
+  const uint8_t xb[4] = {0, 0, 0, 0};
+  CHECK_THROWS_MSG(conv2d_accumulate(p, s, xb, 256, w4.data(), 1, &zero, nullptr, &out), std::invalid_argument,
+                   "x_zero_point = 256");
+  const int32_t big = 200;
+  const int8_t wb[4] = {0, 0, 0, 0};
+  CHECK_THROWS_MSG(conv2d_accumulate(p, s, xb, 0, wb, 1, &big, nullptr, &out), std::invalid_argument,
+                   "w_zero_point = 200");
+  p.stride_w = 0;
+  CHECK_THROWS_MSG(conv2d_accumulate(p, s, xb, 0, wb, 1, &zero, nullptr, &out), std::invalid_argument, "stride_w");
+  p.stride_w = 1;
+  p.pad_bottom = -1;
+  CHECK_THROWS_MSG(conv2d_accumulate(p, s, xb, 0, wb, 1, &zero, nullptr, &out), std::invalid_argument, "pad_bottom");
+  p.pad_bottom = 0;
+  CHECK_THROWS_MSG(conv2d_accumulate(p, Conv2DShape{1, 4, 1, 1, 1, 2, 1}, xb, 0, wb, 1, &zero, nullptr, &out),
+                   std::invalid_argument, "output size < 1");
+}
+
+void test_matmul_accumulate() {
+  // research/engine-semantics.md 13.1 T4: ONNX QLinearMatMul uint8, a_zp 113, b_zp 114.
+  const uint8_t a[] = {208, 236, 0, 238, 3, 214, 255, 29};
+  const uint8_t b[] = {152, 51, 244, 60, 26, 255, 0, 127, 246, 127, 254, 247};
+  const int32_t bz = 114;
+  const int32_t want[] = {11475, -778, 31402, -26914, -11872, 7513};  // the derived int32 accumulators
+  for (const AccumulatePolicy policy : {AccumulatePolicy::kWrap, AccumulatePolicy::kSaturate,
+                                        AccumulatePolicy::kRaise}) {
+    int32_t out[6] = {0};
+    matmul_accumulate(AccumulateParams{policy, 32}, MatMulShape{1, 2, 4, 3, false}, a, 113, b, 1, &bz, nullptr, out);
+    CHECK(std::equal(out, out + 6, want));
+  }
+  // Random batched layers against a naive loop, every ISA and thread count.
+  std::mt19937_64 rng(5);
+  const MatMulShape shapes[] = {{1, 33, 300, 517, false}, {6, 37, 64, 41, true}, {4, 1, 1280, 300, false}};
+  for (const MatMulShape& s : shapes) {
+    std::vector<int8_t> av(static_cast<size_t>(s.batch * s.m * s.k));
+    std::vector<uint8_t> bv(static_cast<size_t>((s.b_batched ? s.batch : 1) * s.k * s.n));
+    for (auto& v : av) v = static_cast<int8_t>(rng());
+    for (auto& v : bv) v = static_cast<uint8_t>(rng());
+    std::vector<int32_t> zps(static_cast<size_t>(s.n));
+    for (auto& v : zps) v = static_cast<uint8_t>(rng());
+    std::vector<int64_t> bias(static_cast<size_t>(s.n));
+    for (auto& v : bias) v = static_cast<int64_t>(rng() >> 20) - (int64_t(1) << 43);
+    const int32_t az = -128;
+    std::vector<int64_t> ref(static_cast<size_t>(s.batch * s.m * s.n));
+    for (int64_t bi = 0; bi < s.batch; ++bi)
+      for (int64_t i = 0; i < s.m; ++i)
+        for (int64_t j = 0; j < s.n; ++j) {
+          int64_t sum = bias[j];
+          for (int64_t k = 0; k < s.k; ++k) {
+            sum += (av[(bi * s.m + i) * s.k + k] - int64_t(az)) *
+                   (bv[(s.b_batched ? bi * s.k * s.n : 0) + k * s.n + j] - int64_t(zps[j]));
+          }
+          ref[(bi * s.m + i) * s.n + j] = sum;
+        }
+    const std::string saved = active_isa();
+    const int saved_threads = kernel_threads();
+    for (const std::string& isa : available_isas()) {
+      set_isa(isa);
+      for (int threads = 1; threads <= 3; ++threads) {
+        set_kernel_threads(threads);
+        std::vector<int64_t> got(ref.size(), -1);
+        matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 64}, s, av.data(), az, bv.data(), s.n, zps.data(),
+                          bias.data(), got.data());
+        CHECK(got == ref);
+        matmul_accumulate(AccumulateParams{AccumulatePolicy::kRaise, 48}, s, av.data(), az, bv.data(), s.n, zps.data(),
+                          bias.data(), got.data());
+        CHECK(got == ref);
+      }
+    }
+    set_isa(saved);
+    set_kernel_threads(saved_threads);
+  }
+  // PAIR_SATURATE_16: 255 * 127 twice = 64770 clips to 32767; the odd last product alone.
+  const uint8_t a5[5] = {255, 255, 255, 255, 255};
+  const int8_t b5[5] = {127, 127, 127, 127, 127};
+  const int32_t z0 = 0;
+  int32_t o = 0;
+  matmul_accumulate(AccumulateParams{AccumulatePolicy::kPairSaturate16, 32}, MatMulShape{1, 1, 5, 1, false}, a5, 0,
+                    b5, 1, &z0, nullptr, &o);
+  CHECK_EQ(o, 2 * 32767 + 255 * 127);
+  const int64_t bias_max = INT64_MAX;
+  int64_t o64 = 0;
+  CHECK_THROWS_MSG(matmul_accumulate(AccumulateParams{AccumulatePolicy::kRaise, 64}, MatMulShape{1, 1, 5, 1, false},
+                                     a5, 0, b5, 1, &z0, &bias_max, &o64),
+                   std::out_of_range, "output index 0 (batch=0, m=0, n=0)");
+  matmul_accumulate(AccumulateParams{AccumulatePolicy::kSaturate, 64}, MatMulShape{1, 1, 5, 1, false}, a5, 0, b5, 1,
+                    &z0, &bias_max, &o64);
+  CHECK_EQ(o64, INT64_MAX);
+  matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 64}, MatMulShape{1, 1, 5, 1, false}, a5, 0, b5, 1, &z0,
+                    &bias_max, &o64);
+  CHECK_EQ(o64, static_cast<int64_t>(static_cast<uint64_t>(INT64_MAX) + 5 * 255 * 127));
+  CHECK_THROWS_MSG(matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, MatMulShape{1, 1, 0, 1, false},
+                                     a5, 0, b5, 1, &z0, nullptr, &o),
+                   std::invalid_argument, "K must be >= 1");
+  const int32_t z2[2] = {0, 0};
+  CHECK_THROWS_MSG(matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, MatMulShape{1, 1, 5, 1, false},
+                                     a5, 0, b5, 2, z2, nullptr, &o),
+                   std::invalid_argument, "zero_point must have 1 or 1");
+  CHECK_THROWS_MSG(matmul_accumulate(AccumulateParams{static_cast<AccumulatePolicy>(7), 32},
+                                     MatMulShape{1, 1, 5, 1, false}, a5, 0, b5, 1, &z0, nullptr, &o),
+                   std::invalid_argument, "policy");
+}
+
 }  // namespace
 
 int main() {
@@ -1012,6 +1244,8 @@ int main() {
   test_pooling_division();
   test_kernel_vectors_and_errors();
   test_kernels_random();
+  test_conv2d_accumulate();
+  test_matmul_accumulate();
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

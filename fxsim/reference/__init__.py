@@ -18,8 +18,10 @@ Modules:
 * ``intn``        -- 4-bit packing (dense and QNN per-channel)
 * ``pooling``     -- average-pool division: TFLite half-away, TOSA reciprocal_scale, Hexagon
   Q15, the DPU's power-of-two factors
+* ``conv2d``      -- Conv2D accumulators (NCHW, groups, dilation, pads) under each accumulate policy
+* ``matmul``      -- MatMul / FullyConnected accumulators under each accumulate policy
 """
 
-from fxsim.reference import fixedpoint, ieee, intn, multiplier, pooling, quantize, requantize, rounding
+from fxsim.reference import conv2d, fixedpoint, ieee, intn, matmul, multiplier, pooling, quantize, requantize, rounding
 
-__all__ = ["rounding", "ieee", "fixedpoint", "multiplier", "requantize", "quantize", "intn", "pooling"]
+__all__ = ["rounding", "ieee", "fixedpoint", "multiplier", "requantize", "quantize", "intn", "pooling", "conv2d", "matmul"]

@@ -1,0 +1,45 @@
+"""Named layer shapes from real networks (issue 3 "Speed"), shared by the conv / matmul benchmarks.
+
+Conv entries: x [N, C_in, H, W], w [C_out, C_in / groups, KH, KW], stride, pads (top, left,
+bottom, right), groups. MatMul entries: a [M, K] by b [K, N]. MACs = the multiply-adds of one call.
+"""
+
+CONV2D = {
+    # ResNet-50 conv2_x 3x3 64->64 at 56x56, pad 1
+    "resnet50_3x3_64x64_56": dict(x=(1, 64, 56, 56), w=(64, 64, 3, 3), stride=(1, 1), pads=(1, 1, 1, 1), groups=1),
+    # MobileNetV2 expanded depthwise 3x3, 144 channels at 56x56, pad 1
+    "mobilenetv2_dw3x3_144_56": dict(x=(1, 144, 56, 56), w=(144, 1, 3, 3), stride=(1, 1), pads=(1, 1, 1, 1),
+                                     groups=144),
+    # MobileNetV2 depthwise 3x3, 32 channels at 112x112
+    "mobilenetv2_dw3x3_32_112": dict(x=(1, 32, 112, 112), w=(32, 1, 3, 3), stride=(1, 1), pads=(1, 1, 1, 1),
+                                     groups=32),
+    # MobileNetV2 projection 1x1 144->24 at 56x56
+    "mobilenetv2_1x1_144x24_56": dict(x=(1, 144, 56, 56), w=(24, 144, 1, 1), stride=(1, 1), pads=(0, 0, 0, 0),
+                                      groups=1),
+    # MobileNetV2 first conv 3x3 3->32 stride 2 at 224x224 (TF "SAME": pad bottom/right 1)
+    "mobilenetv2_first_3x3s2_3x32_224": dict(x=(1, 3, 224, 224), w=(32, 3, 3, 3), stride=(2, 2), pads=(0, 0, 1, 1),
+                                             groups=1),
+}
+
+MATMUL = {
+    # MobileNetV2 classifier: FullyConnected 1280 -> 1000, batch 1
+    "mobilenetv2_classifier_1280x1000": dict(m=1, k=1280, n=1000),
+    # transformer (BERT-base) projection: 128 tokens x 768 by 768 x 768
+    "transformer_128x768x768": dict(m=128, k=768, n=768),
+}
+
+
+def conv2d_output_size(spec):
+    (_, _, h, w), (_, _, kh, kw) = spec["x"], spec["w"]
+    (sh, sw), (pt, pl, pb, pr) = spec["stride"], spec["pads"]
+    return (h + pt + pb - kh) // sh + 1, (w + pl + pr - kw) // sw + 1
+
+
+def conv2d_macs(spec):
+    oh, ow = conv2d_output_size(spec)
+    c_out, cig, kh, kw = spec["w"]
+    return spec["x"][0] * c_out * oh * ow * cig * kh * kw
+
+
+def matmul_macs(spec):
+    return spec["m"] * spec["k"] * spec["n"]

@@ -1,0 +1,36 @@
+// matmul_accumulate: the exact int32/int64 accumulators of an integer matrix product.
+//
+// Quantization contract (TFLite reference/integer_ops/fully_connected.h, ONNX QLinearMatMul /
+// MatMulInteger; research/engine-semantics.md sections 4 and 6):
+//   acc[b, m, n] = sum_{k ascending} (A[b, m, k] - a_zp) * (B[b or 0, k, n] - b_zp[n]) + bias[n]
+// A is [batch, M, K] (the leading batch dimensions flattened); B is one [K, N] matrix shared by
+// every batch (constant weights; FullyConnected is batch = 1 with the weights transposed to
+// [K, N]) or batched like A, [batch, K, N] (two activation tensors, as in attention). b_zp has 1
+// or N values (per-column weight zero points); bias is null or N values.
+//
+// The policy (accumulate.h) is applied in the order k ascending, bias last; WRAP takes the
+// order-free fast path for 8-bit operands (int16 widening, uint32 sums, per-ISA loops, threads).
+// Element types: A and B uint8, int8, uint16, int16 (int4 values in int8); out int32 (acc_bits
+// 32 only) or int64. Products are exact in int64. Errors as in conv2d.h.
+#pragma once
+
+#include <cstdint>
+
+#include "fxsim/kernels/accumulate.h"
+
+namespace fxsim {
+
+struct MatMulShape {
+  int64_t batch = 1, m = 1, k = 1, n = 1;
+  bool b_batched = false;  // B is [batch, K, N] rather than one [K, N]
+};
+
+// Validates the shape (std::invalid_argument naming the argument).
+void matmul_check_shape(const MatMulShape& shape);
+
+template <typename A, typename B, typename Out>
+void matmul_accumulate(const AccumulateParams& acc, const MatMulShape& shape, const A* a, int32_t a_zero_point,
+                       const B* b, int64_t b_zero_point_count, const int32_t* b_zero_point, const int64_t* bias,
+                       Out* out);
+
+}  // namespace fxsim

@@ -1,0 +1,260 @@
+"""Conv2D accumulators (csrc/fxsim/kernels/conv2d.h via _kernels.conv2d_accumulate) equal the
+exact reference (fxsim/reference/conv2d.py) with ``==``, for every element type and policy.
+
+Drawn: small NCHW shapes, strides, dilations, asymmetric pads, groups (regular, grouped,
+depthwise with a depth multiplier), zero points at the ends of the element ranges, per-tensor
+or per-channel weight zero points, int32/int64 bias, operand values at the type extremes (so
+int16 operands overflow 32-bit accumulators and the order-dependent policies differ). Then:
+every ISA variant and thread count bit-identical on a larger layer, an end-to-end check through
+fx.requantize, and bad arguments raising FxsimError subclasses.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fxsim as fx
+from fxsim import _kernels
+from fxsim.errors import FxsimError, KernelError, OverflowRangeError
+from fxsim.reference import conv2d as ref
+from fxsim.reference import requantize as ref_requant
+
+X_TYPES = ["uint8", "int8", "uint16", "int16"]
+W_TYPES = ["int8", "uint8", "int16", "int4"]  # int4: values in [-8, 7] held in int8
+POLICIES = ["wrap", "saturate", "raise", "pair_saturate_16"]
+
+
+def type_range(name):
+    if name == "int4":
+        return -8, 7
+    info = np.iinfo(name)
+    return int(info.min), int(info.max)
+
+
+def storage(name):
+    return np.int8 if name == "int4" else np.dtype(name)
+
+
+def values(draw, name, count):
+    lo, hi = type_range(name)
+    elem = st.one_of(st.integers(lo, hi), st.sampled_from([lo, hi]))
+    return draw(st.lists(elem, min_size=count, max_size=count))
+
+
+@st.composite
+def conv_case(draw, fast_path=False):
+    """A conv call; fast_path: 8-bit operands and WRAP (the vectorized path), stride 1 half the time."""
+    x_type = draw(st.sampled_from(X_TYPES[:2] if fast_path else X_TYPES))
+    w_type = draw(st.sampled_from(["int8", "uint8", "int4"] if fast_path else W_TYPES))
+    kind = draw(st.sampled_from(["regular", "grouped", "depthwise"]))
+    if kind == "regular":
+        groups, c_in, c_out = 1, draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    elif kind == "grouped":
+        groups = draw(st.integers(2, 3))
+        c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    else:
+        c_in = groups = draw(st.integers(1, 3))
+        c_out = c_in * draw(st.integers(1, 3))  # depth multiplier
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = (1, 1) if fast_path and draw(st.booleans()) else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    pads = tuple(draw(st.integers(0, 2)) for _ in range(4))
+    # input at least as large as the dilated kernel minus the pads (output size >= 1)
+    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - pads[0] - pads[2]), 6))
+    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - pads[1] - pads[3]), 6))
+    n = draw(st.integers(1, 2))
+    x_lo, x_hi = type_range(x_type)
+    w_lo, w_hi = type_range(w_type)
+    zp_x = draw(st.one_of(st.sampled_from([x_lo, x_hi, 0 if x_lo <= 0 else x_lo]), st.integers(x_lo, x_hi)))
+    per_channel = draw(st.booleans())
+    zp_w = [draw(st.one_of(st.sampled_from([w_lo, w_hi, 0 if w_lo <= 0 else w_lo]), st.integers(w_lo, w_hi)))
+            for _ in range(c_out if per_channel else 1)]
+    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
+    bias = None
+    if bias_kind is not None:
+        b_lo, b_hi = np.iinfo(bias_kind).min, np.iinfo(bias_kind).max
+        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([int(b_lo), int(b_hi)])),
+                             min_size=c_out, max_size=c_out))
+    x = values(draw, x_type, n * c_in * h * w)
+    wv = values(draw, w_type, c_out * (c_in // groups) * kh * kw)
+    policy = "wrap" if fast_path else draw(st.sampled_from(POLICIES))
+    acc_bits = draw(st.sampled_from([32, 48, 64]))
+    out_type = "int32" if acc_bits == 32 and draw(st.booleans()) else "int64"
+    return dict(x_type=x_type, w_type=w_type, x_shape=(n, c_in, h, w), w_shape=(c_out, c_in // groups, kh, kw),
+                x=x, w=wv, zp_x=zp_x, zp_w=zp_w, bias=bias, bias_kind=bias_kind, stride=stride,
+                dilation=dilation, pads=pads, groups=groups, policy=policy, acc_bits=acc_bits, out_type=out_type)
+
+
+def run_kernel(c):
+    x = np.array(c["x"], dtype=storage(c["x_type"])).reshape(c["x_shape"])
+    w = np.array(c["w"], dtype=storage(c["w_type"])).reshape(c["w_shape"])
+    oh, ow = ref.conv2d_output_size(c["x_shape"][2], c["x_shape"][3], c["w_shape"][2], c["w_shape"][3],
+                                    c["stride"], c["dilation"], c["pads"])
+    out = np.zeros((c["x_shape"][0], c["w_shape"][0], oh, ow), dtype=c["out_type"])
+    bias = None if c["bias"] is None else np.array(c["bias"], dtype=c["bias_kind"])
+    _kernels.conv2d_accumulate(x, w, c["zp_x"], np.array(c["zp_w"], np.int32), bias, c["stride"], c["dilation"],
+                               c["pads"], c["groups"], c["policy"], c["acc_bits"], out)
+    return out
+
+
+def run_reference(c):
+    return ref.conv2d_accumulate(c["x"], c["x_shape"], c["w"], c["w_shape"], c["zp_x"], c["zp_w"], c["bias"],
+                                 c["stride"], c["dilation"], c["pads"], c["groups"], c["policy"], c["acc_bits"])
+
+
+@given(case=conv_case())
+def test_conv2d_equals_reference(case):
+    try:
+        want, shape = run_reference(case)
+    except OverflowError as e:  # policy "raise": the same first index
+        index = str(e).split(" (")[0]
+        with pytest.raises(OverflowRangeError, match=index + " "):
+            run_kernel(case)
+        return
+    got = run_kernel(case)
+    assert got.shape == shape
+    assert got.reshape(-1).tolist() == want
+
+
+@given(case=conv_case(fast_path=True))
+def test_conv2d_wrap_fast_path_equals_reference(case):
+    want, shape = run_reference(case)
+    assert run_kernel(case).reshape(-1).tolist() == want
+
+
+# Fixed cases where the policies must disagree: int16 extremes overflow int32 after 2 products.
+def test_policies_differ_on_int16_overflow():
+    x = np.full((1, 4, 1, 1), -32768, np.int16)
+    w = np.full((1, 4, 1, 1), -32768, np.int16)
+    case = dict(x_type="int16", w_type="int16", x_shape=(1, 4, 1, 1), w_shape=(1, 4, 1, 1), x=x.ravel().tolist(),
+                w=w.ravel().tolist(), zp_x=0, zp_w=[0], bias=None, bias_kind=None, stride=(1, 1),
+                dilation=(1, 1), pads=(0, 0, 0, 0), groups=1, acc_bits=32, out_type="int64")
+    results = {}
+    for policy in ["wrap", "saturate", "pair_saturate_16"]:
+        case["policy"] = policy
+        results[policy] = int(run_kernel(case).ravel()[0])
+        assert results[policy] == run_reference(case)[0][0]
+    assert results == {"wrap": 0, "saturate": 2**31 - 1, "pair_saturate_16": 4 * 32767 // 2}  # 2 pairs of 32767
+    case["policy"] = "raise"
+    with pytest.raises(OverflowRangeError, match="output index 0 "):
+        run_kernel(case)
+
+
+@pytest.fixture
+def restore_kernels():
+    isa, threads = _kernels.isa(), _kernels.num_threads()
+    yield
+    _kernels.set_isa(isa)
+    _kernels.set_num_threads(threads)
+
+
+def _layer(rng, x_type, w_type, x_shape, w_shape, groups, stride, pads, policy="wrap", acc_bits=32):
+    x = rng.integers(*(np.iinfo(x_type).min, np.iinfo(x_type).max + 1), size=x_shape).astype(x_type)
+    w = rng.integers(*(np.iinfo(w_type).min, np.iinfo(w_type).max + 1), size=w_shape).astype(w_type)
+    zp = rng.integers(np.iinfo(w_type).min, np.iinfo(w_type).max + 1, size=w_shape[0]).astype(np.int32)
+    bias = rng.integers(-(1 << 20), 1 << 20, size=w_shape[0]).astype(np.int32)
+    oh, ow = ref.conv2d_output_size(x_shape[2], x_shape[3], w_shape[2], w_shape[3], stride, (1, 1), pads)
+    out_dtype = np.int32 if acc_bits == 32 else np.int64
+
+    def call():
+        out = np.empty((x_shape[0], w_shape[0], oh, ow), out_dtype)
+        _kernels.conv2d_accumulate(x, w, int(np.iinfo(x_type).max // 2), zp, bias, stride, (1, 1), pads, groups,
+                                   policy, acc_bits, out)
+        return out
+    return call
+
+
+def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
+    rng = np.random.default_rng(3)
+    calls = {
+        "dense_3x3": _layer(rng, np.uint8, np.int8, (2, 16, 20, 19), (24, 16, 3, 3), 1, (1, 1), (1, 1, 1, 1)),
+        "stride2_asym": _layer(rng, np.int8, np.uint8, (1, 8, 33, 31), (16, 8, 3, 3), 1, (2, 2), (0, 0, 1, 1)),
+        "depthwise_mult2": _layer(rng, np.uint8, np.int8, (1, 32, 40, 40), (64, 1, 3, 3), 32, (1, 1), (1, 1, 1, 1)),
+        "grouped_acc64": _layer(rng, np.uint8, np.int8, (1, 16, 24, 24), (16, 4, 3, 3), 4, (1, 1), (1, 2, 0, 1),
+                                acc_bits=64),
+        "int16_saturate": _layer(rng, np.int16, np.int16, (1, 8, 24, 24), (8, 8, 3, 3), 1, (1, 1), (1, 1, 1, 1),
+                                 policy="saturate"),
+    }
+    _kernels.set_isa("baseline")
+    _kernels.set_num_threads(1)
+    expected = {name: call() for name, call in calls.items()}
+    for isa in _kernels.available_isas():
+        _kernels.set_isa(isa)
+        for threads in (1, 2, 3):
+            _kernels.set_num_threads(threads)
+            for name, call in calls.items():
+                assert np.array_equal(call(), expected[name]), (isa, threads, name)
+
+
+@pytest.mark.parametrize("stride", [(2, 1), (1, 1), (1, 2)])
+def test_fast_path_equals_reference_on_a_wider_layer(restore_kernels, stride):
+    """The WRAP fast path (8-bit operands) on a layer wider than hypothesis draws: full 64-column
+    register tiles (stride 1 computes a whole output plane as one GEMM), every ISA variant."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 256, size=(1, 5, 9, 30)).astype(np.uint8)
+    w = rng.integers(-128, 128, size=(6, 5, 3, 3)).astype(np.int8)
+    zp = np.array([-128, 127, 0, 5, -7, 100], np.int32)
+    oh, ow = ref.conv2d_output_size(9, 30, 3, 3, stride, (1, 2), (1, 2, 1, 2))
+    want, _ = ref.conv2d_accumulate(x.ravel().tolist(), x.shape, w.ravel().tolist(), w.shape, 255, zp.tolist(), None,
+                                    stride, (1, 2), (1, 2, 1, 2), 1, "wrap", 32)
+    for isa in _kernels.available_isas():
+        _kernels.set_isa(isa)
+        out = np.empty((1, 6, oh, ow), np.int32)
+        _kernels.conv2d_accumulate(x, w, 255, zp, None, stride, (1, 2), (1, 2, 1, 2), 1, "wrap", 32, out)
+        assert out.ravel().tolist() == want, isa
+
+
+def test_conv_then_requantize_end_to_end():
+    """conv accumulate + fx.requantize per channel (axis 1) == the reference of both steps."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 256, size=(1, 4, 6, 6)).astype(np.uint8)
+    w = rng.integers(-127, 128, size=(3, 4, 3, 3)).astype(np.int8)
+    bias = rng.integers(-5000, 5000, size=3).astype(np.int32)
+    acc = np.empty((1, 3, 6, 6), np.int32)
+    _kernels.conv2d_accumulate(x, w, 128, np.zeros(1, np.int32), bias, (1, 1), (1, 1), (1, 1, 1, 1), 1, "wrap", 32,
+                               acc)
+    scales = [0.0021, 0.00093, 0.0047]
+    got = fx.requantize(acc, scales, fx.Requant.DOUBLE_ROUND, zero_point=-3, axis=1)
+    want_acc, _ = ref.conv2d_accumulate(x.ravel().tolist(), x.shape, w.ravel().tolist(), w.shape, 128, [0],
+                                        bias.tolist(), (1, 1), (1, 1), (1, 1, 1, 1), 1, "wrap", 32)
+    mults = [fx.quantize_multiplier(s) for s in scales]
+    want = [ref_requant.requantize_double_round(a, mults[i // 36].value, mults[i // 36].shift, -3, -128, 127)
+            for i, a in enumerate(want_acc)]
+    assert got.reshape(-1).tolist() == want
+
+
+def _args(**over):
+    base = dict(x=np.zeros((1, 4, 5, 5), np.uint8), w=np.zeros((2, 4, 3, 3), np.int8), x_zero_point=0,
+                w_zero_point=np.zeros(1, np.int32), bias=None, stride=(1, 1), dilation=(1, 1), pads=(0, 0, 0, 0),
+                groups=1, policy="wrap", acc_bits=32, out=np.zeros((1, 2, 3, 3), np.int32))
+    base.update(over)
+    return base
+
+
+@pytest.mark.parametrize("over, needle", [
+    (dict(w=np.zeros((2, 3, 3, 3), np.int8)), "input channels"),
+    (dict(groups=3), "groups = 3 does not divide C_in"),
+    (dict(w=np.zeros((3, 2, 3, 3), np.int8), groups=2, out=np.zeros((1, 3, 3, 3), np.int32)), "does not divide C_out"),
+    (dict(x=np.zeros((1, 4, 5, 5), np.float32)), "x must be"),
+    (dict(w=np.zeros((2, 4, 3, 3), np.float64)), "w must be"),
+    (dict(out=np.zeros((1, 2, 3, 3), np.float32)), "out must be an int32 or int64"),
+    (dict(out=np.zeros((1, 2, 3, 4), np.int32)), "out must have shape"),
+    (dict(x_zero_point=256), "x_zero_point = 256"),
+    (dict(w_zero_point=np.array([128], np.int32)), "w_zero_point = 128"),
+    (dict(w_zero_point=np.zeros(3, np.int32)), "zero_point must have 1 or 2"),
+    (dict(stride=(0, 1)), "stride_h"),
+    (dict(dilation=(1, 0)), "dilation_w"),
+    (dict(pads=(0, -1, 0, 0)), "pad_left"),
+    (dict(w=np.zeros((2, 4, 7, 3), np.int8)), "output size < 1"),
+    (dict(bias=np.zeros(3, np.int32)), "bias must have 2"),
+    (dict(bias=np.zeros(2, np.float32)), "bias must be an int32 or int64"),
+    (dict(policy="clip"), "policy must be"),
+    (dict(acc_bits=40), "acc_bits must be 32, 48 or 64"),
+    (dict(acc_bits=64), "out is int32 but acc_bits is 64"),
+])
+def test_bad_arguments(over, needle):
+    with pytest.raises(KernelError, match=needle) as info:
+        _kernels.conv2d_accumulate(**_args(**over))
+    assert isinstance(info.value, FxsimError)
+    assert str(info.value).startswith("conv2d_accumulate: ")
