@@ -19,27 +19,14 @@ from fxsim import _kernels
 from fxsim.errors import FxsimError, KernelError, OverflowRangeError
 from fxsim.reference import conv2d as ref
 from fxsim.reference import requantize as ref_requant
+from kernel_helpers import assert_isa_and_thread_identical, storage, type_range, values
+
 
 X_TYPES = ["uint8", "int8", "uint16", "int16"]
 W_TYPES = ["int8", "uint8", "int16", "int4"]  # int4: values in [-8, 7] held in int8
 POLICIES = ["wrap", "saturate", "raise", "pair_saturate_16"]
 
 
-def type_range(name):
-    if name == "int4":
-        return -8, 7
-    info = np.iinfo(name)
-    return int(info.min), int(info.max)
-
-
-def storage(name):
-    return np.int8 if name == "int4" else np.dtype(name)
-
-
-def values(draw, name, count):
-    lo, hi = type_range(name)
-    elem = st.one_of(st.integers(lo, hi), st.sampled_from([lo, hi]))
-    return draw(st.lists(elem, min_size=count, max_size=count))
 
 
 @st.composite
@@ -141,14 +128,6 @@ def test_policies_differ_on_int16_overflow():
         run_kernel(case)
 
 
-@pytest.fixture
-def restore_kernels():
-    isa, threads = _kernels.isa(), _kernels.num_threads()
-    yield
-    _kernels.set_isa(isa)
-    _kernels.set_num_threads(threads)
-
-
 def _layer(rng, x_type, w_type, x_shape, w_shape, groups, stride, pads, policy="wrap", acc_bits=32):
     x = rng.integers(*(np.iinfo(x_type).min, np.iinfo(x_type).max + 1), size=x_shape).astype(x_type)
     w = rng.integers(*(np.iinfo(w_type).min, np.iinfo(w_type).max + 1), size=w_shape).astype(w_type)
@@ -176,15 +155,7 @@ def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
         "int16_saturate": _layer(rng, np.int16, np.int16, (1, 8, 24, 24), (8, 8, 3, 3), 1, (1, 1), (1, 1, 1, 1),
                                  policy="saturate"),
     }
-    _kernels.set_isa("baseline")
-    _kernels.set_num_threads(1)
-    expected = {name: call() for name, call in calls.items()}
-    for isa in _kernels.available_isas():
-        _kernels.set_isa(isa)
-        for threads in (1, 2, 3):
-            _kernels.set_num_threads(threads)
-            for name, call in calls.items():
-                assert np.array_equal(call(), expected[name]), (isa, threads, name)
+    assert_isa_and_thread_identical(calls)
 
 
 @pytest.mark.parametrize("stride", [(2, 1), (1, 1), (1, 2)])

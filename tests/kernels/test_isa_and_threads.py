@@ -10,16 +10,10 @@ import pytest
 
 import fxsim as fx
 from fxsim import _kernels
+from kernel_helpers import assert_isa_and_thread_identical
+
 
 N = (1 << 18) + 77  # above the parallel threshold, not a multiple of any vector width
-
-
-@pytest.fixture
-def restore_kernels():
-    isa, threads = _kernels.isa(), _kernels.num_threads()
-    yield
-    _kernels.set_isa(isa)
-    _kernels.set_num_threads(threads)
 
 
 def _calls():
@@ -47,15 +41,7 @@ def _calls():
 
 def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
     calls = _calls()
-    _kernels.set_isa("baseline")
-    _kernels.set_num_threads(1)
-    expected = {name: call() for name, call in calls.items()}
-    for isa in _kernels.available_isas():
-        _kernels.set_isa(isa)
-        for threads in (1, 2, 3):
-            _kernels.set_num_threads(threads)
-            for name, call in calls.items():
-                assert np.array_equal(call(), expected[name]), (isa, threads, name)
+    assert_isa_and_thread_identical(calls)
 
 
 def test_split_call_reports_the_first_bad_index(restore_kernels):

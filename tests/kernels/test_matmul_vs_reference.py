@@ -14,30 +14,11 @@ from hypothesis import strategies as st
 from fxsim import _kernels
 from fxsim.errors import FxsimError, KernelError, OverflowRangeError
 from fxsim.reference import matmul as ref
+from kernel_helpers import assert_isa_and_thread_identical, storage, values, zero_point
+
 
 TYPES = ["uint8", "int8", "uint16", "int16", "int4"]
 POLICIES = ["wrap", "saturate", "raise", "pair_saturate_16"]
-
-
-def type_range(name):
-    if name == "int4":
-        return -8, 7
-    info = np.iinfo(name)
-    return int(info.min), int(info.max)
-
-
-def storage(name):
-    return np.int8 if name == "int4" else np.dtype(name)
-
-
-def values(draw, name, count):
-    lo, hi = type_range(name)
-    return draw(st.lists(st.one_of(st.integers(lo, hi), st.sampled_from([lo, hi])), min_size=count, max_size=count))
-
-
-def zero_point(draw, name):
-    lo, hi = type_range(name)
-    return draw(st.one_of(st.sampled_from([lo, hi, 0 if lo <= 0 else lo]), st.integers(lo, hi)))
 
 
 @st.composite
@@ -119,14 +100,6 @@ def test_pair_saturate_16_clips_each_pair():
     assert out[0, 0] == 5 * 255 * 127
 
 
-@pytest.fixture
-def restore_kernels():
-    isa, threads = _kernels.isa(), _kernels.num_threads()
-    yield
-    _kernels.set_isa(isa)
-    _kernels.set_num_threads(threads)
-
-
 def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
     rng = np.random.default_rng(9)
 
@@ -148,15 +121,7 @@ def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
         "big_k_acc64": case(np.uint8, np.uint8, (9, 200), (200, 301), acc_bits=64),
         "int16_pair": case(np.int16, np.int16, (17, 100), (100, 90), policy="pair_saturate_16"),
     }
-    _kernels.set_isa("baseline")
-    _kernels.set_num_threads(1)
-    expected = {name: call() for name, call in calls.items()}
-    for isa in _kernels.available_isas():
-        _kernels.set_isa(isa)
-        for threads in (1, 2, 3):
-            _kernels.set_num_threads(threads)
-            for name, call in calls.items():
-                assert np.array_equal(call(), expected[name]), (isa, threads, name)
+    assert_isa_and_thread_identical(calls)
 
 
 def test_large_k_wraps_exactly_at_48_bits():

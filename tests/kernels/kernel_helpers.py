@@ -1,0 +1,47 @@
+"""Helpers shared by the kernel tests: element-type ranges, bounded draws and the ISA x thread
+identity check. (pytest puts this folder on sys.path, so tests import it by name.)"""
+
+import numpy as np
+from hypothesis import strategies as st
+
+from fxsim import _kernels
+
+
+def type_range(name):
+    """(min, max) of an element type name; "int4" is [-8, 7] held in int8."""
+    if name == "int4":
+        return -8, 7
+    info = np.iinfo(name)
+    return int(info.min), int(info.max)
+
+
+def storage(name):
+    """The numpy container of an element type name."""
+    return np.int8 if name == "int4" else np.dtype(name)
+
+
+def values(draw, name, count):
+    """``count`` values of an element type, the range ends drawn often."""
+    lo, hi = type_range(name)
+    elem = st.one_of(st.integers(lo, hi), st.sampled_from([lo, hi]))
+    return draw(st.lists(elem, min_size=count, max_size=count))
+
+
+def zero_point(draw, name):
+    """A zero point of an element type: the range ends, 0, or anything in range."""
+    lo, hi = type_range(name)
+    return draw(st.one_of(st.sampled_from([lo, hi, 0 if lo <= 0 else lo]), st.integers(lo, hi)))
+
+
+def assert_isa_and_thread_identical(calls):
+    """Each call gives, on every ISA variant and 1-3 threads, what it gives on the baseline on
+    one thread (use with the restore_kernels fixture)."""
+    _kernels.set_isa("baseline")
+    _kernels.set_num_threads(1)
+    expected = {name: call() for name, call in calls.items()}
+    for isa in _kernels.available_isas():
+        _kernels.set_isa(isa)
+        for threads in (1, 2, 3):
+            _kernels.set_num_threads(threads)
+            for name, call in calls.items():
+                assert np.array_equal(call(), expected[name]), (isa, threads, name)
