@@ -6,6 +6,7 @@
 // variants bit for bit); a value naming a variant that is unknown or not available here is
 // ignored. set_isa() changes the choice at run time (tests only; not meant to race with calls).
 #include "fxsim/kernels/dispatch.h"
+#include "fxsim/kernels/parallel.h"
 
 #include <algorithm>
 #include <atomic>
@@ -90,8 +91,6 @@ void set_isa(const std::string& name) {
 
 namespace {
 
-// Below this many elements a call runs on the calling thread: starting threads costs more.
-constexpr int64_t kParallelMinElements = int64_t(1) << 17;
 // Chunks of a split `inner` run are multiples of this many elements (whole vectors).
 constexpr int64_t kChunkAlign = 64;
 
@@ -144,7 +143,7 @@ int64_t run_kernel(KernelFn fn, const KernelJob& job) {
   const int64_t row = job.channels * job.inner;
   const int64_t total = job.outer * row;
   const int threads = kernel_threads();
-  if (threads <= 1 || total < kParallelMinElements) return fn(job);
+  if (threads <= 1 || total < kParallelMinWork) return fn(job);
 
   std::vector<KernelJob> parts;
   if (job.outer >= 2) {
@@ -161,19 +160,16 @@ int64_t run_kernel(KernelFn fn, const KernelJob& job) {
   }
   if (parts.size() < 2) return fn(job);
 
-  std::vector<int64_t> bad(parts.size(), -1);
-  std::vector<std::thread> workers;
-  workers.reserve(parts.size() - 1);
-  for (size_t t = 1; t < parts.size(); ++t) {
-    workers.emplace_back([&, t] { bad[t] = fn(parts[t]); });
-  }
-  bad[0] = fn(parts[0]);
-  for (auto& w : workers) w.join();
-  int64_t first = -1;
-  for (const int64_t b : bad) {
-    if (b >= 0 && (first < 0 || b < first)) first = b;
-  }
-  return first;
+  // one part per task: each runs the same loop over its own elements
+  return parallel_tasks(static_cast<int64_t>(parts.size()), total / static_cast<int64_t>(parts.size()),
+                        [&](int64_t begin, int64_t end) {
+                          int64_t first = -1;
+                          for (int64_t t = begin; t < end; ++t) {
+                            const int64_t bad = fn(parts[static_cast<size_t>(t)]);
+                            if (bad >= 0 && (first < 0 || bad < first)) first = bad;
+                          }
+                          return first;
+                        });
 }
 
 }  // namespace fxsim

@@ -9,11 +9,6 @@
 
 namespace fxsim {
 
-namespace {
-// Below this many multiply-adds (or elements) a call stays on the calling thread.
-constexpr int64_t kParallelMinWork = int64_t(1) << 18;
-}  // namespace
-
 int64_t parallel_tasks(int64_t count, int64_t work_per_task, const std::function<int64_t(int64_t, int64_t)>& fn) {
   if (count <= 0) return -1;
   const int threads = kernel_threads();

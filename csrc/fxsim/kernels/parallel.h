@@ -13,6 +13,10 @@
 
 namespace fxsim {
 
+// Below this much work (multiply-adds or elements) a call stays on the calling thread: starting
+// threads costs more.
+constexpr int64_t kParallelMinWork = int64_t(1) << 18;
+
 int64_t parallel_tasks(int64_t count, int64_t work_per_task, const std::function<int64_t(int64_t, int64_t)>& fn);
 
 }  // namespace fxsim
