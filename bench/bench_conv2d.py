@@ -48,13 +48,6 @@ def numpy_conv2d(spec, x, w, bias):
     return (out + bias.reshape(1, -1, 1, 1)).astype(np.int32)
 
 
-@pytest.fixture
-def threads():
-    saved = _kernels.num_threads()
-    yield _kernels.set_num_threads
-    _kernels.set_num_threads(saved)
-
-
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("layer", sorted(shapes.CONV2D))
 @pytest.mark.benchmark(group="conv2d-kernel")
@@ -64,10 +57,7 @@ def test_conv2d_fxsim(benchmark, threads, layer, n_threads):
     threads(n_threads)
     call = _call(spec, x, w, bias, out)
     call()
-    macs = shapes.conv2d_macs(spec)
-    benchmark.extra_info["macs"] = macs
-    benchmark(call)
-    benchmark.extra_info["gmac_per_s"] = macs / benchmark.stats.stats.min / 1e9
+    shapes.benchmark_macs(benchmark, shapes.conv2d_macs(spec), call)
 
 
 @pytest.mark.parametrize("layer", sorted(shapes.CONV2D))
@@ -77,7 +67,4 @@ def test_conv2d_numpy(benchmark, layer):
     x, w, bias, out = _inputs(spec)
     _call(spec, x, w, bias, out)()
     assert np.array_equal(numpy_conv2d(spec, x, w, bias), out)
-    macs = shapes.conv2d_macs(spec)
-    benchmark.extra_info["macs"] = macs
-    benchmark(numpy_conv2d, spec, x, w, bias)
-    benchmark.extra_info["gmac_per_s"] = macs / benchmark.stats.stats.min / 1e9
+    shapes.benchmark_macs(benchmark, shapes.conv2d_macs(spec), numpy_conv2d, spec, x, w, bias)

@@ -27,13 +27,6 @@ def numpy_matmul(a, b, bias):
     return ((a.astype(np.int64) - A_ZP) @ b.astype(np.int64) + bias).astype(np.int32)
 
 
-@pytest.fixture
-def threads():
-    saved = _kernels.num_threads()
-    yield _kernels.set_num_threads
-    _kernels.set_num_threads(saved)
-
-
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("layer", sorted(shapes.MATMUL))
 @pytest.mark.benchmark(group="matmul-kernel")
@@ -42,9 +35,8 @@ def test_matmul_fxsim(benchmark, threads, layer, n_threads):
     a, b, bias, out = _inputs(spec)
     threads(n_threads)
     zp = np.zeros(1, np.int32)
-    benchmark.extra_info["macs"] = shapes.matmul_macs(spec)
-    benchmark(_kernels.matmul_accumulate, a, b, A_ZP, zp, bias, "wrap", 32, out)
-    benchmark.extra_info["gmac_per_s"] = shapes.matmul_macs(spec) / benchmark.stats.stats.min / 1e9
+    shapes.benchmark_macs(benchmark, shapes.matmul_macs(spec), _kernels.matmul_accumulate, a, b, A_ZP, zp, bias,
+                          "wrap", 32, out)
 
 
 @pytest.mark.parametrize("layer", sorted(shapes.MATMUL))
@@ -54,6 +46,4 @@ def test_matmul_numpy(benchmark, layer):
     a, b, bias, out = _inputs(spec)
     _kernels.matmul_accumulate(a, b, A_ZP, np.zeros(1, np.int32), bias, "wrap", 32, out)
     assert np.array_equal(numpy_matmul(a, b, bias), out)
-    benchmark.extra_info["macs"] = shapes.matmul_macs(spec)
-    benchmark(numpy_matmul, a, b, bias)
-    benchmark.extra_info["gmac_per_s"] = shapes.matmul_macs(spec) / benchmark.stats.stats.min / 1e9
+    shapes.benchmark_macs(benchmark, shapes.matmul_macs(spec), numpy_matmul, a, b, bias)

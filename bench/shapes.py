@@ -43,3 +43,12 @@ def conv2d_macs(spec):
 
 def matmul_macs(spec):
     return spec["m"] * spec["k"] * spec["n"]
+
+
+def benchmark_macs(benchmark, macs, fn, *args):
+    """Time ``fn(*args)`` with pytest-benchmark and record its MACs and GMAC/s (the latter only
+    when timing ran: ``--benchmark-disable`` runs the call once and keeps no statistics)."""
+    benchmark.extra_info["macs"] = macs
+    benchmark(fn, *args)
+    if benchmark.stats is not None:
+        benchmark.extra_info["gmac_per_s"] = macs / benchmark.stats.stats.min / 1e9

@@ -49,18 +49,6 @@ inline void check_positive(const char* kernel, const char* what, int64_t v) {
   if (v < 1) throw_invalid(kernel, std::string(what) + " must be >= 1, got " + std::to_string(v));
 }
 
-inline std::string int128_string(__int128 v) {
-  if (v == 0) return "0";
-  const bool neg = v < 0;
-  unsigned __int128 u = neg ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
-  std::string s;
-  while (u != 0) {
-    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
-    u /= 10;
-  }
-  return neg ? "-" + s : s;
-}
-
 // Calls f(Acc{}) with the accumulator type of the policy: the one switch of a call, outside
 // every loop.
 template <class F>
