@@ -125,22 +125,11 @@ std::atomic<int>& threads_slot() {
   return slot;
 }
 
-int out_bytes(OutType t) {
-  switch (t) {
-    case OutType::kInt8:
-    case OutType::kUInt8: return 1;
-    case OutType::kInt16:
-    case OutType::kUInt16: return 2;
-    case OutType::kInt32: return 4;
-  }
-  return 4;
-}
-
 // The part of `job` that starts `first` elements in and covers `outer` blocks / `inner` elements.
 KernelJob sub_job(const KernelJob& job, int64_t first, int64_t outer, int64_t inner) {
   KernelJob part = job;
   part.in = static_cast<const char*>(job.in) + first * job.in_bytes;
-  part.out = static_cast<char*>(job.out) + first * out_bytes(job.out_type);
+  part.out = static_cast<char*>(job.out) + first * out_type_bytes(job.out_type);
   part.outer = outer;
   part.inner = inner;
   part.index_base = job.index_base + first;
@@ -154,6 +143,17 @@ int kernel_threads() { return threads_slot().load(std::memory_order_relaxed); }
 void set_kernel_threads(int n) {
   if (n < 1) throw std::invalid_argument("set_kernel_threads: the thread count must be >= 1");
   threads_slot().store(std::min(n, 256), std::memory_order_relaxed);
+}
+
+int out_type_bytes(OutType t) {
+  switch (t) {
+    case OutType::kInt8:
+    case OutType::kUInt8: return 1;
+    case OutType::kInt16:
+    case OutType::kUInt16: return 2;
+    case OutType::kInt32: return 4;
+  }
+  return 4;
 }
 
 int64_t run_kernel(KernelFn fn, const KernelJob& job) {

@@ -39,5 +39,7 @@ int64_t run_kernel(KernelFn fn, const KernelJob& job);
 int kernel_threads();
 // Overrides kernel_threads() (tests compare thread counts bit for bit); n >= 1.
 void set_kernel_threads(int n);
+// Bytes of one element of an output storage type.
+int out_type_bytes(OutType t);
 
 }  // namespace fxsim

@@ -223,16 +223,7 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
   }
 }
 
-int RequantizePlan::out_bytes() const {
-  switch (out_type_) {
-    case OutType::kInt8:
-    case OutType::kUInt8: return 1;
-    case OutType::kInt16:
-    case OutType::kUInt16: return 2;
-    case OutType::kInt32: return 4;
-  }
-  return 4;
-}
+int RequantizePlan::out_bytes() const { return out_type_bytes(out_type_); }
 
 void RequantizePlan::throw_bad(int64_t i, int64_t v) const {
   const std::string at = "acc[" + std::to_string(i) + "] = " + std::to_string(v);
