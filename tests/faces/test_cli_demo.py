@@ -14,11 +14,16 @@ def test_demo_runs_and_reports_each_target(capsys, tmp_path):
     float_acc = float(re.search(r"float model accuracy: ([\d.]+)%", out).group(1))
     assert float_acc > 90  # well above chance (10%): the shipped model is really trained
     rows = re.findall(r"^(\S+)\s+(tf|percentile)\s+([\d.]+)%\s+([\d.]+) dB", out, flags=re.M)
-    assert {(r[0], r[1]) for r in rows} == {(t, q) for t in ("tflite-int8", "onnxruntime", "htp", "tosa")
+    assert {(r[0], r[1]) for r in rows} == {(t, q) for t in ("tflite-int8", "onnxruntime", "onnxruntime-vnni",
+                                                                     "htp", "tosa")
                                            for q in ("tf", "percentile")}
     for target, quantizer, acc, sqnr in rows:
         assert abs(float(acc) - float_acc) <= 3.0, (target, quantizer)  # within a few points of float
         assert float(sqnr) > 10, (target, quantizer)
+    # the saturating engine is named, with the reason read from its profile's accumulate policy
+    assert "onnxruntime: sums u8 x s8 products in int16-saturated pairs" in out
+    sqnr = {(r[0], r[1]): float(r[3]) for r in rows}
+    assert sqnr["onnxruntime-vnni", "tf"] > sqnr["onnxruntime", "tf"] + 10  # exact sums vs saturated pairs
     assert "worst layers" in out and f"report: {report}" in out
     assert report.exists() and "<img" in report.read_text()
     # the tie table the demo prints is computed by the kernels, and is the documented one
