@@ -299,6 +299,9 @@ def _add_quantize_parser(sub):
     q.add_argument("--act_bw", "--act_bitwidth", dest="act_bw", type=int, default=8, choices=(8, 16))
     q.add_argument("--weight_bw", "--weights_bitwidth", dest="weight_bw", type=int, default=8, choices=(4, 8, 16))
     q.add_argument("--bias_bw", "--bias_bitwidth", dest="bias_bw", type=int, default=32, choices=(8, 32, 64))
+    q.add_argument("--reduce_range", action="store_true",
+                   help="weights with one bit less, stored at --weight_bw (ONNX Runtime's reduce_range: no int16 "
+                        "pair saturation on x86 CPUs without VNNI, the onnxruntime and fbgemm profiles)")
     q.add_argument("--percentile_calibration_value", type=float, default=99.99,
                    help="the percentile of --act_quantizer/--param_quantizer percentile (default 99.99)")
     q.add_argument("--per_tensor", action="store_true", help="per-tensor weights (default: per-channel)")
@@ -370,7 +373,8 @@ def _quantize_command(args):
         encs = fx.calibrate(graph, inputs, act_quantizer=args.act_quantizer, param_quantizer=args.param_quantizer,
                             target=args.target, per_channel=not args.per_tensor, act_bw=args.act_bw,
                             weight_bw=args.weight_bw, bias_bw=args.bias_bw, compat=args.compat, progress=progress,
-                            percentile=args.percentile_calibration_value, skip_nonfinite=args.skip_nonfinite)
+                            percentile=args.percentile_calibration_value, skip_nonfinite=args.skip_nonfinite,
+                            reduce_range=args.reduce_range)
     finally:
         if bar is not None:
             bar.close()

@@ -204,6 +204,23 @@ def _weight_spec(target, weight_bw, per_channel, param_quantizer, compat="qnn"):
     return _Spec(int(d[1:]), d.startswith("s"), symmetric, bool(spec.narrow_range and symmetric), granular)
 
 
+def _reduced_range_spec(spec):
+    """``spec`` one bit narrower: ONNX Runtime's ``reduce_range`` (quant_utils
+    ``get_qmin_qmax_for_qType``: 7-bit weights, so that no int16 pair of u8 x s8 products can
+    saturate in vpmaddubsw on x86 CPUs without VNNI: 255 * 64 * 2 < 32767)."""
+    return _Spec(spec.bitwidth - 1, spec.signed, spec.symmetric, spec.strict, spec.per_channel)
+
+
+def _stored_at(enc, bitwidth):
+    """The encoding ``enc`` (of ``bitwidth - 1`` bits) re-expressed, value for value, in
+    ``bitwidth``-bit storage: the same scale and zero point, the full storage range. The
+    unsigned-domain offset moves by ``2^(bw-2)`` for signed storage (the signed code is
+    ``u - 2^(bw-1)`` at either width)."""
+    shift = (1 << (bitwidth - 2)) if enc.signed else 0
+    offset = np.asarray(enc.offset) - shift if enc.axis is not None else int(enc.offset) - shift
+    return Encoding(enc.scale, offset, bitwidth, enc.signed, None, None, enc.axis, enc.kind)
+
+
 def _weight_encoding(w, axis, quantizer, spec, compat, percentile):
     """The encoding of constant weights ``w`` (exact statistics of the whole tensor)."""
     w = np.asarray(w, np.float32)
@@ -292,7 +309,7 @@ def _activation_encoding(name, obs, votes, quantizer, spec, compat, percentile):
 
 def calibrate(graph, batches, act_quantizer="tf", param_quantizer="tf", target=None, per_channel=True,
               act_bw=8, weight_bw=8, bias_bw=32, compat="qnn", progress=None, percentile=99.99,
-              skip_nonfinite=False):
+              skip_nonfinite=False, reduce_range=False):
     """Encodings for ``graph`` from calibration ``batches`` (an iterable of ``{input name:
     array}``, read once, streaming); returns an ``Encodings`` mapping that ``fx.Simulator``
     accepts. See the module docstring for what gets an encoding and how targets constrain it.
@@ -308,7 +325,10 @@ def calibrate(graph, batches, act_quantizer="tf", param_quantizer="tf", target=N
     ``fxsim.calib.algorithms``. ``act_bw`` 8 or 16, ``weight_bw`` 4,
     8 or 16, ``bias_bw`` 8, 32 or 64. ``compat`` ``"qnn"`` or ``"aimet"``. ``progress(done,
     total)`` after each batch. ``skip_nonfinite``: leave out batches with NaN/Inf instead of
-    raising ``CalibrationError`` (``encs.report["skipped"]`` lists them).
+    raising ``CalibrationError`` (``encs.report["skipped"]`` lists them). ``reduce_range``:
+    weights computed with one bit less (7 of 8) and stored at ``weight_bw``, ONNX Runtime's
+    ``reduce_range`` (what its users deploy on x86 CPUs without VNNI, where the ``onnxruntime``
+    and ``fbgemm`` profiles saturate int16 pairs of full-range 8-bit products).
     """
     _check_choice(act_quantizer, QUANTIZERS, "act_quantizer")
     _check_choice(param_quantizer, tuple(q for q in QUANTIZERS if q != "pot_mode"), "param_quantizer")
@@ -319,6 +339,11 @@ def calibrate(graph, batches, act_quantizer="tf", param_quantizer="tf", target=N
     tgt = None if target is None else (target if isinstance(target, Target) else load_target(target))
     aspec = _activation_spec(tgt, act_bw, act_quantizer)
     wspec = _weight_spec(tgt, weight_bw, per_channel, param_quantizer, compat)
+    if not isinstance(reduce_range, bool):
+        raise CalibrationError(f"reduce_range: expected True or False, got {reduce_range!r}")
+    if reduce_range and compat == "aimet":
+        raise CalibrationError("reduce_range is ONNX Runtime's option; compat='aimet' follows AIMET, which has none")
+    computed_wspec = _reduced_range_spec(wspec) if reduce_range else wspec
     bias_storage = tgt.bias.storage if tgt is not None else f"s{bias_bw}"
     if tgt is not None and bias_storage in ("s32", "s64"):
         bias_bits = int(bias_storage[1:])
@@ -340,7 +365,9 @@ def calibrate(graph, batches, act_quantizer="tf", param_quantizer="tf", target=N
             continue
         name = node.inputs[1]
         try:
-            enc = _weight_encoding(w, weight_axis(node, w), param_quantizer, wspec, compat, percentile)
+            enc = _weight_encoding(w, weight_axis(node, w), param_quantizer, computed_wspec, compat, percentile)
+            if reduce_range:
+                enc = _stored_at(enc, wspec.bitwidth)
         except CalibrationError as error:
             raise CalibrationError(f"weight {name!r} of node {node.name!r}: {error}") from None
         if _needs_pot(tgt) and param_quantizer != "pot":
@@ -400,5 +427,5 @@ def calibrate(graph, batches, act_quantizer="tf", param_quantizer="tf", target=N
     report = {"skipped": prof.skipped, "batches": prof.batches}
     meta = {"act_quantizer": act_quantizer, "param_quantizer": param_quantizer, "act_bw": aspec.bitwidth,
             "weight_bw": wspec.bitwidth, "bias_bw": bias_bits, "per_channel": wspec.per_channel,
-            "compat": compat, "target": tgt.name if tgt is not None else None}
+            "reduce_range": reduce_range, "compat": compat, "target": tgt.name if tgt is not None else None}
     return Encodings(encs, source="fx.calibrate", report=report, params=params, meta=meta)

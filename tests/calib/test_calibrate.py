@@ -29,7 +29,8 @@ def mobilenet():
 # spread of seeds, well above a broken layer (< 10 dB, tests/runtime/test_simulator.py).
 # ONNX Runtime runs as onnxruntime-vnni: the non-VNNI profile saturates int16 pairs of raw
 # u8 x s8 codes with 8-bit weights, as MLAS does without VNNI (measured 13.3 dB with mse, 14.0 with
-# adjusted), and calibrate() does not produce the 7-bit weights (reduce_range) its users deploy.
+# adjusted) unless calibrate() makes the 7-bit weights (reduce_range=True) its users deploy
+# (test_reduce_range_keeps_pairs_from_saturating).
 @pytest.mark.parametrize("target,act_quantizer,floor", [
     (None, "tf", 20.0), ("exact", "enhanced", 20.0), ("tflite-int8", "tf", 20.0),
     ("tflite-int8", "enhanced", 20.0), ("htp", "tf", 20.0), ("htp", "percentile", 20.0),
@@ -203,3 +204,56 @@ def test_segmentation_model_with_conv_transpose(target):
     ref = fx.FloatReference(graph).run(test)["mask"]
     out = fx.Simulator(graph, encs, target=target).run(test, dequantize=True)["mask"]
     assert sqnr_db(ref, out) > 20.0
+
+
+def _weights(graph):
+    return {n.inputs[1]: graph.constant(n.inputs[1]) for n in graph.nodes if n.op_type in ("Conv", "Gemm")}
+
+
+@pytest.mark.parametrize("target", ["onnxruntime", "fbgemm"])
+def test_reduce_range_keeps_pairs_from_saturating(mobilenet, target):
+    """ONNX Runtime's reduce_range (quant_utils.get_qmin_qmax_for_qType: 7-bit weights): every
+    weight code lies in 7 bits while the encoding keeps 8-bit storage, so a non-VNNI x86 profile
+    (int16-saturated pairs of raw u8 x s8 products) computes what its VNNI twin computes, and both
+    track the float model; with full 8-bit weights the pairs saturate and the logits are far off."""
+    graph, batches, test, ref = mobilenet
+    full = fx.calibrate(graph, batches, target=target)
+    reduced = fx.calibrate(graph, batches, target=target, reduce_range=True)
+    assert reduced.meta["reduce_range"] is True and full.meta["reduce_range"] is False
+    for name, w in _weights(graph).items():
+        enc, wide = reduced[name], full[name]
+        assert (enc.bitwidth, enc.signed, enc.axis) == (wide.bitwidth, wide.signed, wide.axis) == (8, True, wide.axis)
+        codes = fx.quantize(w, enc, rounding=fx.RoundingMode.HALF_EVEN)
+        assert codes.dtype == np.int8 and codes.min() >= -64 and codes.max() <= 63, name
+        assert np.max(np.abs(codes)) >= 62  # the 7-bit range is used, not a smaller one
+        # symmetric, zero point 0 at either width: the 7-bit scale is (2^7 - 1) / (2^6 - 1) times the 8-bit one
+        np.testing.assert_allclose(np.asarray(enc.scale) / np.asarray(wide.scale), 127 / 63, rtol=1e-12)
+        np.testing.assert_array_equal(enc.zero_point, 0)
+    twin = target + "-vnni"
+    ours = fx.Simulator(graph, reduced, target=target).run(test)["logits"]
+    np.testing.assert_array_equal(ours, fx.Simulator(graph, reduced, target=twin).run(test)["logits"])
+    sim = fx.Simulator(graph, reduced, target=target)
+    assert sqnr_db(ref, sim.run(test, dequantize=True)["logits"]) > 20.0
+    saturated = fx.Simulator(graph, full, target=target).run(test, dequantize=True)["logits"]
+    assert sqnr_db(ref, saturated) < sqnr_db(ref, sim.run(test, dequantize=True)["logits"]) - 6
+
+
+def test_reduce_range_on_asymmetric_unsigned_weights(mobilenet):
+    """Per-tensor weights without a target are unsigned asymmetric: reduce_range puts their codes
+    in [0, 127] (ONNX Runtime's uint8 reduce_range), same offset, 8-bit storage."""
+    graph, batches, _, _ = mobilenet
+    enc = fx.calibrate(graph, batches[:1], per_channel=False, reduce_range=True)
+    for name, w in _weights(graph).items():
+        e = enc[name]
+        assert not e.signed and e.bitwidth == 8 and not e.is_per_channel
+        codes = fx.quantize(w, e, rounding=fx.RoundingMode.HALF_EVEN)
+        assert codes.dtype == np.uint8 and codes.max() <= 127 and codes.max() >= 126, name
+        assert codes.min() <= 1  # min/max span the 7-bit grid
+
+
+def test_reduce_range_refusals(mobilenet):
+    graph, batches, _, _ = mobilenet
+    with pytest.raises(CalibrationError, match="reduce_range: expected True or False"):
+        fx.calibrate(graph, batches[:1], reduce_range="yes")
+    with pytest.raises(CalibrationError, match="compat='aimet'"):
+        fx.calibrate(graph, batches[:1], reduce_range=True, compat="aimet")

@@ -49,6 +49,18 @@ def test_quantize_writes_encodings_the_simulator_runs(files, capsys, spelling):
     assert data["version"] == "1.0.0"
 
 
+def test_reduce_range_flag_writes_7_bit_weights_in_8_bit_storage(files, capsys):
+    assert main(_args(files, "--target", "onnxruntime", "--reduce_range")) == 0
+    capsys.readouterr()
+    graph = fx.load(str(files / "model.onnx"), input_shapes={"x": (1, 3, 64, 64)})
+    encs = fx.load_encodings(files / "enc.json", graph)
+    for node in graph.nodes:
+        if node.op_type == "Conv":
+            enc = encs[node.inputs[1]]
+            codes = fx.quantize(graph.constant(node.inputs[1]), enc, rounding=fx.RoundingMode.HALF_EVEN)
+            assert enc.bitwidth == 8 and -64 <= codes.min() and codes.max() <= 63 and np.abs(codes).max() >= 62
+
+
 def test_overrides_are_applied_and_reported(files, capsys):
     over = files / "over.json"
     over.write_text(json.dumps({"activation_encodings": {
