@@ -10,7 +10,7 @@ Two sections (``--section``, both by default):
   accumulators; ONNX Runtime QLinearConv / QLinearMatMul with u8 x s8, u8 x u8 and s8 x s8,
   ConvInteger / MatMulInteger; PyTorch's quantized Conv2d / Linear (fbgemm; skipped with a
   message when torch is absent: run with /work/venvs/torch/bin/python); numpy im2col + int64
-  matmul. Every peer gets the same real values (u8 codes with zero point 128 are s8 codes + 128
+  matmul; the ONNX reference evaluator (onnx.reference) on the u8 x s8 QLinear model. Every peer gets the same real values (u8 codes with zero point 128 are s8 codes + 128
   with zero point 0). Printed per layer: GMAC/s, the peer's time over fxsim's fused call, the
   percentage of the measured exact ceilings (bench/ceiling.py: int16 vpmaddwd and u8 x s8
   vpdpbusd micro-kernels, on the same thread count) and, for the batch-1 classifier, of the read

@@ -188,6 +188,18 @@ def ort_peers(layer, threads):
     return peers
 
 
+def reference_peers(layer):
+    """{name: (callable, check)}: the ONNX reference evaluator (onnx.reference) on the u8 x s8
+    QLinearConv / QLinearMatMul model ORT runs: an exact peer path (numpy in Python)."""
+    from onnx.reference import ReferenceEvaluator
+
+    qop = "QLinearConv" if layer.kind == "conv" else "QLinearMatMul"
+    evaluator = ReferenceEvaluator(_ort_model(layer, qop, layer.x_u8, layer.w_s8, 128, 0, np.uint8, 128))
+    feeds = {"x": layer.x_u8}
+    return {f"onnx reference {qop} u8s8": ((lambda: evaluator.run(None, feeds)[0]),
+                                          lambda y: agreement(y, layer.codes))}
+
+
 # ---------------------------------------------------------------- PyTorch
 
 
@@ -264,7 +276,7 @@ def conv_section(repeats, names=()):
                 roofs[layer.name, threads] = ceiling.read_bandwidth(layer.w_s8.nbytes, threads, repeats=40)
                 print(f"read roofline of {layer.name} ({layer.w_s8.nbytes} weight bytes), {threads} thread(s): "
                       f"{_fmt(roofs[layer.name, threads])} GB/s = GMAC/s")
-    header = (f"{'layer':34s} {'thr':>3s} {'peer':26s} {'GMAC/s':>8s} {'t/t_fx':>7s} {'%int16':>7s} "
+    header = (f"{'layer':34s} {'thr':>3s} {'peer':34s} {'GMAC/s':>8s} {'t/t_fx':>7s} {'%int16':>7s} "
               f"{'%vnni':>6s} {'%roof':>6s}  exact")
     print(header)
     for layer in layers:
@@ -275,15 +287,17 @@ def conv_section(repeats, names=()):
             if have_torch:
                 peers.update(torch_peers(layer, threads))
             peers["numpy im2col int64"] = (layer.numpy_acc, lambda y: agreement(y, layer.acc))
+            peers.update(reference_peers(layer))
             roof = roofs.get((layer.name, threads))
             base = None
             for name, (call, check) in peers.items():
                 exact = check(call())
-                t = best_time(call, repeats if "numpy" not in name else max(2, repeats // 3))
+                slow = "numpy" in name or "reference" in name  # Python-speed peers: fewer calls
+                t = best_time(call, max(2, repeats // 3) if slow else repeats)
                 base = t if base is None else base
                 gmacs = layer.macs / t / 1e9
                 c16, cv = ceilings[threads]
-                print(f"{layer.name:34s} {threads:3d} {name:26s} {gmacs:8.2f} {t / base:7.2f} "
+                print(f"{layer.name:34s} {threads:3d} {name:34s} {gmacs:8.2f} {t / base:7.2f} "
                       f"{_pct(gmacs, c16):>7s} {_pct(gmacs, cv):>6s} {_pct(gmacs, roof):>6s}  {exact}")
     print("t/t_fx: the peer's time over fxsim's fused call (above 1: fxsim is faster). %roof: of the read "
           "roofline (weight bytes / read bandwidth of a buffer that size) for the batch-1 classifier.")
