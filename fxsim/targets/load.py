@@ -4,7 +4,7 @@ A profile file is TOML. Top-level keys: ``name``, ``description``, ``extends`` (
 name or a path relative to the file), ``isa``; one table per section of TARGETS.md
 (``[activations]``, ``[weights]``, ``[bias]``, ``[quantize]``, ``[multiplier]``,
 ``[requant]``, ``[accumulator]``, ``[output_stage]``, ``[elementwise]``, ``[average_pool]``,
-``[resize]``, ``[nonlinear]``, ``[float_ops]``) and ``[overrides.<scope>.<section>]`` tables, where the scope
+``[resize]``, ``[nonlinear]``, ``[float_ops]``, ``[qdq]``) and ``[overrides.<scope>.<section>]`` tables, where the scope
 is an op stem (``conv2d``...), ``a16`` (16-bit activations) or the name of a route: a
 ``[routing.<name>]`` table (``ops``, ``weight_zero_points``, ``max_groups``; labelled like a
 section) selects the weighted layers that run with the ``[overrides.<name>.<section>]`` tables,
@@ -55,7 +55,7 @@ _BUILTIN_ORDER = ("tflite-int8", "tflite-xnnpack", "tflite-int8-opt", "tflite-in
 _ROOT_KEYS = ("name", "description", "extends", "isa", "labels", "overrides", "routing")
 _TABLE_SECTIONS = ("activations", "weights", "bias", "quantize", "multiplier", "requant",
                    "accumulator", "output_stage", "elementwise", "average_pool", "resize", "nonlinear",
-                   "float_ops")
+                   "float_ops", "qdq")
 _LABEL_KEYS = ("status", "source", "note")
 _REQUANT_DEPENDENT = ("requant.rounding", "requant.product_precision",
                       "requant.zero_point_in_float")

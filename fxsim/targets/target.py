@@ -42,6 +42,8 @@ __all__ = [
     "Elementwise",
     "AveragePool",
     "FloatOps",
+    "QDQ",
+    "QDQ_S8_PAIRS",
     "Target",
     "FIELDS",
     "SECTIONS",
@@ -199,6 +201,14 @@ ROUTE_FIELDS = {
 }
 _ROUTE_ZERO_POINTS = ("all_zero", "any")
 
+#: How an engine runs the s8 activation tensors of a QDQ model's QuantizeLinear ->
+#: DequantizeLinear pairs (``graph.qdq_pairs``): unset, as the file stores them.
+QDQ_S8_PAIRS = {
+    "as_u8": "retyped as u8 with zero point + 128 before the kernels are chosen (ONNX Runtime's "
+             "QDQS8ToU8Transformer): a kernel whose every 8-bit activation is such a tensor runs on "
+             "u8 codes, so float expressions that hold the zero point round as the u8 ones do",
+}
+
 FIELDS = {
     "activations.dtypes": ("choice_list", _ACT_DTYPES),
     "activations.symmetric": ("bool", None),
@@ -239,14 +249,15 @@ FIELDS = {
     "resize.nearest": ("choice", tuple(RESIZE_NEAREST_METHODS)),
     "resize.linear": ("choice", tuple(RESIZE_LINEAR_METHODS)),
     "float_ops.precision": ("choice", ("fp32", "fp16")),
+    "qdq.s8_pairs": ("choice", tuple(QDQ_S8_PAIRS)),
 }
 #: Fields that may be left unset (None): they apply to some methods only.
 OPTIONAL = {"requant.rounding", "requant.product_precision", "requant.zero_point_in_float",
-            "accumulator.partial_bits", "elementwise.add_left_shift"}
+            "accumulator.partial_bits", "elementwise.add_left_shift", "qdq.s8_pairs"}
 #: The sections of a profile, in TARGETS.md's order (``isa`` is a top-level key).
 SECTIONS = ("activations", "weights", "bias", "quantize", "multiplier", "requant",
             "accumulator", "isa", "output_stage", "elementwise", "average_pool", "resize", "nonlinear",
-            "float_ops")
+            "float_ops", "qdq")
 
 
 def _error(key, message):
@@ -509,6 +520,14 @@ class FloatOps:
     precision: str
 
 
+@dataclasses.dataclass(frozen=True)
+class QDQ:
+    """What the engine's graph optimiser does to a QDQ model's pairs before it picks kernels:
+    ``s8_pairs`` (``QDQ_S8_PAIRS``; None: the tensors run as the file stores them)."""
+
+    s8_pairs: Optional[str] = None
+
+
 _SECTION_TYPES = {
     "activations": Activations,
     "weights": Weights,
@@ -522,6 +541,7 @@ _SECTION_TYPES = {
     "average_pool": AveragePool,
     "resize": Resize,
     "float_ops": FloatOps,
+    "qdq": QDQ,
 }
 
 
@@ -547,7 +567,7 @@ class Target:
 
     Sections: ``activations``, ``weights``, ``bias``, ``quantize``, ``multiplier``,
     ``requant``, ``accumulator``, ``isa``, ``output_stage``, ``elementwise``,
-    ``average_pool``, ``resize``, ``nonlinear`` (op -> method), ``float_ops``; ``overrides`` maps a scope
+    ``average_pool``, ``resize``, ``nonlinear`` (op -> method), ``float_ops``, ``qdq``; ``overrides`` maps a scope
     (an op stem, ``a16`` for 16-bit activations, or a route's name) to ``{"section.field": value}``;
     ``routing`` maps a route's name to its :class:`Route`;
     ``labels`` maps every set dotted key to its :class:`Label`. ``path`` is the file it was
@@ -570,6 +590,7 @@ class Target:
     resize: Resize
     nonlinear: FrozenMap
     float_ops: FloatOps
+    qdq: QDQ = QDQ()
     overrides: FrozenMap = FrozenMap()
     labels: FrozenMap = FrozenMap()
     path: Optional[str] = None

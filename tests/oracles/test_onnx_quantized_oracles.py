@@ -67,12 +67,6 @@ FLOAT_COMPUTE = {"Conv", "Gemm", "MatMul", "Add", "Mul", "AveragePool", "GlobalA
 #: (qdq-s8s8-pc is not listed: exposing its intermediates keeps its Conv in float, so only the output
 #: is compared on the integer path, and it matches.)
 KNOWN_GAPS = {
-    "pool": ({"qdq-s8s8-pc"}, {"extended", "all"},
-        "s8 activations: y differs on 1 of 8 elements by one code on the realistic input (first at (0, 5, 0, 0): "
-        "fxsim 0.91006, ORT 0.90516). Diagnosed in test_onnxruntime_golden.test_s8_pool_diagnosis: ORT's QDQ "
-        "s8-to-u8 transformer runs the chain as u8 (zero point + 128) at this level and its pool kernels add the "
-        "zero point in float32 before nearbyintf (qlinear_pool.cc quantize_value), which rounds apart from the s8 "
-        "expression; a format- and level-dependent rewrite, not a rule of the op's arithmetic"),
     # the float path of the reference evaluator on 16-bit activations: the one-code bound holds for a
     # layer whose input codes agree; a one-code difference upstream moves a 16-bit layer by more
     "mobilenet_stack": ({"qdq-u16s8-pc"}, {"reference"},

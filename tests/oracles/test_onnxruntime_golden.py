@@ -52,10 +52,6 @@ POOL_S8_DIAGNOSIS = (
 
 #: (stem, runs) -> measured reason: strict xfails
 KNOWN_GAPS = {
-    ("pool.qdq-s8s8-pc", ("extended-plain", "all-plain")): (
-        POOL_S8_DIAGNOSIS + " Measured: y 1 of 8 elements one code apart on the realistic input (first (0, 5, 0, 0): "
-        "fxsim 0.91006, ORT 0.90516); averagepool_out7 differs on 14 of 512 elements there (5 on the full-range "
-        "input). With intermediates exposed ORT keeps the Conv in float and the s8 run matches."),
     ("mean_softmax.qdq-u8s8-pt", ("disable_all", "basic", "disable_all-plain", "basic-plain")): (
         "the onnxruntime profiles compute softmax as ORT's fused com.microsoft QLinearSoftmax does (ort_lookup, "
         "verified at ORT_ENABLE_EXTENDED / ALL and by test_ort_softmax.py); at ORT_DISABLE_ALL / BASIC ORT runs "
