@@ -36,7 +36,11 @@ QDQ s8-to-u8 transformer finds them (onnxruntime/core/optimizer/qdq_transformer/
 ``QDQ_S8_to_U8`` and its caller): the QuantizeLinear's output has exactly one consuming edge and
 is not a graph output (``CheckOutputEdges(graph, node, 1)``), that consumer is a DequantizeLinear,
 both nodes have three inputs and their zero points are constant, one element each, of one value
-(the transformer also requires int8: the lowering checks the storage).
+(the transformer also requires int8: the lowering checks the storage). It runs after
+``EnsureUniqueDQForNodeUnit`` (ensure_unique_dq_for_node_unit.cc), which gives every consumer of
+a DequantizeLinear with several consuming edges, or with one and a graph output, a copy of its
+own fed by the same QuantizeLinear: so the DequantizeLinear must also have at most one consuming
+edge, and none if its output is a graph output.
 
 Outputs of float ops that no QuantizeLinear follows (float islands of a QDQ graph) get a
 ``FloatEncoding(32)``: they run in float, as the engine runs them. The names of removed tensors
@@ -277,6 +281,9 @@ class _Rewriter:
             if dq.op_type != "DequantizeLinear" or dq.domain not in ("", "ai.onnx") or \
                     len(node.input) != 3 or len(dq.input) != 3:
                 continue
+            dq_edges = len(edges.get(dq.output[0], []))
+            if dq_edges > 1 or (dq_edges == 1 and dq.output[0] in outputs):
+                continue  # EnsureUniqueDQForNodeUnit gives the QuantizeLinear more consumers
             zq, zdq = self.consts.get(node.input[2]), self.consts.get(dq.input[2])
             if zq is None or zdq is None or zq.size != 1 or zdq.size != 1 or zq.dtype != zdq.dtype \
                     or zq.reshape(-1)[0] != zdq.reshape(-1)[0]:

@@ -29,7 +29,9 @@ boundary; the integer path is the exact one).
 Known gaps (strict xfails, measured; ``KNOWN_GAPS``). (A QDQ AveragePool whose input and
 output share one encoding was one while the pool ran as a float64 fallback: ties of 4- or
 6-element windows rounded differently. It now runs ORT's QLinearAveragePool float32 expression,
-``fxsim.arith.pooling.avg_pool2d(method="ort")``, and matches.) With u16 activations the
+``fxsim.arith.pooling.avg_pool2d(method="ort")``, and matches; with s8 activations at
+ORT_ENABLE_EXTENDED / ALL it runs that expression on u8 codes, as ORT's QDQ s8-to-u8 rewrite
+makes it: the profiles' ``qdq.s8_pairs``, ``test_ort_qdq_s8_to_u8.py``.) With u16 activations the
 float-path bound does not survive depth: a one-code difference moves the next 16-bit layer by two
 codes (mobilenet_stack, activations_concat against the reference evaluator).
 """

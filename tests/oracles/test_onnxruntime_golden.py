@@ -42,14 +42,6 @@ KINDS = ("realistic", "full_range")
 FLOAT_COMPUTE = {"Conv", "Gemm", "MatMul", "Add", "Mul", "AveragePool", "GlobalAveragePool", "Sigmoid",
                  "LeakyRelu", "Concat", "ReduceMean", "Softmax", "FusedConv", "FusedGemm", "FusedMatMul"}
 
-POOL_S8_DIAGNOSIS = (
-    "Diagnosed (test_s8_pool_diagnosis): at ORT_ENABLE_EXTENDED / ALL, ORT's QDQ s8-to-u8 transformer rewrites "
-    "the s8 activations of a QDQ model as u8 with zero point + 128 (nodes 'qdq_s8_to_u8_*' in the optimised "
-    "model), and ORT's pool kernels add the zero point in float32 before rounding "
-    "(contrib_ops/cpu/quantization/qlinear_pool.cc quantize_value: nearbyintf(y / y_scale + y_zero_point)), "
-    "so y / s + 0 and y / s - 128 round apart where float32 loses the last bits. The profile cannot state "
-    "this: it depends on the model format (QDQ) and level, not on the op's arithmetic.")
-
 #: (stem, runs) -> measured reason: strict xfails
 KNOWN_GAPS = {
     ("mean_softmax.qdq-u8s8-pt", ("disable_all", "basic", "disable_all-plain", "basic-plain")): (
@@ -150,12 +142,14 @@ def test_float_path_measured():
 
 
 def test_s8_pool_diagnosis():
-    """The strict xfail of the s8 pool case, explained from the recorded data alone: fxsim's
-    conv output equals ORT's; computing the pools with fxsim's ORT expressions
-    (``fxsim.arith.pooling`` method ``"ort"``) on the s8 codes gives a y that differs from ORT's at
-    ``extended`` on the realistic input, while the same expressions on the codes moved to u8
-    (code + 128, zero point + 128: what ORT's QDQ s8-to-u8 transformer does) reproduce ORT's y on
-    both inputs. The optimised graph ORT ran has the u8 QLinearConv / QLinearAveragePool."""
+    """Why the s8 pool fixture needs the profiles' ``qdq.s8_pairs = "as_u8"`` rule, from the
+    recorded data alone: fxsim's conv output equals ORT's; computing the pools with fxsim's ORT
+    expressions (``fxsim.arith.pooling`` method ``"ort"``) on the s8 codes gives a y that differs
+    from ORT's at ``extended`` on the realistic input (one element), while the same expressions on
+    the codes moved to u8 (code + 128, zero point + 128: what ORT's QDQ s8-to-u8 transformer does,
+    qdq_s8_to_u8.cc) reproduce ORT's y on both inputs. The optimised graph ORT ran has the u8
+    QLinearConv / QLinearAveragePool; ``test_recorded_run[pool.qdq-s8s8-pc-extended-plain]`` runs
+    the whole model with the rule, ``test_ort_qdq_s8_to_u8.py`` pins it on one-op models."""
     import fxsim as fx
     from fxsim.arith import pooling
 
