@@ -730,7 +730,9 @@ def unary_table_lowering(ctx, run_float):
     """A unary op through a lookup table on 8- or 16-bit codes when the target says ``lut`` (or
     ``exact``: the table of the float64 function, rounded half even): ``table[q] =
     quantize(f(dequantize(q)))`` built once (``fxsim.arith.lut.build_lut``) with the op's float
-    semantics as ``f`` and the target's quantize rounding (half even for ``exact``). Other
+    semantics as ``f`` and the target's quantize rule (its rounding, division or reciprocal, in
+    its precision: ONNX Runtime's QlinearBuildLookupTable quantizes with MlasQuantizeLinear,
+    float32 division; ``exact``: float64, half even). Other
     methods, and what a table cannot take, run as the float fallback (the caller may try an
     engine algorithm first)."""
     from ..arith.lut import build_lut, prepare_lut_apply
@@ -759,7 +761,12 @@ def unary_table_lowering(ctx, run_float):
         values = run_float(attrs, [x.astype(np.float64 if method == "exact" else np.float32)] + extra)[0]
         return np.asarray(values, np.float64)
 
-    table = build_lut(f, enc_in, enc_out, rounding=rounding)
+    if method == "lut":  # the table's outputs quantized with the target's quantize rule
+        spec = ctx.target.quantize
+        table = build_lut(f, enc_in, enc_out, rounding=rounding, reciprocal=spec.method == "reciprocal",
+                          precision=spec.precision)
+    else:
+        table = build_lut(f, enc_in, enc_out, rounding=rounding)
     gather = prepare_lut_apply(ctx.inputs[0].shape, enc_in.dtype, table)
 
     def run(inputs):
