@@ -82,3 +82,18 @@ def test_onnxruntime_profile_runs_softmax_with_orts_algorithm():
     assert np.array_equal(ours, theirs)
     fallback = fx.Simulator(fx.load(model), target="onnx-reference").run({"x": x})["y"]
     assert not np.array_equal(fallback, theirs)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "found by the QDQ s8-to-u8 probes (one element in 14,400): x codes [158, 75, 194, 0] (u8, scale "
+    "0.01516697, zero point 95), y scale 1/256 zero point 0, reduced length 4 (all in MLAS's scalar tail): "
+    "t * scale is 142.5 in float32 (142.50000214 exactly), fxsim rounds it half even to 142, ORT gives 143 "
+    "(and 15 for the same row in s8, where fxsim gives 14). Not explained by the sum order, an fma or the "
+    "tail's nearbyintf; the table's exponentials are the remaining suspect (not read)"))
+def test_qlinear_softmax_tail_tie():
+    """A measured QLinearSoftmax difference, kept as a strict xfail until it is explained."""
+    x = np.array([[158, 75, 194, 0]], np.uint8)
+    sess = _session(False, 0.01516697, 95, 1 / 256, 0, [1, 4], -1, 13)
+    theirs = sess.run(None, {"x": x})[0]
+    ours = qlinear_softmax(x, _encoding(0.01516697, 95, False), _encoding(1 / 256, 0, False), -1)
+    assert np.array_equal(ours, theirs), (ours, theirs)
