@@ -21,7 +21,9 @@ QLinearAdd ... : QOperator models at every level, QDQ models at ORT_ENABLE_EXTEN
 ORT_ENABLE_ALL, where ORT fuses them), results must be identical, element for element. Where ORT
 (ORT_DISABLE_ALL and ORT_ENABLE_BASIC on QDQ models; s8-activation QDQ convolutions once their input
 is exposed as a graph output, see ``test_qdq_fusion_levels``) or the reference evaluator (QDQ
-models) computed DequantizeLinear -> float op -> QuantizeLinear, the stated bound is
+models) computed DequantizeLinear -> float op -> QuantizeLinear (fxsim then runs a Softmax that
+ORT left unfused as its float path too, ``engines.unfused_target``: the profiles model the fused
+QLinearSoftmax's own algorithm), the stated bound is
 **at most one code** of difference on every element of every integer tensor, and at most one output
 quantization step on the float output (a float32 sum can move a value across one rounding
 boundary; the integer path is the exact one).
@@ -130,9 +132,12 @@ def test_onnxruntime(case, config, level):
         for run_names, expose in ((outputs, False), (names + outputs, True)):
             theirs, ran = engines.run_ort(qmodel, feeds, level, intermediates=expose)
             exact = not (FLOAT_COMPUTE & set(ran))
+            unfused = engines.unfused_target(target, ran)  # a QDQ Softmax ORT left in float
+            run_ours, run_sim = (ours, sim) if unfused is target else engines.run_fxsim(qmodel, feeds, unfused, names)
             where = (f"{case} {config} ORT {level} ({'integer' if exact else 'float'} path: ran {ran}), "
-                     f"{kind} input, target {target}{', intermediates exposed' if expose else ''}")
-            _compare(ours, theirs, run_names, sim, exact, where)
+                     f"{kind} input, target {getattr(unfused, 'name', unfused)}"
+                     f"{', intermediates exposed' if expose else ''}")
+            _compare(run_ours, theirs, run_names, run_sim, exact, where)
 
 
 @pytest.mark.parametrize("case, config, level", _params(["reference"]))
