@@ -22,11 +22,15 @@ __all__ = ["build_lut", "lut_apply", "prepare_lut_apply"]
 _INPUT_DTYPES = (np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int16), np.dtype(np.uint16))
 
 
-def build_lut(f, enc_in, enc_out, *, rounding):
+def build_lut(f, enc_in, enc_out, *, rounding, reciprocal=False, precision="float64"):
     """The table of ``f`` from ``enc_in`` codes to ``enc_out`` codes: an array of ``enc_out``'s
     dtype with one entry per ``enc_in`` code, in code order from the smallest (256 entries for
     8-bit inputs, 65536 for 16-bit). ``rounding`` (required) is the quantization rounding of
-    the outputs, e.g. ``"half_away"`` (TFLite) or ``"half_even"`` (ONNX Runtime)."""
+    the outputs, e.g. ``"half_away"`` (TFLite) or ``"half_even"`` (ONNX Runtime); ``reciprocal``
+    and ``precision`` how the outputs are quantized (``quantize``): ``y / s`` (or ``y * (1 /
+    s)``) in float64 (the default) or float32, as an engine that builds its table with its own
+    quantize does (ONNX Runtime's QlinearBuildLookupTable: MlasQuantizeLinear, float32
+    division)."""
     what = "build_lut"
     enc_in = per_tensor_encoding(enc_in, "enc_in", what, _INPUT_DTYPES)
     enc_out = per_tensor_encoding(enc_out, "enc_out", what, _INPUT_DTYPES)
@@ -39,7 +43,9 @@ def build_lut(f, enc_in, enc_out, *, rounding):
     if not np.all(np.isfinite(y)):
         bad = int(np.flatnonzero(~np.isfinite(y))[0])
         raise FormatError(f"{what}: f gives {y[bad]!r} for code {int(codes[bad])} (input {x[bad]!r})")
-    return quantize(y, enc_out, rounding=rounding, precision="float64", name="f(x)")
+    if precision == "float32":
+        y = y.astype(np.float32)
+    return quantize(y, enc_out, rounding=rounding, reciprocal=reciprocal, precision=precision, name="f(x)")
 
 
 def prepare_lut_apply(shape, dtype, table):

@@ -31,6 +31,17 @@ com.microsoft QLinearConcat Concat
 com.microsoft QLinearSoftmax Softmax (axis; opset < 13 only on the last axis)
 =========================== ==============================================================
 
+``graph.qdq_pairs``: the tensors of QuantizeLinear -> DequantizeLinear pairs as ONNX Runtime's
+QDQ s8-to-u8 transformer finds them (onnxruntime/core/optimizer/qdq_transformer/qdq_s8_to_u8.cc,
+``QDQ_S8_to_U8`` and its caller): the QuantizeLinear's output has exactly one consuming edge and
+is not a graph output (``CheckOutputEdges(graph, node, 1)``), that consumer is a DequantizeLinear,
+both nodes have three inputs and their zero points are constant, one element each, of one value
+(the transformer also requires int8: the lowering checks the storage). It runs after
+``EnsureUniqueDQForNodeUnit`` (ensure_unique_dq_for_node_unit.cc), which gives every consumer of
+a DequantizeLinear with several consuming edges, or with one and a graph output, a copy of its
+own fed by the same QuantizeLinear: so the DequantizeLinear must also have at most one consuming
+edge, and none if its output is a graph output.
+
 Outputs of float ops that no QuantizeLinear follows (float islands of a QDQ graph) get a
 ``FloatEncoding(32)``: they run in float, as the engine runs them. The names of removed tensors
 are listed in ``graph.aliases``; a graph output that ends in DequantizeLinear names the tensor
@@ -248,6 +259,37 @@ class _Rewriter:
             self.ranks.setdefault(out, None)
 
     # ---------------------------------------------------------------- the walk
+
+    def qdq_pairs(self):
+        """Output names of the QuantizeLinear nodes of the module docstring's ``qdq_pairs`` rule."""
+        g = self.model.graph
+        edges = {}
+        for node in g.node:
+            for name in node.input:
+                if name:
+                    edges.setdefault(name, []).append(node)
+        outputs = {o.name for o in g.output}
+        pairs = set()
+        for node in g.node:
+            if node.op_type != "QuantizeLinear" or node.domain not in ("", "ai.onnx"):
+                continue
+            q = node.output[0]
+            users = edges.get(q, [])
+            if q in outputs or len(users) != 1:
+                continue
+            dq = users[0]
+            if dq.op_type != "DequantizeLinear" or dq.domain not in ("", "ai.onnx") or \
+                    len(node.input) != 3 or len(dq.input) != 3:
+                continue
+            dq_edges = len(edges.get(dq.output[0], []))
+            if dq_edges > 1 or (dq_edges == 1 and dq.output[0] in outputs):
+                continue  # EnsureUniqueDQForNodeUnit gives the QuantizeLinear more consumers
+            zq, zdq = self.consts.get(node.input[2]), self.consts.get(dq.input[2])
+            if zq is None or zdq is None or zq.size != 1 or zdq.size != 1 or zq.dtype != zdq.dtype \
+                    or zq.reshape(-1)[0] != zdq.reshape(-1)[0]:
+                continue
+            pairs.add(q)
+        return pairs
 
     def run(self):
         g = self.model.graph
@@ -538,7 +580,8 @@ class _Rewriter:
         # encodings only of tensors the new model still has, integer constants kept as codes
         present = used | {o for n in float_nodes for o in n.output} | {vi.name for vi in inputs}
         encodings = {k: v for k, v in encodings.items() if k in present}
-        return model, encodings, aliases, self.declared
+        pairs = frozenset(rename(self.ir(q)) for q in self.qdq_pairs())
+        return model, encodings, aliases, self.declared, pairs
 
 
 def _same(a, b):
@@ -555,16 +598,17 @@ def _same(a, b):
 
 
 def rewrite(model, what="model"):
-    """``(float model, encodings, aliases, declared dtypes)`` of a quantized ``model``: see the
-    module docstring."""
+    """``(float model, encodings, aliases, declared dtypes, qdq pairs)`` of a quantized ``model``:
+    see the module docstring."""
     return _Rewriter(model, what).run()
 
 
-def finish_graph(graph, encodings, aliases, declared):
+def finish_graph(graph, encodings, aliases, declared, qdq_pairs=()):
     """Attach what ``rewrite`` read to ``graph`` after the IR passes: encodings re-keyed through
     the passes' aliases, ``FloatEncoding(32)`` on every float tensor a node computes without one
-    (a float island), the aliases of the folded Q/DQ tensors, the declared dtypes; then check
-    each integer bias against its layer's ``x_scale * w_scale``."""
+    (a float island), the aliases of the folded Q/DQ tensors, the declared dtypes, the QDQ pairs
+    (``graph.qdq_pairs``, re-keyed likewise); then check each integer bias against its layer's
+    ``x_scale * w_scale``."""
     encs = {}
     for name, enc in encodings.items():
         resolved = graph.resolve(name)
@@ -579,6 +623,7 @@ def finish_graph(graph, encodings, aliases, declared):
             graph.aliases.setdefault(removed, target)
     graph.encodings = encs
     graph.declared = dict(declared)
+    graph.qdq_pairs = frozenset(graph.resolve(name) for name in qdq_pairs)
     for node in graph.nodes:
         if node.op_type not in ("Conv", "Gemm") or len(node.inputs) < 3 or not node.inputs[2]:
             continue

@@ -23,6 +23,11 @@ A ``Graph`` is plain data that the passes rewrite in place and the executors wal
 - ``declared``: graph input / output name -> the numpy dtype a quantized model declares for it
   (the IR tensor is float with an encoding); ``Simulator.run`` returns that dtype (float32 for an
   output that ends in DequantizeLinear, codes for an integer output). Empty for a float model.
+- ``qdq_pairs``: the tensors a QDQ model carries through a QuantizeLinear -> DequantizeLinear
+  pair that an engine's graph optimiser may retype: the QuantizeLinear's only consumer is one
+  DequantizeLinear, both with one constant zero point of the same value, and its output is not a
+  graph output (ONNX Runtime's QDQ s8-to-u8 rewrite acts on exactly these; a target profile says
+  whether its engine does, ``qdq.s8_pairs``). Look names up through ``resolve``. Empty otherwise.
 
 Nodes carry ONNX op types and attribute dicts (see ``fxsim/ops/__init__.py`` for the op
 interface) and a free ``meta`` dict where passes record what they did, e.g. BN folding's
@@ -105,6 +110,7 @@ class Graph:
         self.encodings = {}
         self.declared = {}
         self.layouts = {}
+        self.qdq_pairs = frozenset()
 
     def copy(self):
         """A copy whose nodes, tensor table, lists and aliases can be edited without touching
@@ -118,6 +124,7 @@ class Graph:
         other.encodings = dict(self.encodings)
         other.declared = dict(self.declared)
         other.layouts = dict(self.layouts)
+        other.qdq_pairs = self.qdq_pairs
         return other
 
     # -- lookups -----------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from .. import _kernels
 from ..arith.quantize import prepare_dequantize, prepare_quantize
 from ..arith.requantize import FIXED_POINT_KERNELS
 from ..errors import EncodingError, FxsimError, TargetError
+from ..targets import Layer
 from ..reference.rounding import round_fraction  # the exact oracle's rounding, shared with the tests
 
 __all__ = [
@@ -90,12 +91,13 @@ class IntegerContext:
     target: object
     fused_activation: Optional[tuple] = None
 
-    def target_for(self, op_stem):
+    def target_for(self, op_stem, layer=None):
         """The profile this op's kernel runs with: the target's overrides for ``op_stem`` (see
-        ``Target.for_op``) at the activation width of the first output."""
+        ``Target.for_op``) at the activation width of the first output, and those of the routes
+        that select ``layer`` (a ``fxsim.targets.Layer``: weighted ops)."""
         enc = self.outputs[0].encoding if self.outputs else None
         bits = 16 if enc is not None and enc.bitwidth > 8 else 8
-        return self.target.for_op(op_stem, bits)
+        return self.target.for_op(op_stem, bits, layer)
 
     def where(self, what=None):
         """``node 'name' (OpType)`` plus ``what``: the prefix of every error a lowering raises."""
@@ -613,13 +615,16 @@ class WeightedLowering:
                 raise EncodingError(ctx.where(f"{what} tensor {operand.name!r} needs a per-tensor encoding"))
         if weight_encoding is None:
             raise EncodingError(ctx.where(f"weight tensor {ctx.inputs[1].name!r} has no encoding"))
-        self.target = ctx.target_for(op_stem)
+        self.weight_zero_points = _channel_zero_points(weight_encoding, channels)
+        # the layer's facts an engine's per-layer kernel choice looks at (Target routes)
+        layer = Layer(weight_zero_points_all_zero=not np.any(self.weight_zero_points),
+                      groups=int(ctx.attrs.get("group", 1)) if op_stem != "matmul" else 1)
+        self.target = ctx.target_for(op_stem, layer)
         wname = ctx.inputs[1].name
         if _holds_codes(ctx.inputs[1]):  # a quantized file's integer weights: its codes, never re-derived
             self.weight = stored_codes(weight, weight_encoding, wname)
         else:
             self.weight = weight_codes(weight, weight_encoding, self.target, wname)
-        self.weight_zero_points = _channel_zero_points(weight_encoding, channels)
         if self.weight.dtype.itemsize > 2 or self.weight_zero_points.min() < np.iinfo(self.weight.dtype).min:
             raise TargetError(ctx.where(f"weight {wname!r} storage {self.weight.dtype} is not simulated"))
         self.input_zero_point = int(np.asarray(x.encoding.zero_point).reshape(-1)[0])
@@ -725,7 +730,9 @@ def unary_table_lowering(ctx, run_float):
     """A unary op through a lookup table on 8- or 16-bit codes when the target says ``lut`` (or
     ``exact``: the table of the float64 function, rounded half even): ``table[q] =
     quantize(f(dequantize(q)))`` built once (``fxsim.arith.lut.build_lut``) with the op's float
-    semantics as ``f`` and the target's quantize rounding (half even for ``exact``). Other
+    semantics as ``f`` and the target's quantize rule (its rounding, division or reciprocal, in
+    its precision: ONNX Runtime's QlinearBuildLookupTable quantizes with MlasQuantizeLinear,
+    float32 division; ``exact``: float64, half even). Other
     methods, and what a table cannot take, run as the float fallback (the caller may try an
     engine algorithm first)."""
     from ..arith.lut import build_lut, prepare_lut_apply
@@ -754,7 +761,12 @@ def unary_table_lowering(ctx, run_float):
         values = run_float(attrs, [x.astype(np.float64 if method == "exact" else np.float32)] + extra)[0]
         return np.asarray(values, np.float64)
 
-    table = build_lut(f, enc_in, enc_out, rounding=rounding)
+    if method == "lut":  # the table's outputs quantized with the target's quantize rule
+        spec = ctx.target.quantize
+        table = build_lut(f, enc_in, enc_out, rounding=rounding, reciprocal=spec.method == "reciprocal",
+                          precision=spec.precision)
+    else:
+        table = build_lut(f, enc_in, enc_out, rounding=rounding)
     gather = prepare_lut_apply(ctx.inputs[0].shape, enc_in.dtype, table)
 
     def run(inputs):

@@ -263,6 +263,12 @@ class Simulator:
         ctx = IntegerContext(node.name, node.op_type, node.attrs, [self._operand(n) for n in node.inputs],
                              [self._operand(n) for n in node.outputs], self.target,
                              fused["bounds"] if fused else None)
+        retyped = self._retyped_pairs(ctx)
+        if retyped is not None:
+            return self._lower_retyped(node, op, ctx, *retyped)
+        return self._lower_ctx(node, op, ctx)
+
+    def _lower_ctx(self, node, op, ctx):
         try:
             if node.op_type in WEIGHTED_OPS and len(node.inputs) > 1 and node.inputs[1] in self._float_weights:
                 return float_fallback(ctx, op.run_float, self._float_weights[node.inputs[1]])
@@ -273,6 +279,53 @@ class Simulator:
             text = str(error)
             prefix = f"node {node.name!r}"
             raise type(error)(text if text.startswith(prefix) else f"{prefix} ({node.op_type}): {text}") from error
+
+    def _retyped_pairs(self, ctx):
+        """``(input positions, output positions)`` of the s8 tensors this node's kernel reads and
+        writes as u8, or None: with a target whose engine retypes a QDQ model's s8 pairs
+        (``qdq.s8_pairs = "as_u8"``, ONNX Runtime's QDQS8ToU8Transformer), a node whose every
+        8-bit activation operand (computed, per-tensor) is one of ``graph.qdq_pairs`` stored as
+        s8. A node that also touches another 8-bit activation keeps the file's storage (ORT's QDQ
+        selectors fuse a group only when its Q/DQ types agree)."""
+        if self.target.qdq.s8_pairs != "as_u8" or not self.graph.qdq_pairs:
+            return None
+        positions = ([], [])
+        for side, operands in enumerate((ctx.inputs, ctx.outputs)):
+            for i, operand in enumerate(operands):
+                enc = operand.encoding if operand is not None else None
+                if operand is None or operand.value is not None or not isinstance(enc, Encoding) or enc.bitwidth != 8:
+                    continue
+                if not enc.signed or enc.is_per_channel or operand.name not in self.graph.qdq_pairs:
+                    return None
+                positions[side].append(i)
+        return positions if positions[0] or positions[1] else None
+
+    def _lower_retyped(self, node, op, ctx, inputs, outputs):
+        """The node lowered on u8 codes (zero point + 128; the same real values) for the
+        positions ``_retyped_pairs`` found, its s8 codes moved there and back around the run:
+        ORT runs the rewritten QDQ group's kernel on u8 tensors."""
+        def as_u8(operand):
+            enc = operand.encoding
+            u8 = Encoding.from_zero_point(enc.scale, int(enc.zero_point) + 128, "uint8")
+            return Operand(operand.name, operand.shape, np.dtype(np.uint8), u8, operand.value)
+
+        ins = [as_u8(o) if i in inputs else o for i, o in enumerate(ctx.inputs)]
+        outs = [as_u8(o) if i in outputs else o for i, o in enumerate(ctx.outputs)]
+        lowered = self._lower_ctx(node, op, IntegerContext(ctx.node_name, ctx.op_type, ctx.attrs, ins, outs,
+                                                           ctx.target, ctx.fused_activation))
+        inner, shift_in, shift_out = lowered.run, frozenset(inputs), frozenset(outputs)
+
+        def run(values):
+            values = [(v.view(np.uint8) ^ np.uint8(0x80)) if i in shift_in and v is not None else v
+                      for i, v in enumerate(values)]
+            results = inner(values)
+            return [(r ^ np.uint8(0x80)).view(np.int8) if i in shift_out else r for i, r in enumerate(results)]
+
+        lowered.run = run
+        lowered.arithmetic = (lowered.arithmetic + " " if lowered.arithmetic else "") + \
+            "(on u8 codes, zero point + 128: the engine's QDQ s8-to-u8 rewrite)"
+        lowered.info = {**lowered.info, "qdq_s8_as_u8": True}
+        return lowered
 
     def _lower_unquantized(self, node, op, kind):
         """A node whose output is a float (mixed precision) or INT32-override tensor: its float

@@ -4,8 +4,11 @@ A profile file is TOML. Top-level keys: ``name``, ``description``, ``extends`` (
 name or a path relative to the file), ``isa``; one table per section of TARGETS.md
 (``[activations]``, ``[weights]``, ``[bias]``, ``[quantize]``, ``[multiplier]``,
 ``[requant]``, ``[accumulator]``, ``[output_stage]``, ``[elementwise]``, ``[average_pool]``,
-``[resize]``, ``[nonlinear]``, ``[float_ops]``) and ``[overrides.<scope>.<section>]`` tables, where the scope
-is an op stem (``conv2d``...) or ``a16`` (16-bit activations).
+``[resize]``, ``[nonlinear]``, ``[float_ops]``, ``[qdq]``) and ``[overrides.<scope>.<section>]`` tables, where the scope
+is an op stem (``conv2d``...), ``a16`` (16-bit activations) or the name of a route: a
+``[routing.<name>]`` table (``ops``, ``weight_zero_points``, ``max_groups``; labelled like a
+section) selects the weighted layers that run with the ``[overrides.<name>.<section>]`` tables,
+for an engine that picks its kernel per layer.
 
 Labels: in every section table, ``status`` / ``source`` / ``note`` give the label of the
 fields the table sets, and ``labels = { field = { status = ..., source = ..., note = ... } }``
@@ -30,8 +33,8 @@ from fxsim.errors import TargetError
 
 from .target import (
     FIELDS,
-    OVERRIDE_SCOPES,
     OVERRIDE_SECTIONS,
+    ROUTE_FIELDS,
     STATUSES,
     Label,
     Target,
@@ -49,10 +52,10 @@ _BUILTIN_ORDER = ("tflite-int8", "tflite-xnnpack", "tflite-int8-opt", "tflite-in
                   "tosa-single-round", "cmsis-nn", "xilinx-dpu", "fpga-zebra", "hexagon-dsp",
                   "htp", "exact")
 
-_ROOT_KEYS = ("name", "description", "extends", "isa", "labels", "overrides")
+_ROOT_KEYS = ("name", "description", "extends", "isa", "labels", "overrides", "routing")
 _TABLE_SECTIONS = ("activations", "weights", "bias", "quantize", "multiplier", "requant",
                    "accumulator", "output_stage", "elementwise", "average_pool", "resize", "nonlinear",
-                   "float_ops")
+                   "float_ops", "qdq")
 _LABEL_KEYS = ("status", "source", "note")
 _REQUANT_DEPENDENT = ("requant.rounding", "requant.product_precision",
                       "requant.zero_point_in_float")
@@ -177,6 +180,9 @@ def _build(doc, path, stack):
                 key.split(".")[2:])
             if section == "nonlinear":
                 parse_field(f"nonlinear.{k}", "lut")  # validates the op name
+            elif section == "routing":
+                if k not in ROUTE_FIELDS:
+                    raise _key_error(f"{prefix}labels.{k}", "labels an unknown field")
             elif field_key not in FIELDS:
                 raise _key_error(f"{prefix}labels.{k}", "labels an unknown field")
             if not isinstance(entry, dict):
@@ -205,13 +211,17 @@ def _build(doc, path, stack):
         if not isinstance(entry, dict) or any(x not in _LABEL_KEYS for x in entry):
             raise _key_error(f"labels.{k}", "expected { status, source, note }")
         explicit["isa"] = {x: _label_part(f"labels.{k}.{x}", v, x) for x, v in entry.items()}
+    routing = doc.get("routing", {})
+    if not isinstance(routing, dict):
+        raise _key_error("routing", "expected [routing.<name>] tables")
+    for route, table in routing.items():
+        take_table(table, f"routing.{route}.", "routing")
     overrides = doc.get("overrides", {})
     if not isinstance(overrides, dict):
         raise _key_error("overrides", "expected a table of [overrides.<scope>.<section>]")
     for scope, sections in overrides.items():
-        if scope not in OVERRIDE_SCOPES:
-            raise _key_error(f"overrides.{scope}", f"unknown scope; expected one of "
-                                                   f"{', '.join(OVERRIDE_SCOPES)}")
+        # a scope that is neither an op, a16 nor a route (here or in the parent) is named by
+        # Target.check once the routes are merged
         if not isinstance(sections, dict):
             raise _key_error(f"overrides.{scope}", "expected [overrides.<scope>.<section>] tables")
         for section, table in sections.items():

@@ -3,7 +3,9 @@
 A :class:`Target` is a frozen record of typed sub-records, one per field of TARGETS.md's
 "Fields of a profile" table: activations, weights, bias, quantize, multiplier derivation,
 requantization, accumulator, isa, output stage, elementwise add/mul, average pool, nonlinear
-ops, float ops, and per-op overrides where one engine's kernels differ from each other.
+ops, float ops, per-op overrides where one engine's kernels differ from each other, and routes:
+an engine that picks its kernel library per layer (PyTorch's x86 engine: oneDNN or FBGEMM) states
+the rule as a route, a named override scope that applies to the layers its conditions select.
 
 Every leaf field carries a :class:`Label`: a status (``verified`` = equal to a real engine on
 the oracle suite; ``documented`` = read in public source or documentation; ``assumed`` = not
@@ -40,6 +42,8 @@ __all__ = [
     "Elementwise",
     "AveragePool",
     "FloatOps",
+    "QDQ",
+    "QDQ_S8_PAIRS",
     "Target",
     "FIELDS",
     "SECTIONS",
@@ -47,6 +51,10 @@ __all__ = [
     "NONLINEAR_METHODS",
     "OVERRIDE_SCOPES",
     "OVERRIDE_SECTIONS",
+    "ROUTE_OPS",
+    "ROUTE_FIELDS",
+    "Layer",
+    "Route",
     "parse_field",
 ]
 
@@ -180,6 +188,27 @@ OVERRIDE_SCOPES = ("a16",) + OVERRIDE_OPS
 OVERRIDE_SECTIONS = ("bias", "quantize", "multiplier", "requant", "accumulator", "output_stage",
                      "elementwise", "average_pool")
 
+#: Ops a route may select: the weighted ops, whose kernel an engine picks per layer.
+ROUTE_OPS = ("conv2d", "depthwise_conv2d", "transpose_conv2d", "fully_connected", "matmul")
+#: The fields of a route ``routing.<name>.<field>``: which ops it selects, and the conditions a
+#: layer must meet (every stated one). ``weight_zero_points``: ``all_zero`` selects layers whose
+#: weight zero points (storage domain) are all 0 (PyTorch's is_weight_symmetric_quant), ``any``
+#: does not look at them; ``max_groups``: at most this many groups (a positive integer).
+ROUTE_FIELDS = {
+    "ops": "the ops the route selects (of ROUTE_OPS)",
+    "weight_zero_points": "'all_zero': every weight zero point 0; 'any'",
+    "max_groups": "the largest group count the route takes",
+}
+_ROUTE_ZERO_POINTS = ("all_zero", "any")
+
+#: How an engine runs the s8 activation tensors of a QDQ model's QuantizeLinear ->
+#: DequantizeLinear pairs (``graph.qdq_pairs``): unset, as the file stores them.
+QDQ_S8_PAIRS = {
+    "as_u8": "retyped as u8 with zero point + 128 before the kernels are chosen (ONNX Runtime's "
+             "QDQS8ToU8Transformer): a kernel whose every 8-bit activation is such a tensor runs on "
+             "u8 codes, so float expressions that hold the zero point round as the u8 ones do",
+}
+
 FIELDS = {
     "activations.dtypes": ("choice_list", _ACT_DTYPES),
     "activations.symmetric": ("bool", None),
@@ -220,14 +249,15 @@ FIELDS = {
     "resize.nearest": ("choice", tuple(RESIZE_NEAREST_METHODS)),
     "resize.linear": ("choice", tuple(RESIZE_LINEAR_METHODS)),
     "float_ops.precision": ("choice", ("fp32", "fp16")),
+    "qdq.s8_pairs": ("choice", tuple(QDQ_S8_PAIRS)),
 }
 #: Fields that may be left unset (None): they apply to some methods only.
 OPTIONAL = {"requant.rounding", "requant.product_precision", "requant.zero_point_in_float",
-            "accumulator.partial_bits", "elementwise.add_left_shift"}
+            "accumulator.partial_bits", "elementwise.add_left_shift", "qdq.s8_pairs"}
 #: The sections of a profile, in TARGETS.md's order (``isa`` is a top-level key).
 SECTIONS = ("activations", "weights", "bias", "quantize", "multiplier", "requant",
             "accumulator", "isa", "output_stage", "elementwise", "average_pool", "resize", "nonlinear",
-            "float_ops")
+            "float_ops", "qdq")
 
 
 def _error(key, message):
@@ -244,6 +274,8 @@ def parse_field(key: str, raw):
     """
     base = key
     parts = key.split(".")
+    if parts[0] == "routing":
+        return _route_field(key, parts, raw)
     if parts[0] == "overrides" and len(parts) == 4:
         base = ".".join(parts[2:])
     if base.startswith("nonlinear."):
@@ -286,6 +318,29 @@ def parse_field(key: str, raw):
     except FxsimError:
         raise _error(key, f"unknown value {raw!r}; expected one of "
                           f"{', '.join(repr(m.toml_name) for m in enum)}") from None
+
+
+def _route_field(key, parts, raw):
+    if len(parts) != 3 or parts[2] not in ROUTE_FIELDS:
+        raise _error(key, f"unknown key; a route states {', '.join(ROUTE_FIELDS)}")
+    name, field = parts[1], parts[2]
+    if name in OVERRIDE_SCOPES:
+        raise _error(key, f"a route's name must not be an op or 'a16' ({name!r}): it names its own "
+                          f"override scope")
+    if field == "ops":
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not raw:
+            raise _error(key, f"expected a non-empty list of {', '.join(map(repr, ROUTE_OPS))}, got {raw!r}")
+        values = tuple(_choice(key, v, ROUTE_OPS) for v in raw)
+        if len(set(values)) != len(values):
+            raise _error(key, f"duplicate entries in {raw!r}")
+        return values
+    if field == "weight_zero_points":
+        return _choice(key, raw, _ROUTE_ZERO_POINTS)
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        raise _error(key, f"expected a positive integer, got {raw!r}")
+    return raw
 
 
 def _choice(key, raw, choices):
@@ -431,10 +486,46 @@ class Resize:
 
 
 @dataclasses.dataclass(frozen=True)
+class Route:
+    """A per-layer kernel choice of an engine: the layers of ``ops`` whose weight zero points meet
+    ``weight_zero_points`` (``all_zero`` or ``any``) and whose group count is at most
+    ``max_groups`` (None: any) run with the override scope of the route's name."""
+
+    ops: tuple
+    weight_zero_points: str = "any"
+    max_groups: Optional[int] = None
+
+    def selects(self, op, layer):
+        """Whether the layer ``layer`` (a :class:`Layer`) of op ``op`` takes this route."""
+        if op not in self.ops:
+            return False
+        if self.weight_zero_points == "all_zero" and not layer.weight_zero_points_all_zero:
+            return False
+        return self.max_groups is None or layer.groups <= self.max_groups
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """What a route looks at in one weighted layer: ``weight_zero_points_all_zero`` (every
+    weight zero point, in the storage domain, is 0) and ``groups`` (1 for ungrouped layers)."""
+
+    weight_zero_points_all_zero: bool
+    groups: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
 class FloatOps:
     """``precision`` of ops that run in float in a mixed-precision graph (fp32 or fp16)."""
 
     precision: str
+
+
+@dataclasses.dataclass(frozen=True)
+class QDQ:
+    """What the engine's graph optimiser does to a QDQ model's pairs before it picks kernels:
+    ``s8_pairs`` (``QDQ_S8_PAIRS``; None: the tensors run as the file stores them)."""
+
+    s8_pairs: Optional[str] = None
 
 
 _SECTION_TYPES = {
@@ -450,6 +541,7 @@ _SECTION_TYPES = {
     "average_pool": AveragePool,
     "resize": Resize,
     "float_ops": FloatOps,
+    "qdq": QDQ,
 }
 
 
@@ -475,8 +567,9 @@ class Target:
 
     Sections: ``activations``, ``weights``, ``bias``, ``quantize``, ``multiplier``,
     ``requant``, ``accumulator``, ``isa``, ``output_stage``, ``elementwise``,
-    ``average_pool``, ``resize``, ``nonlinear`` (op -> method), ``float_ops``; ``overrides`` maps a scope
-    (an op stem, or ``a16`` for 16-bit activations) to ``{"section.field": value}``;
+    ``average_pool``, ``resize``, ``nonlinear`` (op -> method), ``float_ops``, ``qdq``; ``overrides`` maps a scope
+    (an op stem, ``a16`` for 16-bit activations, or a route's name) to ``{"section.field": value}``;
+    ``routing`` maps a route's name to its :class:`Route`;
     ``labels`` maps every set dotted key to its :class:`Label`. ``path`` is the file it was
     read from, ``extends`` its parent profile. Build one with ``fxsim.load_target``.
     """
@@ -497,9 +590,11 @@ class Target:
     resize: Resize
     nonlinear: FrozenMap
     float_ops: FloatOps
+    qdq: QDQ = QDQ()
     overrides: FrozenMap = FrozenMap()
     labels: FrozenMap = FrozenMap()
     path: Optional[str] = None
+    routing: FrozenMap = FrozenMap()
     extends: Optional[str] = None
 
     # ------------------------------------------------------------------ construction
@@ -528,11 +623,20 @@ class Target:
                 _, scope, rest = key.split(".", 2)
                 scoped.setdefault(scope, {})[rest] = value
         overrides = FrozenMap((s, FrozenMap(sorted(v.items()))) for s, v in sorted(scoped.items()))
+        routes = {}
+        for key, value in values.items():
+            if key.startswith("routing."):
+                _, route, field = key.split(".", 2)
+                routes.setdefault(route, {})[field] = value
+        for route, entries in routes.items():
+            if "ops" not in entries:
+                raise _error(f"routing.{route}.ops", "missing (a route names the ops it selects)")
+        routing = FrozenMap((r, Route(**e)) for r, e in sorted(routes.items()))
         unlabelled = [k for k in values if values[k] is not None and k not in labels]
         if unlabelled:
             raise _error(unlabelled[0], "has no status label")
         target = cls(name=name, description=description, isa=values["isa"],
-                     nonlinear=nonlinear, overrides=overrides,
+                     nonlinear=nonlinear, overrides=overrides, routing=routing,
                      labels=FrozenMap((k, labels[k]) for k in values if values[k] is not None),
                      path=path, extends=extends, **sections)
         target.check()
@@ -554,29 +658,44 @@ class Target:
                     if value is not None:
                         out[f"{section}.{f.name}"] = value
         if include_overrides:
+            for route, rule in self.routing.items():
+                for f in dataclasses.fields(Route):
+                    value = getattr(rule, f.name)
+                    if value is not None and f"routing.{route}.{f.name}" in self.labels:
+                        out[f"routing.{route}.{f.name}"] = value
             for scope, entries in self.overrides.items():
                 for rest, value in entries.items():
                     out[f"overrides.{scope}.{rest}"] = value
         return out
 
-    def for_op(self, op: Optional[str] = None, activation_bits: int = 8) -> "Target":
+    def for_op(self, op: Optional[str] = None, activation_bits: int = 8,
+               layer: Optional[Layer] = None) -> "Target":
         """The profile one kernel runs with: the ``a16`` overrides applied when
         ``activation_bits`` is 16, then ``op``'s overrides (an op stem such as ``"conv2d"``),
-        the result without overrides. Unknown ops raise ``TargetError``."""
+        then the overrides of every route that selects ``layer`` (a :class:`Layer`; routes
+        select weighted layers, so a routed op asked for without its layer raises
+        ``TargetError``), the result without overrides or routes. Unknown ops raise
+        ``TargetError``."""
         if op is not None and op not in OVERRIDE_OPS:
             raise _error(f"overrides.{op}", f"unknown op {op!r}; expected one of "
                                             f"{', '.join(OVERRIDE_OPS)}")
         if activation_bits not in (8, 16):
             raise _error("activations.dtypes", f"activation_bits must be 8 or 16, got "
                                                f"{activation_bits!r}")
-        return self._apply(self._scopes(op, activation_bits))
+        routed = [r for r, rule in self.routing.items() if op in rule.ops]
+        if routed and layer is None:
+            raise _error(f"routing.{routed[0]}", f"the {op} kernel depends on the layer (route "
+                                                 f"{routed[0]!r}); pass its Layer")
+        return self._apply(self._scopes(op, activation_bits, layer))
 
-    def _scopes(self, op, activation_bits):
+    def _scopes(self, op, activation_bits, layer=None):
         scopes = []
         if activation_bits == 16:
             scopes.append("a16")
         if op is not None:
             scopes.append(op)
+        if layer is not None:
+            scopes.extend(r for r, rule in self.routing.items() if rule.selects(op, layer))
         return scopes
 
     def _apply(self, scopes):
@@ -598,7 +717,7 @@ class Target:
             sections[section] = typ(**{f.name: values.get(f"{section}.{f.name}")
                                        for f in dataclasses.fields(typ)})
         return dataclasses.replace(
-            self, overrides=FrozenMap(),
+            self, overrides=FrozenMap(), routing=FrozenMap(),
             labels=FrozenMap((k, labels[k]) for k in values if values[k] is not None),
             **sections)
 
@@ -613,16 +732,28 @@ class Target:
             raise _error("overrides.a16", "the profile has no 16-bit activation dtype")
         if self.activations.granularity != "per_tensor":
             raise _error("activations.granularity", "activations are per-tensor")
+        for route, rule in self.routing.items():
+            if route not in self.overrides:
+                raise _error(f"routing.{route}", f"the route has no [overrides.{route}.<section>] "
+                                                 f"table: say what the layers it selects run with")
+        for scope in self.overrides:
+            if scope not in OVERRIDE_SCOPES and scope not in self.routing:
+                raise _error(f"overrides.{scope}", f"unknown scope; expected one of "
+                                                   f"{', '.join(OVERRIDE_SCOPES)} or a route's name")
+        checks = [(op, ()) for op in (None,) + tuple(s for s in self.overrides
+                                                     if s in OVERRIDE_OPS)]
+        checks += [(op, (route,)) for route, rule in self.routing.items() for op in rule.ops]
         for bits in act_bits:
-            for op in (None,) + tuple(s for s in self.overrides if s != "a16"):
-                resolved = self._apply(self._scopes(op, bits))
-                resolved._check_one(bits, self._scope_key(op, bits), self.overrides)
+            for op, routes in checks:
+                scopes = self._scopes(op, bits) + list(routes)
+                resolved = self._apply(scopes)
+                resolved._check_one(bits, self._scope_key(op, bits) + list(routes), self.overrides)
 
     def _scope_key(self, op, bits):
         parts = []
         if bits == 16 and "a16" in self.overrides:
             parts.append("a16")
-        if op is not None:
+        if op is not None and op in self.overrides:
             parts.append(op)
         return parts
 

@@ -97,6 +97,32 @@ def run_reference(model, feeds, intermediates=False):
     return dict(zip(names, ReferenceEvaluator(model).run(None, feeds)))
 
 
+#: ORT float op -> the ``Target.nonlinear`` key of the fused QLinear kernel whose own algorithm the
+#: ORT profiles model (``ort_lookup``): a run that kept the float op computed DequantizeLinear ->
+#: float op -> QuantizeLinear instead
+_UNFUSED_ALGORITHMS = {"Softmax": "softmax"}
+
+
+def unfused_target(target, ran):
+    """The profile of an ORT run that left QDQ groups unfused (ORT_DISABLE_ALL / ORT_ENABLE_BASIC,
+    ``ran`` the op types of its optimised graph): ``target`` with each op ORT ran as a float op,
+    where the profile names ORT's fused integer algorithm for it (QLinearSoftmax's
+    ``ort_lookup``), switched to ``float_fallback`` (DequantizeLinear -> float op ->
+    QuantizeLinear, what that run computed); the target itself when there is none."""
+    import dataclasses
+
+    from fxsim.targets import load_target
+    from fxsim.targets.target import FrozenMap
+
+    base = load_target(target)
+    keys = [key for op, key in _UNFUSED_ALGORITHMS.items()
+            if op in ran and base.nonlinear.get(key) not in (None, "float_fallback")]
+    if not keys:
+        return target
+    nonlinear = FrozenMap({**base.nonlinear, **{key: "float_fallback" for key in keys}})
+    return dataclasses.replace(base, name=f"{base.name} (unfused: {', '.join(keys)} in float)", nonlinear=nonlinear)
+
+
 def run_fxsim(model, feeds, target, names=()):
     """``(results, simulator)``: the graph outputs in the model's declared dtypes, and the codes
     of ``names`` (tensors the frontend folded are found through ``sim.aliases``). The int32/int64

@@ -17,7 +17,11 @@ QuantizeLinear / DequantizeLinear / data movement; the reference evaluator on QO
 every element of every tensor must be identical. Where it computed in float (ORT at
 ``disable_all`` / ``basic`` on QDQ models, or whenever exposing a tensor kept a float op; the
 reference evaluator on QDQ models), the stated bound is at most one code on every element of
-every integer tensor, and one output step on the float output; ``test_float_path_measured``
+every integer tensor, and one output step on the float output; fxsim runs such a run's unfused
+QDQ Softmax as that path does, DequantizeLinear -> float Softmax -> QuantizeLinear
+(``engines.unfused_target``: the profiles' ``ort_lookup`` is the fused QLinearSoftmax's algorithm,
+2 codes from the float path on mean_softmax qdq-u8s8-pt; pinned by
+``test_ort_softmax.test_unfused_qdq_softmax_runs_the_float_path``); ``test_float_path_measured``
 records the measured maximum. A mismatch report names the tensor, the first differing element,
 fxsim's accumulator there and the two values.
 """
@@ -42,26 +46,8 @@ KINDS = ("realistic", "full_range")
 FLOAT_COMPUTE = {"Conv", "Gemm", "MatMul", "Add", "Mul", "AveragePool", "GlobalAveragePool", "Sigmoid",
                  "LeakyRelu", "Concat", "ReduceMean", "Softmax", "FusedConv", "FusedGemm", "FusedMatMul"}
 
-POOL_S8_DIAGNOSIS = (
-    "Diagnosed (test_s8_pool_diagnosis): at ORT_ENABLE_EXTENDED / ALL, ORT's QDQ s8-to-u8 transformer rewrites "
-    "the s8 activations of a QDQ model as u8 with zero point + 128 (nodes 'qdq_s8_to_u8_*' in the optimised "
-    "model), and ORT's pool kernels add the zero point in float32 before rounding "
-    "(contrib_ops/cpu/quantization/qlinear_pool.cc quantize_value: nearbyintf(y / y_scale + y_zero_point)), "
-    "so y / s + 0 and y / s - 128 round apart where float32 loses the last bits. The profile cannot state "
-    "this: it depends on the model format (QDQ) and level, not on the op's arithmetic.")
-
 #: (stem, runs) -> measured reason: strict xfails
 KNOWN_GAPS = {
-    ("pool.qdq-s8s8-pc", ("extended-plain", "all-plain")): (
-        POOL_S8_DIAGNOSIS + " Measured: y 1 of 8 elements one code apart on the realistic input (first (0, 5, 0, 0): "
-        "fxsim 0.91006, ORT 0.90516); averagepool_out7 differs on 14 of 512 elements there (5 on the full-range "
-        "input). With intermediates exposed ORT keeps the Conv in float and the s8 run matches."),
-    ("mean_softmax.qdq-u8s8-pt", ("disable_all", "basic", "disable_all-plain", "basic-plain")): (
-        "the onnxruntime profiles compute softmax as ORT's fused com.microsoft QLinearSoftmax does (ort_lookup, "
-        "verified at ORT_ENABLE_EXTENDED / ALL and by test_ort_softmax.py); at ORT_DISABLE_ALL / BASIC ORT runs "
-        "this QDQ model's Softmax in float, and the two algorithms are 2 codes apart on the final softmax: y 5 "
-        "of 12 elements on the realistic input (first (0, 1): fxsim 31, ORT 32), 3 of 12 on the full-range one. "
-        "The float-path bound (one code) does not hold across that algorithm change."),
 }
 
 
@@ -101,8 +87,10 @@ def _is_integer_path(stem, run):
 def _run(stem, run):
     """``[(kind, problems, max code difference)]`` of one recorded run."""
     model, data = _load(stem)
-    target = _target(run)
     exact = _is_integer_path(stem, run)
+    target = _target(run)
+    if run != "reference":
+        target = engines.unfused_target(target, PROVENANCE["fixtures"][stem]["ran"][run])
     out = []
     for kind in KINDS:
         prefix = f"{kind}/{run}/"
@@ -111,7 +99,7 @@ def _run(stem, run):
         assert names and len(names) == len(theirs), (stem, run, sorted(theirs))
         ours, sim = engines.run_fxsim(model, {"x": data[f"{kind}/x"]}, target, names)
         where = (f"{stem} {run} ({'integer' if exact else 'float'} path: ran "
-                 f"{PROVENANCE['fixtures'][stem]['ran'].get(run, 'onnx.reference')}), {kind} input, target {target}")
+                 f"{PROVENANCE['fixtures'][stem]['ran'].get(run, 'onnx.reference')}), {kind} input, target {getattr(target, 'name', target)}")
         problems, steps = engines.compare(ours, theirs, names, sim, exact, where,
                                           "reference" if run == "reference" else "ORT")
         out.append((where, problems, steps))
@@ -154,12 +142,14 @@ def test_float_path_measured():
 
 
 def test_s8_pool_diagnosis():
-    """The strict xfail of the s8 pool case, explained from the recorded data alone: fxsim's
-    conv output equals ORT's; computing the pools with fxsim's ORT expressions
-    (``fxsim.arith.pooling`` method ``"ort"``) on the s8 codes gives a y that differs from ORT's at
-    ``extended`` on the realistic input, while the same expressions on the codes moved to u8
-    (code + 128, zero point + 128: what ORT's QDQ s8-to-u8 transformer does) reproduce ORT's y on
-    both inputs. The optimised graph ORT ran has the u8 QLinearConv / QLinearAveragePool."""
+    """Why the s8 pool fixture needs the profiles' ``qdq.s8_pairs = "as_u8"`` rule, from the
+    recorded data alone: fxsim's conv output equals ORT's; computing the pools with fxsim's ORT
+    expressions (``fxsim.arith.pooling`` method ``"ort"``) on the s8 codes gives a y that differs
+    from ORT's at ``extended`` on the realistic input (one element), while the same expressions on
+    the codes moved to u8 (code + 128, zero point + 128: what ORT's QDQ s8-to-u8 transformer does,
+    qdq_s8_to_u8.cc) reproduce ORT's y on both inputs. The optimised graph ORT ran has the u8
+    QLinearConv / QLinearAveragePool; ``test_recorded_run[pool.qdq-s8s8-pc-extended-plain]`` runs
+    the whole model with the rule, ``test_ort_qdq_s8_to_u8.py`` pins it on one-op models."""
     import fxsim as fx
     from fxsim.arith import pooling
 

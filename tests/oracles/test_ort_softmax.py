@@ -82,3 +82,49 @@ def test_onnxruntime_profile_runs_softmax_with_orts_algorithm():
     assert np.array_equal(ours, theirs)
     fallback = fx.Simulator(fx.load(model), target="onnx-reference").run({"x": x})["y"]
     assert not np.array_equal(fallback, theirs)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "found by the QDQ s8-to-u8 probes (one element in 14,400): x codes [158, 75, 194, 0] (u8, scale "
+    "0.01516697, zero point 95), y scale 1/256 zero point 0, reduced length 4 (all in MLAS's scalar tail): "
+    "t * scale is 142.5 in float32 (142.50000214 exactly), fxsim rounds it half even to 142, ORT gives 143 "
+    "(and 15 for the same row in s8, where fxsim gives 14). Not explained by the sum order, an fma or the "
+    "tail's nearbyintf; the table's exponentials are the remaining suspect (not read)"))
+def test_qlinear_softmax_tail_tie():
+    """A measured QLinearSoftmax difference, kept as a strict xfail until it is explained."""
+    x = np.array([[158, 75, 194, 0]], np.uint8)
+    sess = _session(False, 0.01516697, 95, 1 / 256, 0, [1, 4], -1, 13)
+    theirs = sess.run(None, {"x": x})[0]
+    ours = qlinear_softmax(x, _encoding(0.01516697, 95, False), _encoding(1 / 256, 0, False), -1)
+    assert np.array_equal(ours, theirs), (ours, theirs)
+
+
+def test_unfused_qdq_softmax_runs_the_float_path():
+    """At ORT_DISABLE_ALL / ORT_ENABLE_BASIC ORT leaves a QDQ Softmax unfused: DequantizeLinear ->
+    float Softmax -> QuantizeLinear, not QLinearSoftmax's table algorithm (whose
+    ``floor(1 / y_scale)`` factor moves codes when the output scale is not 1/256). The golden and
+    live oracle tests compare such runs with ``engines.unfused_target`` (the profile with softmax
+    as ``float_fallback``) under the one-code float-path bound. Pinned on one-op s8 QDQ models
+    with drawn output scales in (0.5/255, 1/255): the float path's codes are within one code of
+    ORT's (measured: equal on all 6,400 elements of 40 models), the fused algorithm's are not
+    equal (measured: 365 elements one code apart)."""
+    import engines
+    from test_ort_qdq_s8_to_u8 import _qdq_model
+
+    rng = np.random.default_rng(2)
+    worst, differing = {}, {}
+    for _ in range(40):
+        ys = np.float32(rng.uniform(0.5, 1.0) / 255)
+        model = _qdq_model("Softmax", 1, {"axis": 1}, [np.float32(rng.uniform(0.02, 0.1))],
+                           [int(rng.integers(-60, 60))], ys, -128, (1, 10, 4, 4))
+        feeds = {"x0": rng.uniform(-4, 4, (1, 10, 4, 4)).astype(np.float32)}
+        theirs, ran = engines.run_ort(model, feeds, "disable_all")
+        assert "Softmax" in ran and "QLinearSoftmax" not in ran, ran
+        fused = engines.ort_target()
+        for label, target in (("fused", fused), ("unfused", engines.unfused_target(fused, ran))):
+            ours, _ = engines.run_fxsim(model, feeds, target)
+            steps = np.abs(np.rint(ours["y"].astype(np.float64) / ys) - np.rint(theirs["y"].astype(np.float64) / ys))
+            worst[label] = max(worst.get(label, 0), int(steps.max()))
+            differing[label] = differing.get(label, 0) + int((steps > 0).sum())
+    assert worst["unfused"] <= 1 and differing["fused"] > differing["unfused"], (worst, differing)
+    assert (differing["unfused"], differing["fused"]) == (0, 365), differing

@@ -7,8 +7,9 @@ s8 weights with per-tensor or per-channel zero points, float biases) and PyTorch
 every tensor, on three paths of this AVX512-VNNI CPU: ``vnni`` (the ``fbgemm`` engine, FBGEMM's own
 dispatch, ``vpdpbusd``) against ``fbgemm-vnni``, ``avx2`` (``FBGEMM_ENABLE_INSTRUCTIONS=AVX2``,
 ``vpmaddubsw``) against ``fbgemm``, and ``x86`` (the ``x86`` engine, PyTorch's default on x86,
-which routes layers with symmetric weights to oneDNN) against ``pytorch_x86_engine.toml``
-(``fbgemm-vnni`` with exact depthwise layers); a realistic and a full-range (4x) input each.
+which routes conv layers with all-zero weight zero points to oneDNN) against
+``pytorch_x86_engine.toml`` (``fbgemm-vnni`` plus that choice as a route, ``[routing.onednn]``);
+a realistic and a full-range (4x) input each.
 
 ``test_fbgemm_profiles`` runs ``fx.Simulator(fx.load(case.onnx), target=...)`` and requires every
 element of every recorded tensor equal, the model input's quantization included; a mismatch
@@ -39,18 +40,13 @@ FIXTURES = HERE.parent / "golden" / "pytorch"
 PROVENANCE = json.loads((FIXTURES / "provenance.json").read_text())
 CASES = sorted(p.stem for p in FIXTURES.glob("*.onnx"))
 #: kernel path -> the fxsim profile that models it
-#: (the x86 engine: fbgemm-vnni with exact depthwise layers, oneDNN's route for symmetric weights)
+#: (the x86 engine: fbgemm-vnni, and oneDNN's exact sums for the layers its route selects)
 PATH_TARGETS = {"vnni": "fbgemm-vnni", "avx2": "fbgemm", "x86": str(HERE / "pytorch_x86_engine.toml")}
 KINDS = ("realistic", "full_range")
 
-#: (case, path) -> measured reason (strict xfail).
-KNOWN_GAPS = {
-    ("depthwise", "x86"): ("PyTorch's x86 engine runs the depthwise layer with asymmetric weights (dw2, zero points "
-                           "-2/0/2) on FBGEMM, whose depthwise kernel pairs filter taps of raw codes, and the one with "
-                           "symmetric weights (dw1) on oneDNN, which sums exactly: a per-layer routing the x86 profile "
-                           "(pytorch_x86_engine.toml, depthwise exact) cannot state: full-range input dw2 5 of 400 "
-                           "elements (first (0, 4, 3, 3): fxsim 177, PyTorch 162, accumulator 38557)"),
-}
+#: (case, path) -> measured reason (strict xfail). None left: the x86 engine's per-layer choice
+#: between oneDNN and FBGEMM is the x86 profile's route (test_x86_engine_routes_by_weight_zero_points).
+KNOWN_GAPS = {}
 
 
 def _records(case, path):
@@ -247,3 +243,91 @@ def test_pytorch_mean_rule():
                 codes = np.rint(mean * (np.float32(1) / np.float32(scale))).astype(np.int64) + zp
                 plain_differs += int((np.clip(codes, 0, 255).reshape(rec[dst].shape) != rec[dst]).sum())
     assert plain_differs == 2
+
+
+# ---------------------------------------------------------------- the x86 engine's routing
+
+
+def test_x86_engine_routes_by_weight_zero_points():
+    """PyTorch's x86 engine picks the kernel library per conv layer
+    (``qconv_prepack.cpp`` -> ``onednn_utils::should_use_onednn_quant``): oneDNN, which sums
+    exactly, when every weight zero point is 0 and groups <= 100 (on Linux with AVX512-VNNI),
+    FBGEMM otherwise. The depthwise case has one layer of each kind (dw1: zero points 0, dw2:
+    -2/0/2), and only the routed profile reproduces both: FBGEMM everywhere (``fbgemm-vnni``)
+    misses dw1 (measured: 16 of 800 elements on the realistic input, 55 on the full-range one),
+    exact depthwise sums everywhere (the former x86 profile) miss dw2 (5 of 400, full range)."""
+    model = onnx.load(FIXTURES / "depthwise.onnx")
+    everywhere_exact = HERE / "pytorch_x86_engine.toml"
+    import dataclasses
+
+    from fxsim.targets import load_target
+    from fxsim.targets.target import FrozenMap
+
+    routed = load_target(everywhere_exact)
+    assert routed.routing["onednn"].weight_zero_points == "all_zero" and routed.routing["onednn"].max_groups == 100
+    exact_depthwise = dataclasses.replace(
+        routed, routing=FrozenMap(), overrides=FrozenMap({"depthwise_conv2d": routed.overrides["onednn"]}))
+    counts = {}
+    for target, label in ((routed, "routed"), ("fbgemm-vnni", "fbgemm"), (exact_depthwise, "exact")):
+        for kind, rec in _records("depthwise", "x86").items():
+            ours, _ = engines.run_fxsim(model, {"x": rec["x"]}, target, ["dw1", "dw2"])
+            counts[label, kind] = tuple(int((np.asarray(ours[n]) != rec[n]).sum()) for n in ("dw1", "dw2"))
+    assert counts["routed", "realistic"] == counts["routed", "full_range"] == (0, 0), counts
+    assert counts["fbgemm", "realistic"][0] == 16 and counts["fbgemm", "full_range"][0] == 55, counts
+    assert counts["exact", "realistic"] == (0, 0) and counts["exact", "full_range"] == (0, 5), counts
+
+
+def _depthwise_model(channels, weight_zero_points, seed):
+    """One QDQ depthwise 3x3 conv (u8 input zero point 100, scale 1/8; s8 per-channel weights
+    with ``weight_zero_points``; float bias; u8 output), and its weight codes and parameters."""
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-128, 128, (channels, 1, 3, 3)).astype(np.int8)
+    w_scale = (rng.uniform(0.5, 1.5, channels) / 256).astype(np.float32)
+    bias = rng.uniform(-1, 1, channels).astype(np.float32)
+    zps = np.asarray(weight_zero_points, np.int8)
+    inits = [numpy_helper.from_array(np.float32(0.125), "x_scale"), numpy_helper.from_array(np.uint8(100), "x_zp"),
+             numpy_helper.from_array(w, "w"), numpy_helper.from_array(w_scale, "w_scale"),
+             numpy_helper.from_array(zps, "w_zp"), numpy_helper.from_array(bias, "b"),
+             numpy_helper.from_array(np.float32(0.5), "y_scale"), numpy_helper.from_array(np.uint8(128), "y_zp")]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "x_scale", "x_zp"], ["x_q"]),
+             helper.make_node("DequantizeLinear", ["x_q", "x_scale", "x_zp"], ["x_dq"]),
+             helper.make_node("DequantizeLinear", ["w", "w_scale", "w_zp"], ["w_dq"], axis=0),
+             helper.make_node("Conv", ["x_dq", "w_dq", "b"], ["conv"], group=channels, kernel_shape=[3, 3],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("QuantizeLinear", ["conv", "y_scale", "y_zp"], ["y"])]
+    graph = helper.make_graph(nodes, "depthwise", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                                 [1, channels, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, channels, 6, 6])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
+    return model, w, zps, w_scale, bias
+
+
+@pytest.mark.parametrize("channels, asymmetric, onednn", [
+    (8, False, True),     # every weight zero point 0, 8 groups: oneDNN (exact sums)
+    (8, True, False),     # one non-zero weight zero point: FBGEMM (raw tap pairs)
+    (100, False, True),   # groups == 100: still oneDNN
+    (101, False, False),  # groups > 100: FBGEMM even with zero points 0
+])
+def test_x86_route_on_one_depthwise_layer(channels, asymmetric, onednn):
+    """The route of ``pytorch_x86_engine.toml`` on one depthwise layer, against ``fbgemm_model``
+    (FBGEMM's tap pairs or oneDNN's exact sum, then the float-bias requantization): inputs at
+    the ends of the u8 range make the tap pairs saturate, so the two kernels give different codes
+    and the test sees which one the profile picked (the other is checked to differ)."""
+    zps = np.zeros(channels, np.int64)
+    if asymmetric:
+        zps[1] = 3
+    model, w, zps, w_scale, bias = _depthwise_model(channels, zps, seed=channels)
+    rng = np.random.default_rng(channels + 1)
+    x_q = rng.choice(np.array([0, 1, 254, 255]), (1, channels, 6, 6))
+    x = ((x_q - 100) * 0.125).astype(np.float32)  # exact: the input quantizes back to x_q
+    ours, _ = engines.run_fxsim(model, {"x": x}, str(HERE / "pytorch_x86_engine.toml"), ["y"])
+    codes = {}
+    for pairs in (False, True):
+        acc = fbgemm_model.conv_accumulators(x_q, w, 100, zps, pads=(1, 1, 1, 1), groups=channels,
+                                             gemm="exact", depthwise_pairs=pairs)
+        codes[pairs] = fbgemm_model.requantize_float_bias(acc, bias, np.float32(0.125), w_scale, np.float32(0.5),
+                                                          128, False)
+    assert np.array_equal(ours["y"], codes[not onednn])
+    assert not np.array_equal(codes[True], codes[False])  # the two kernels differ on this input

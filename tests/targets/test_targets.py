@@ -249,6 +249,13 @@ def test_relabel_an_inherited_field(tmp_path):
      "overrides.conv9"),
     ('extends = "tflite-int8"\n[overrides.conv2d.weights]\nsymmetric = false\n',
      "overrides.conv2d.weights"),
+    # routes: unknown field, an op a route cannot select, bad conditions, a name that is an op
+    ('extends = "fbgemm"\n[routing.lib]\nops = ["conv2d"]\ncolour = 1\n', "routing.lib.colour"),
+    ('extends = "fbgemm"\n[routing.lib]\nops = ["add"]\n', "routing.lib.ops"),
+    ('extends = "fbgemm"\n[routing.lib]\nops = ["conv2d"]\nweight_zero_points = "small"\n',
+     "routing.lib.weight_zero_points"),
+    ('extends = "fbgemm"\n[routing.lib]\nops = ["conv2d"]\nmax_groups = 0\n', "routing.lib.max_groups"),
+    ('extends = "fbgemm"\n[routing.conv2d]\nops = ["conv2d"]\n', "routing.conv2d.ops"),
 ])
 def test_unknown_keys_and_bad_values_name_file_and_key(tmp_path, text, key):
     path = _write(tmp_path, text)
@@ -281,6 +288,13 @@ def test_unknown_keys_and_bad_values_name_file_and_key(tmp_path, text, key):
     ('[overrides.a16.accumulator]\nbits = 64\n', "overrides.a16"),
     # an override that makes one op impossible names the override
     ('[overrides.conv2d.accumulator]\nbits = 64\n', "overrides.conv2d.accumulator.bits"),
+    # a route without overrides, overrides of a scope that is no route, a route without ops,
+    # a route whose overrides make a selected op impossible
+    ('[routing.lib]\nops = ["conv2d"]\n', "routing.lib"),
+    ('[overrides.lib.accumulator]\nbits = 64\n', "overrides.lib"),
+    ('[routing.lib]\nmax_groups = 4\n[overrides.lib.accumulator]\npolicy = "wrap"\n', "routing.lib.ops"),
+    ('[routing.lib]\nops = ["conv2d"]\n[overrides.lib.accumulator]\nbits = 64\n',
+     "overrides.lib.accumulator.bits"),
 ])
 def test_impossible_combinations_name_file_and_key(tmp_path, text, key):
     path = _write(tmp_path, 'extends = "tflite-int8"\n' + text)
@@ -322,3 +336,36 @@ def test_extends_cycle_is_an_error(tmp_path):
 def test_for_op_rejects_unknown_ops():
     with pytest.raises(TargetError, match="overrides.conv3"):
         load_target("tflite-int8").for_op("conv3")
+
+
+def test_routes_select_layers_by_weight_zero_points_and_groups(tmp_path):
+    """A route applies its override scope to the weighted layers its conditions select (PyTorch's
+    x86 engine: oneDNN for all-zero weight zero points and at most 100 groups), after the op's
+    own overrides; a routed op asked for without its layer is an error; ``describe`` prints the
+    route; a file extending the profile inherits it."""
+    from fxsim.targets import Layer
+
+    path = _write(tmp_path, '''
+extends = "fbgemm-vnni"
+[routing.onednn]
+ops = ["conv2d", "depthwise_conv2d"]
+weight_zero_points = "all_zero"
+max_groups = 100
+[overrides.onednn.accumulator]
+policy = "wrap"
+order = "any"
+''')
+    t = load_target(path)
+    pairs = Accumulate.RAW_PAIR_SATURATE_16
+    assert t.for_op("depthwise_conv2d", 8, Layer(True, 8)).accumulator.policy is Accumulate.WRAP
+    assert t.for_op("depthwise_conv2d", 8, Layer(True, 100)).accumulator.policy is Accumulate.WRAP
+    assert t.for_op("depthwise_conv2d", 8, Layer(True, 101)).accumulator.policy is pairs
+    assert t.for_op("depthwise_conv2d", 8, Layer(False, 8)).accumulator.policy is pairs
+    assert t.for_op("depthwise_conv2d", 8, Layer(False, 8)).accumulator.order == "fbgemm_depthwise"
+    assert t.for_op("fully_connected", 8).accumulator.policy is Accumulate.WRAP  # not routed
+    with pytest.raises(TargetError, match="routing.onednn"):
+        t.for_op("conv2d", 8)
+    text = t.describe()
+    assert "routing.onednn.max_groups" in text and "overrides.onednn.accumulator.policy" in text
+    child = _write(tmp_path, f'extends = "{path}"\n', "child.toml")
+    assert load_target(child).routing == t.routing
