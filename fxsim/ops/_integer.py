@@ -604,9 +604,11 @@ class WeightedLowering:
 
     ``weight`` is the float weight already laid out as the kernel wants it and ``axis`` its
     output-channel axis in that layout (the encoding's axis, remapped by the caller).
+    ``conv_geometry``: a convolution's ``in_channels``, ``out_channels``, ``kernel``, ``strides``,
+    ``dilations`` and ``pads`` (the ``fxsim.targets.Layer`` fields a target's routes may look at).
     """
 
-    def __init__(self, ctx, op_stem, weight, weight_encoding, channels, bias=None):
+    def __init__(self, ctx, op_stem, weight, weight_encoding, channels, bias=None, conv_geometry=None):
         x, y = ctx.inputs[0], ctx.outputs[0]
         for operand, what in ((x, "input"), (y, "output")):
             if operand.encoding is None:
@@ -618,7 +620,8 @@ class WeightedLowering:
         self.weight_zero_points = _channel_zero_points(weight_encoding, channels)
         # the layer's facts an engine's per-layer kernel choice looks at (Target routes)
         layer = Layer(weight_zero_points_all_zero=not np.any(self.weight_zero_points),
-                      groups=int(ctx.attrs.get("group", 1)) if op_stem != "matmul" else 1)
+                      groups=int(ctx.attrs.get("group", 1)) if op_stem != "matmul" else 1,
+                      **(conv_geometry or {}))
         self.target = ctx.target_for(op_stem, layer)
         wname = ctx.inputs[1].name
         if _holds_codes(ctx.inputs[1]):  # a quantized file's integer weights: its codes, never re-derived

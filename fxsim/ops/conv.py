@@ -103,12 +103,15 @@ def lower_integer(ctx):
     bias = ctx.inputs[2].value if len(ctx.inputs) > 2 and ctx.inputs[2] is not None else None
     if len(ctx.inputs) > 2 and ctx.inputs[2] is not None and bias is None:
         return float_fallback(ctx, run_float, "a computed bias")
-    prep = WeightedLowering(ctx, "depthwise_conv2d" if depthwise else "conv2d", weight, w.encoding,
-                            channels, bias)
     out_shape = tuple(ctx.outputs[0].shape)
-    acc_shape = out_shape if len(out_shape) == 4 else (out_shape[0], out_shape[1], 1, out_shape[2])
     stride, dilation = tuple(strides), tuple(dilations)
     pads = (begin[0], begin[1], end[0], end[1])
+    conv_geometry = dict(in_channels=int(x.shape[1]), out_channels=int(out_shape[1]),
+                         kernel=tuple(int(k) for k in weight.shape[2:]), strides=tuple(int(s) for s in stride),
+                         dilations=tuple(int(d) for d in dilation), pads=tuple(int(p) for p in pads))
+    prep = WeightedLowering(ctx, "depthwise_conv2d" if depthwise else "conv2d", weight, w.encoding,
+                            channels, bias, conv_geometry)
+    acc_shape = out_shape if len(out_shape) == 4 else (out_shape[0], out_shape[1], 1, out_shape[2])
 
     def run(inputs):
         xq = inputs[0] if inputs[0].ndim == 4 else inputs[0][:, :, None, :]

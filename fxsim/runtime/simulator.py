@@ -36,6 +36,13 @@ Quantize / CastInt32 / CastFloat32 nodes where kinds meet (``sim.conversions`` l
 INT32-overridden op between quantized tensors runs as
 ``Dequantize -> Cast(INT32) -> op -> Cast(FP32) -> Quantize``.
 
+Engine graph rewrites stated by the target: with ``qdq.s8_pairs = "as_u8"`` (ONNX Runtime's QDQ
+s8-to-u8 transformer) a node whose every 8-bit activation is an s8 tensor of ``graph.qdq_pairs``
+is lowered on u8 codes (zero point + 128, the same real values), its codes moved there and back
+around the kernel; the tensors keep the file's s8 storage everywhere else (``sim.encodings``,
+``run``'s results). Weighted layers pass their ``Layer`` (weight zero points, groups) to the
+target, whose routes may pick another kernel's arithmetic for it (``Target.for_op``).
+
 What ``run`` returns (DESIGN.md "Public contract"): codes in each tensor's storage dtype (float32
 values with ``dequantize=True``); float tensors as float32, INT32-override tensors as int32;
 tensors without an encoding (int64 indices, shapes) as they are. ``sim.lowerings`` says, per

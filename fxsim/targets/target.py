@@ -53,6 +53,7 @@ __all__ = [
     "OVERRIDE_SECTIONS",
     "ROUTE_OPS",
     "ROUTE_FIELDS",
+    "ROUTE_SHAPES",
     "Layer",
     "Route",
     "parse_field",
@@ -193,13 +194,23 @@ ROUTE_OPS = ("conv2d", "depthwise_conv2d", "transpose_conv2d", "fully_connected"
 #: The fields of a route ``routing.<name>.<field>``: which ops it selects, and the conditions a
 #: layer must meet (every stated one). ``weight_zero_points``: ``all_zero`` selects layers whose
 #: weight zero points (storage domain) are all 0 (PyTorch's is_weight_symmetric_quant), ``any``
-#: does not look at them; ``max_groups``: at most this many groups (a positive integer).
+#: does not look at them; ``max_groups``: at most this many groups (a positive integer);
+#: ``shape``: a layer geometry an engine's kernel requires (``ROUTE_SHAPES``), ``any`` by default.
 ROUTE_FIELDS = {
     "ops": "the ops the route selects (of ROUTE_OPS)",
     "weight_zero_points": "'all_zero': every weight zero point 0; 'any'",
     "max_groups": "the largest group count the route takes",
+    "shape": "a layer geometry an engine's kernel requires (ROUTE_SHAPES) or 'any'",
 }
 _ROUTE_ZERO_POINTS = ("all_zero", "any")
+#: Layer geometries a route may require.
+ROUTE_SHAPES = {
+    "any": "every layer",
+    "fbgemm_depthwise": "FBGEMM's depthwise fast path (fbgemm src/FbgemmConv.cc takeDepthWiseFastPath): "
+                        "groups = input channels, output channels = groups or 2 groups, groups a multiple "
+                        "of 8, a square 3x3 or 5x5 kernel, strides 1 or 2, dilation 1, padding (k - 1) / 2 "
+                        "on every side",
+}
 
 #: How an engine runs the s8 activation tensors of a QDQ model's QuantizeLinear ->
 #: DequantizeLinear pairs (``graph.qdq_pairs``): unset, as the file stores them.
@@ -338,6 +349,8 @@ def _route_field(key, parts, raw):
         return values
     if field == "weight_zero_points":
         return _choice(key, raw, _ROUTE_ZERO_POINTS)
+    if field == "shape":
+        return _choice(key, raw, tuple(ROUTE_SHAPES))
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
         raise _error(key, f"expected a positive integer, got {raw!r}")
     return raw
@@ -494,6 +507,7 @@ class Route:
     ops: tuple
     weight_zero_points: str = "any"
     max_groups: Optional[int] = None
+    shape: str = "any"
 
     def selects(self, op, layer):
         """Whether the layer ``layer`` (a :class:`Layer`) of op ``op`` takes this route."""
@@ -501,16 +515,36 @@ class Route:
             return False
         if self.weight_zero_points == "all_zero" and not layer.weight_zero_points_all_zero:
             return False
-        return self.max_groups is None or layer.groups <= self.max_groups
+        if self.max_groups is not None and layer.groups > self.max_groups:
+            return False
+        return self.shape == "any" or (self.shape == "fbgemm_depthwise" and layer.fbgemm_depthwise_shape)
 
 
 @dataclasses.dataclass(frozen=True)
 class Layer:
     """What a route looks at in one weighted layer: ``weight_zero_points_all_zero`` (every
-    weight zero point, in the storage domain, is 0) and ``groups`` (1 for ungrouped layers)."""
+    weight zero point, in the storage domain, is 0), ``groups`` (1 for ungrouped layers), and for
+    a convolution its ``in_channels``, ``out_channels``, ``kernel`` (height, width), ``strides``,
+    ``dilations`` and ``pads`` (top, left, bottom, right); None for other layers."""
 
     weight_zero_points_all_zero: bool
     groups: int = 1
+    in_channels: Optional[int] = None
+    out_channels: Optional[int] = None
+    kernel: Optional[tuple] = None
+    strides: Optional[tuple] = None
+    dilations: Optional[tuple] = None
+    pads: Optional[tuple] = None
+
+    @property
+    def fbgemm_depthwise_shape(self):
+        """The layer has the geometry of FBGEMM's depthwise fast path (``ROUTE_SHAPES``)."""
+        if self.kernel is None:
+            return False
+        g, (kh, kw) = self.groups, self.kernel
+        return (g == self.in_channels and self.out_channels in (g, 2 * g) and g % 8 == 0 and kh == kw
+                and kh in (3, 5) and all(s in (1, 2) for s in self.strides) and all(d == 1 for d in self.dilations)
+                and all(p == (kh - 1) // 2 for p in self.pads))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -631,7 +665,8 @@ class Target:
         for route, entries in routes.items():
             if "ops" not in entries:
                 raise _error(f"routing.{route}.ops", "missing (a route names the ops it selects)")
-        routing = FrozenMap((r, Route(**e)) for r, e in sorted(routes.items()))
+        # in the order stated, a parent's routes first: a later route's fields win where two select a layer
+        routing = FrozenMap((r, Route(**e)) for r, e in routes.items())
         unlabelled = [k for k in values if values[k] is not None and k not in labels]
         if unlabelled:
             raise _error(unlabelled[0], "has no status label")

@@ -13,11 +13,14 @@ Weighted layers (conv, linear), for u8 activations ``x`` (zero point ``x_zp``) a
   ``vpdpbusd``); ``gemm="pairs"``: adjacent raw products of the K order (filter y, filter x, input
   channel: FBGEMM's NHWC im2col; input features for linear) are summed in pairs saturated to int16
   (``vpmaddubsw``, FBGEMM's AVX2 kernels, ``FBGEMM_ENABLE_INSTRUCTIONS=AVX2``);
-- depthwise convolutions (one input channel per group) run FBGEMM's depthwise kernels on every
-  path: adjacent **filter taps** (row-major over the kernel window, an odd last tap alone) are
-  summed in pairs saturated to int16, raw codes again. PyTorch's ``x86`` engine sends a layer whose
-  weight zero points are all 0 to oneDNN, which sums exactly, and the others to FBGEMM (measured:
-  the depthwise layers of the fixtures follow this split);
+- depthwise convolutions (one input channel per group) of the shape FBGEMM's depthwise kernels
+  take (fbgemm src/FbgemmConv.cc takeDepthWiseFastPath: groups a multiple of 8, square 3x3 or 5x5,
+  strides 1 or 2, dilation 1, padding (k - 1) / 2) run them on every path: adjacent **filter taps**
+  (row-major over the kernel window, an odd last tap alone) are summed in pairs saturated to
+  int16, raw codes again. Other depthwise layers run the im2col GEMM (the same tap pairs on AVX2,
+  exact with VNNI). PyTorch's ``x86`` engine sends a layer whose weight zero points are all 0 and
+  whose group count is at most 100 to oneDNN, which sums exactly, and the others to FBGEMM
+  (``depthwise_pairs``; measured: the depthwise layers of the fixtures follow this split);
 - requantization with the float bias: ``lrintf((float(acc) + b / (s_x * s_w)) * (s_x * s_w / s_y))
   + y_zp``, every product and quotient in float32, clamped (to ``[y_zp, 255]`` with a fused ReLU).
 
@@ -58,6 +61,20 @@ def _pair_sum(products):
         products = np.concatenate([products, np.zeros(products.shape[:-1] + (1,), np.int64)], axis=-1)
     pairs = np.clip(products[..., 0::2] + products[..., 1::2], -32768, 32767)
     return pairs.sum(-1)
+
+
+def depthwise_pairs(path, w_zp, out_channels, in_channels, stride=1, pads=(0, 0, 0, 0), dilation=1, groups=1,
+                    kernel=3):
+    """Whether a convolution's taps pair on kernel ``path`` (``vnni``, ``avx2``, ``x86``): FBGEMM's
+    depthwise kernels for their shape on every path, the im2col GEMM's pairs on AVX2; the x86
+    engine's oneDNN (all weight zero points 0, at most 100 groups) never pairs."""
+    if path == "x86" and not np.any(np.asarray(w_zp) != 0) and groups <= 100:
+        return False  # oneDNN
+    if path == "avx2":
+        return True
+    fast = (groups == in_channels and out_channels in (groups, 2 * groups) and groups % 8 == 0 and kernel in (3, 5)
+            and stride in (1, 2) and dilation == 1 and all(p == (kernel - 1) // 2 for p in pads))
+    return fast
 
 
 def conv_accumulators(x, w, x_zp, w_zp, stride=1, pads=(0, 0, 0, 0), dilation=1, groups=1, gemm="exact",

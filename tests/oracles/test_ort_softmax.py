@@ -88,8 +88,10 @@ def test_onnxruntime_profile_runs_softmax_with_orts_algorithm():
     "found by the QDQ s8-to-u8 probes (one element in 14,400): x codes [158, 75, 194, 0] (u8, scale "
     "0.01516697, zero point 95), y scale 1/256 zero point 0, reduced length 4 (all in MLAS's scalar tail): "
     "t * scale is 142.5 in float32 (142.50000214 exactly), fxsim rounds it half even to 142, ORT gives 143 "
-    "(and 15 for the same row in s8, where fxsim gives 14). Not explained by the sum order, an fma or the "
-    "tail's nearbyintf; the table's exponentials are the remaining suspect (not read)"))
+    "(and 15 for the same row in s8, where fxsim gives 14). Not explained by the sum order (every order and "
+    "association of the four terms gives 142.5), an fma or the tail's nearbyintf (the exact value is "
+    "142.4999965); other exact float32 ties of the model go either way in ORT, in the vector part too "
+    "(208.5 -> 209, -123.5 -> -123, 109.5 -> 109 in a tail): ORT's t * scale is not the model's on ties"))
 def test_qlinear_softmax_tail_tie():
     """A measured QLinearSoftmax difference, kept as a strict xfail until it is explained."""
     x = np.array([[158, 75, 194, 0]], np.uint8)

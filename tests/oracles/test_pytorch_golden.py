@@ -7,9 +7,11 @@ s8 weights with per-tensor or per-channel zero points, float biases) and PyTorch
 every tensor, on three paths of this AVX512-VNNI CPU: ``vnni`` (the ``fbgemm`` engine, FBGEMM's own
 dispatch, ``vpdpbusd``) against ``fbgemm-vnni``, ``avx2`` (``FBGEMM_ENABLE_INSTRUCTIONS=AVX2``,
 ``vpmaddubsw``) against ``fbgemm``, and ``x86`` (the ``x86`` engine, PyTorch's default on x86,
-which routes conv layers with all-zero weight zero points to oneDNN) against
-``pytorch_x86_engine.toml`` (``fbgemm-vnni`` plus that choice as a route, ``[routing.onednn]``);
-a realistic and a full-range (4x) input each.
+which routes conv layers with all-zero weight zero points and at most 100 groups to oneDNN)
+against ``pytorch_x86_engine.toml`` (``fbgemm-vnni`` plus that choice as a route,
+``[routing.onednn]``); a realistic and a full-range (4x) input each. ``fbgemm-vnni`` itself
+routes the depthwise layers of the shape FBGEMM's depthwise kernels take (``takeDepthWiseFastPath``)
+to their tap pairs; other depthwise layers run FBGEMM's im2col GEMM.
 
 ``test_fbgemm_profiles`` runs ``fx.Simulator(fx.load(case.onnx), target=...)`` and requires every
 element of every recorded tensor equal, the model input's quantization included; a mismatch
@@ -67,7 +69,7 @@ def _params():
 def test_fixtures_are_complete_and_recorded():
     """Every case has its model and both paths' records, and the provenance names the engine,
     the version and the kernel path of each."""
-    assert len(CASES) == 8
+    assert len(CASES) == 9
     for path, info in PROVENANCE["paths"].items():
         assert info["torch"].startswith("2.13.0") and info["engine"] == ("x86" if path == "x86" else "fbgemm"), info
         assert set(info["cases"]) == set(CASES)
@@ -157,8 +159,7 @@ def test_fbgemm_weighted_layer_rule(path):
                         if gemm == "exact_everywhere":
                             acc = _exact_conv(x, w, x_zp, w_zp, **args)
                         else:
-                            # the x86 engine: oneDNN (exact) for symmetric weights, FBGEMM otherwise
-                            pairs = path != "x86" or bool(np.any(w_zp != 0))
+                            pairs = fbgemm_model.depthwise_pairs(path, w_zp, w.shape[0], x.shape[1], **args)
                             acc = fbgemm_model.conv_accumulators(x, w, x_zp, w_zp, gemm=gemm, depthwise_pairs=pairs,
                                                                  **args)
                     else:
@@ -304,17 +305,19 @@ def _depthwise_model(channels, weight_zero_points, seed):
     return model, w, zps, w_scale, bias
 
 
-@pytest.mark.parametrize("channels, asymmetric, onednn", [
-    (8, False, True),     # every weight zero point 0, 8 groups: oneDNN (exact sums)
-    (8, True, False),     # one non-zero weight zero point: FBGEMM (raw tap pairs)
-    (100, False, True),   # groups == 100: still oneDNN
-    (101, False, False),  # groups > 100: FBGEMM even with zero points 0
+@pytest.mark.parametrize("channels, asymmetric, pairs", [
+    (8, False, False),    # every weight zero point 0, 8 groups: oneDNN (exact sums)
+    (8, True, True),      # one non-zero weight zero point: FBGEMM's depthwise kernel (raw tap pairs)
+    (100, False, False),  # groups == 100: still oneDNN
+    (104, False, True),   # groups > 100: FBGEMM even with zero points 0; 104 % 8 == 0: its depthwise kernel
+    (101, False, False),  # groups > 100 and 101 % 8 != 0: FBGEMM's im2col GEMM, exact with VNNI
 ])
-def test_x86_route_on_one_depthwise_layer(channels, asymmetric, onednn):
-    """The route of ``pytorch_x86_engine.toml`` on one depthwise layer, against ``fbgemm_model``
-    (FBGEMM's tap pairs or oneDNN's exact sum, then the float-bias requantization): inputs at
-    the ends of the u8 range make the tap pairs saturate, so the two kernels give different codes
-    and the test sees which one the profile picked (the other is checked to differ)."""
+def test_x86_route_on_one_depthwise_layer(channels, asymmetric, pairs):
+    """The routes of ``pytorch_x86_engine.toml`` (oneDNN) and of ``fbgemm-vnni`` (FBGEMM's
+    depthwise kernel) on one depthwise layer, against ``fbgemm_model`` (tap pairs or the exact
+    sum, then the float-bias requantization): inputs at the ends of the u8 range make the tap
+    pairs saturate, so the kernels give different codes and the test sees which one the profile
+    picked (the other is checked to differ)."""
     zps = np.zeros(channels, np.int64)
     if asymmetric:
         zps[1] = 3
@@ -324,10 +327,40 @@ def test_x86_route_on_one_depthwise_layer(channels, asymmetric, onednn):
     x = ((x_q - 100) * 0.125).astype(np.float32)  # exact: the input quantizes back to x_q
     ours, _ = engines.run_fxsim(model, {"x": x}, str(HERE / "pytorch_x86_engine.toml"), ["y"])
     codes = {}
-    for pairs in (False, True):
+    for paired in (False, True):
         acc = fbgemm_model.conv_accumulators(x_q, w, 100, zps, pads=(1, 1, 1, 1), groups=channels,
-                                             gemm="exact", depthwise_pairs=pairs)
-        codes[pairs] = fbgemm_model.requantize_float_bias(acc, bias, np.float32(0.125), w_scale, np.float32(0.5),
+                                             gemm="exact", depthwise_pairs=paired)
+        codes[paired] = fbgemm_model.requantize_float_bias(acc, bias, np.float32(0.125), w_scale, np.float32(0.5),
                                                           128, False)
-    assert np.array_equal(ours["y"], codes[not onednn])
+    assert np.array_equal(ours["y"], codes[pairs])
     assert not np.array_equal(codes[True], codes[False])  # the two kernels differ on this input
+
+
+def test_x86_engine_routes_by_group_count():
+    """The depthwise_groups case (every weight zero point 0): on the x86 engine the 96-group layer
+    sums exactly (oneDNN, groups <= 100) and the 104-group one pairs taps (FBGEMM); FBGEMM's
+    101-group layer is outside its depthwise kernels' shape (101 % 8 != 0) and runs the im2col
+    GEMM, exact with VNNI, on the vnni and x86 paths. Each rule is needed (measured, realistic
+    input): without the group limit (oneDNN for every symmetric layer) dw104 misses 36 of 3,744
+    elements on the x86 path; with FBGEMM's tap pairs for every depthwise layer (no shape
+    condition) dw101 misses 25 of 3,636 on the vnni path."""
+    import dataclasses
+
+    from fxsim.targets import Route, load_target
+    from fxsim.targets.target import FrozenMap
+
+    model = onnx.load(FIXTURES / "depthwise_groups.onnx")
+    x86 = load_target(PATH_TARGETS["x86"])
+    vnni = load_target("fbgemm-vnni")
+    no_limit = dataclasses.replace(x86, routing=FrozenMap(
+        {**x86.routing, "onednn": dataclasses.replace(x86.routing["onednn"], max_groups=None)}))
+    every_depthwise = dataclasses.replace(vnni, routing=FrozenMap(
+        {"fbgemm_depthwise_kernel": Route(ops=("depthwise_conv2d",))}))
+    counts = {}
+    for label, target, path in (("x86", x86, "x86"), ("no_limit", no_limit, "x86"), ("vnni", vnni, "vnni"),
+                                ("every_depthwise", every_depthwise, "vnni")):
+        rec = _records("depthwise_groups", path)["realistic"]
+        ours, _ = engines.run_fxsim(model, {"x": rec["x"]}, target, ["dw104", "dw96", "dw101"])
+        counts[label] = tuple(int((np.asarray(ours[n]) != rec[n]).sum()) for n in ("dw104", "dw96", "dw101"))
+    assert counts["x86"] == counts["vnni"] == (0, 0, 0), counts
+    assert counts["no_limit"][0] == 36 and counts["every_depthwise"][2] == 25, counts

@@ -126,11 +126,19 @@ def test_fbgemm_tosa_cmsis_facts():
     f = load_target("fbgemm")
     assert f.quantize.method == "reciprocal" and f.quantize.rounding is RoundingMode.HALF_EVEN
     assert f.multiplier.derivation == "fbgemm" and not f.weights.symmetric
-    # raw-code pairs on AVX2; FBGEMM's depthwise kernels pair filter taps on every path, VNNI included
+    # raw-code pairs on AVX2; FBGEMM's depthwise kernels pair filter taps on every path, VNNI
+    # included, for the layers of their shape (fbgemm-vnni's route); other depthwise layers run the
+    # im2col GEMM (exact with VNNI)
+    from fxsim.targets import Layer
+
+    fast = Layer(True, 16, 16, 16, (3, 3), (2, 2), (1, 1), (1, 1, 1, 1))
+    odd = Layer(True, 12, 12, 12, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1))  # 12 groups: not a multiple of 8
     assert f.accumulator.policy is Accumulate.RAW_PAIR_SATURATE_16 and f.labels["accumulator.policy"].status == "verified"
-    for name in ("fbgemm", "fbgemm-vnni"):
-        dw = load_target(name).for_op("depthwise_conv2d").accumulator
-        assert dw.policy is Accumulate.RAW_PAIR_SATURATE_16 and dw.order == "fbgemm_depthwise"
+    for name, layer, policy in (("fbgemm", None, Accumulate.RAW_PAIR_SATURATE_16),
+                                ("fbgemm-vnni", fast, Accumulate.RAW_PAIR_SATURATE_16),
+                                ("fbgemm-vnni", odd, Accumulate.WRAP)):
+        dw = load_target(name).for_op("depthwise_conv2d", 8, layer).accumulator
+        assert dw.policy is policy and dw.order == ("any" if policy is Accumulate.WRAP else "fbgemm_depthwise")
     assert load_target("fbgemm-vnni").for_op("conv2d").accumulator.policy is Accumulate.WRAP
     t = load_target("tosa")
     assert t.requant.method is Requant.DOUBLE_ROUND and t.multiplier.derivation == "tosa"
@@ -357,11 +365,20 @@ order = "any"
 ''')
     t = load_target(path)
     pairs = Accumulate.RAW_PAIR_SATURATE_16
-    assert t.for_op("depthwise_conv2d", 8, Layer(True, 8)).accumulator.policy is Accumulate.WRAP
-    assert t.for_op("depthwise_conv2d", 8, Layer(True, 100)).accumulator.policy is Accumulate.WRAP
-    assert t.for_op("depthwise_conv2d", 8, Layer(True, 101)).accumulator.policy is pairs
-    assert t.for_op("depthwise_conv2d", 8, Layer(False, 8)).accumulator.policy is pairs
-    assert t.for_op("depthwise_conv2d", 8, Layer(False, 8)).accumulator.order == "fbgemm_depthwise"
+
+    def depthwise(symmetric, groups, stride=1):  # 3x3, padding 1: FBGEMM's depthwise shape when groups % 8 == 0
+        return Layer(symmetric, groups, groups, groups, (3, 3), (stride, stride), (1, 1), (1, 1, 1, 1))
+
+    def policy(layer):
+        return t.for_op("depthwise_conv2d", 8, layer).accumulator.policy
+
+    assert policy(depthwise(True, 8)) is Accumulate.WRAP      # oneDNN (the later route wins)
+    assert policy(depthwise(True, 96)) is Accumulate.WRAP
+    assert policy(depthwise(True, 104)) is pairs              # more than 100 groups: FBGEMM's depthwise kernel
+    assert policy(depthwise(False, 8, 2)) is pairs            # a weight zero point: FBGEMM
+    assert policy(depthwise(True, 101)) is Accumulate.WRAP    # FBGEMM's im2col GEMM (101 % 8 != 0): exact
+    assert t.for_op("depthwise_conv2d", 8, depthwise(False, 8)).accumulator.order == "fbgemm_depthwise"
+    assert list(t.routing) == ["fbgemm_depthwise_kernel", "onednn"]  # the parent's route first
     assert t.for_op("fully_connected", 8).accumulator.policy is Accumulate.WRAP  # not routed
     with pytest.raises(TargetError, match="routing.onednn"):
         t.for_op("conv2d", 8)

@@ -234,6 +234,20 @@ def depthwise(c, x):
     conv(c, q, dq, "dw2", 8, 16, 3, stride=2, padding=1, groups=8, weight_zp=2)
 
 
+def depthwise_groups(c, x):
+    """Which kernel a depthwise layer takes, by its group count (every weight zero point 0): a
+    depthwise 3x3 with 104 groups (more than the x86 engine's oneDNN limit of 100; FBGEMM's
+    depthwise kernel, 104 % 8 == 0), a pointwise 104 -> 96, a depthwise 3x3 with 96 groups (oneDNN
+    on the x86 engine), a pointwise 96 -> 101, a depthwise 3x3 with 101 groups (not a multiple of
+    8: FBGEMM's im2col GEMM, not its depthwise kernel); ReLU after each but the last."""
+    q, dq = quant_input(c, x)
+    q, dq = conv(c, q, dq, "dw104", 104, 104, 3, padding=1, groups=104, relu=True)
+    q, dq = conv(c, q, dq, "pw96", 104, 96, 1, relu=True)
+    q, dq = conv(c, q, dq, "dw96", 96, 96, 3, padding=1, groups=96, relu=True)
+    q, dq = conv(c, q, dq, "pw101", 96, 101, 1, relu=True)
+    conv(c, q, dq, "dw101", 101, 101, 3, padding=1, groups=101)
+
+
 def linear_layers(c, x):
     """Linear per-tensor (weight zero point 4) with ReLU, then per-channel."""
     q, dq = quant_input(c, x)
@@ -311,6 +325,7 @@ def mobilenet_stack(c, x):
 CASES = {
     "conv_padding_strides": (conv_padding_strides, (1, 4, 13, 13)),
     "depthwise": (depthwise, (1, 8, 10, 10)),
+    "depthwise_groups": (depthwise_groups, (1, 104, 6, 6)),
     "linear": (linear_layers, (2, 64)),
     "conv_reshape_linear": (conv_reshape_linear, (1, 3, 8, 8)),
     "add_mul": (add_mul, (1, 3, 8, 8)),
