@@ -136,7 +136,9 @@ def test_average_pool_needs_the_rule():
     encoding in and out on every other model); with the rule fxsim gives ORT's codes on every
     element."""
     ruled, unruled, total = _mismatches("AveragePool", 1, _POOL, 60, seed=3, same_encoding=True)
-    assert (ruled, unruled, total) == (0, 503, 38880)
+    # the rule is what makes them equal (the count without it is the measurement above; it rests
+    # on ORT's float32 kernel, so only its being non-zero is asserted)
+    assert ruled == 0 and unruled > 0 and total == 38880, (ruled, unruled, total)
 
 
 @pytest.mark.parametrize("op, inputs, attrs, out", [
@@ -184,4 +186,4 @@ def test_leaky_relu_table_is_quantized_in_float32():
         y64 = ((codes - zp).astype(np.float32) * scale).astype(np.float32)
         float64_misses += int((y64 != theirs["y"]).sum())
         total += y64.size
-    assert (float64_misses, total) == (135, 10240), (float64_misses, total)
+    assert float64_misses > 0 and total == 10240, (float64_misses, total)  # measured 135

@@ -129,4 +129,4 @@ def test_unfused_qdq_softmax_runs_the_float_path():
             worst[label] = max(worst.get(label, 0), int(steps.max()))
             differing[label] = differing.get(label, 0) + int((steps > 0).sum())
     assert worst["unfused"] <= 1 and differing["fused"] > differing["unfused"], (worst, differing)
-    assert (differing["unfused"], differing["fused"]) == (0, 365), differing
+    assert differing["unfused"] == 0 and differing["fused"] > 0, differing  # measured: 0 and 365
