@@ -79,7 +79,7 @@ void bind_conv2d(py::module_& m) {
       m, "PackedConvWeights",
       "Constant 8-bit Conv weights packed once for the exact WRAP path (u8 x s8 vpdpbusd words of 4 input "
       "channels, with the per-channel sums that restore the zero points: csrc/fxsim/kernels/packed_weights.h). "
-      "Pass it as `w` to conv2d_accumulate / conv2d_requantize (without w_zero_point: it holds them); every "
+      "Pass it as `w` to conv2d_accumulate / conv2d_requantize with w_zero_point None (it holds them); every "
       "policy gives the bits of the plain-array call.")
       .def(py::init([](const py::array& w, const py::array& w_zero_point) {
              return guarded("PackedConvWeights", [&] {
@@ -179,12 +179,13 @@ void bind_conv2d(py::module_& m) {
       "[N, C_out, OH, OW].");
   m.def(
       "conv2d_accumulate",
-      [](const py::array& x, const fxsim::PackedConvWeights& w, int64_t x_zero_point, const py::object& bias,
+      [](const py::array& x, const fxsim::PackedConvWeights& w, int64_t x_zero_point, const py::object& w_zero_point, const py::object& bias,
          std::array<int64_t, 2> stride, std::array<int64_t, 2> dilation, std::array<int64_t, 4> pads, int64_t groups,
          const std::string& policy, int acc_bits, py::array& out) {
         guarded("conv2d_accumulate", [&] {
           const ConvCall c = conv_call(x, weight_shape(w), stride, dilation, pads, groups, policy, acc_bits, out);
           const int32_t x_zp = int32_arg("x_zero_point", x_zero_point);
+          if (!w_zero_point.is_none()) fail("w_zero_point must be None with PackedConvWeights (they hold the zero points)");
           const std::vector<int64_t> b = bias_values(bias, c.s.c_out);
           with_operand("x", x, true, [&](const auto* px) {
             with_acc_out(out, [&](auto* po) {
@@ -194,13 +195,13 @@ void bind_conv2d(py::module_& m) {
           });
         });
       },
-      py::arg("x").noconvert(), py::arg("w"), py::arg("x_zero_point"), py::arg("bias").none(true), py::arg("stride"),
+      py::arg("x").noconvert(), py::arg("w"), py::arg("x_zero_point"), py::arg("w_zero_point").none(true), py::arg("bias").none(true), py::arg("stride"),
       py::arg("dilation"), py::arg("pads"), py::arg("groups"), py::arg("policy"), py::arg("acc_bits"),
       py::arg("out").noconvert(),
-      "conv2d_accumulate with PackedConvWeights (which hold the weight zero points): the same accumulators.");
+      "conv2d_accumulate with PackedConvWeights (w_zero_point None: they hold the weight zero points): the same accumulators.");
   m.def(
       "conv2d_requantize",
-      [](const py::array& x, const fxsim::PackedConvWeights& w, int64_t x_zero_point, const py::object& bias,
+      [](const py::array& x, const fxsim::PackedConvWeights& w, int64_t x_zero_point, const py::object& w_zero_point, const py::object& bias,
          std::array<int64_t, 2> stride, std::array<int64_t, 2> dilation, std::array<int64_t, 4> pads, int64_t groups,
          const std::string& policy, int acc_bits, const py::object& acc_offset, const std::string& method,
          const py::object& multiplier, const py::object& shift, const py::object& scale, const py::array& zero_point,
@@ -209,6 +210,7 @@ void bind_conv2d(py::module_& m) {
         guarded("conv2d_requantize", [&] {
           const ConvCall c = conv_call(x, weight_shape(w), stride, dilation, pads, groups, policy, acc_bits, out);
           const int32_t x_zp = int32_arg("x_zero_point", x_zero_point);
+          if (!w_zero_point.is_none()) fail("w_zero_point must be None with PackedConvWeights (they hold the zero points)");
           const std::vector<int64_t> b = bias_values(bias, c.s.c_out);
           const FusedArgs f = fused_args(acc_offset, method, multiplier, shift, scale, zero_point, qmin, qmax, rounding,
                                          seed, product_in_float64, zero_point_in_float, out);
@@ -219,13 +221,13 @@ void bind_conv2d(py::module_& m) {
           });
         });
       },
-      py::arg("x").noconvert(), py::arg("w"), py::arg("x_zero_point"), py::arg("bias").none(true), py::arg("stride"),
+      py::arg("x").noconvert(), py::arg("w"), py::arg("x_zero_point"), py::arg("w_zero_point").none(true), py::arg("bias").none(true), py::arg("stride"),
       py::arg("dilation"), py::arg("pads"), py::arg("groups"), py::arg("policy"), py::arg("acc_bits"),
       py::arg("acc_offset").none(true), py::arg("method"), py::arg("multiplier").none(true),
       py::arg("shift").none(true), py::arg("scale").none(true), py::arg("zero_point").noconvert(), py::arg("qmin"),
       py::arg("qmax"), py::arg("rounding"), py::arg("seed"), py::arg("product_in_float64"),
       py::arg("zero_point_in_float"), py::arg("out").noconvert(),
-      "conv2d_requantize with PackedConvWeights (which hold the weight zero points): the same codes.");
+      "conv2d_requantize with PackedConvWeights (w_zero_point None: they hold the weight zero points): the same codes.");
 }
 
 }  // namespace fxsim_bind

@@ -71,8 +71,8 @@ void bind_matmul(py::module_& m) {
       m, "PackedMatMulWeights",
       "Constant 8-bit MatMul weights B [K, N] packed once for the exact WRAP path (u8 x s8 vpdpbusd words of 4 "
       "rows of k in 64-column tiles, with the per-column sums that restore the zero points: "
-      "csrc/fxsim/kernels/packed_weights.h). Pass it as `b` to matmul_accumulate / matmul_requantize (without "
-      "b_zero_point: it holds them); every policy gives the bits of the plain-array call.")
+      "csrc/fxsim/kernels/packed_weights.h). Pass it as `b` to matmul_accumulate / matmul_requantize with "
+      "b_zero_point None (it holds them); every policy gives the bits of the plain-array call.")
       .def(py::init([](const py::array& b, const py::array& b_zero_point) {
              return guarded("PackedMatMulWeights", [&] {
                require_ndim("b", b, 2);
@@ -169,12 +169,13 @@ void bind_matmul(py::module_& m) {
       "per tensor or per column), arguments as conv2d_requantize; out [..., M, N].");
   m.def(
       "matmul_accumulate",
-      [](const py::array& a, const fxsim::PackedMatMulWeights& b, int64_t a_zero_point, const py::object& bias,
+      [](const py::array& a, const fxsim::PackedMatMulWeights& b, int64_t a_zero_point, const py::object& b_zero_point, const py::object& bias,
          const std::string& policy, int acc_bits, py::array& out) {
         guarded("matmul_accumulate", [&] {
           const fxsim::MatMulShape s = packed_matmul_shape(a, b, out);
           const fxsim::AccumulateParams p = accumulate_params(policy, acc_bits);
           const int32_t a_zp = int32_arg("a_zero_point", a_zero_point);
+          if (!b_zero_point.is_none()) fail("b_zero_point must be None with PackedMatMulWeights (they hold the zero points)");
           const std::vector<int64_t> bv = bias_values(bias, s.n);
           with_operand("a", a, true, [&](const auto* pa) {
             with_acc_out(out, [&](auto* po) {
@@ -184,12 +185,12 @@ void bind_matmul(py::module_& m) {
           });
         });
       },
-      py::arg("a").noconvert(), py::arg("b"), py::arg("a_zero_point"), py::arg("bias").none(true), py::arg("policy"),
+      py::arg("a").noconvert(), py::arg("b"), py::arg("a_zero_point"), py::arg("b_zero_point").none(true), py::arg("bias").none(true), py::arg("policy"),
       py::arg("acc_bits"), py::arg("out").noconvert(),
-      "matmul_accumulate with PackedMatMulWeights (which hold the zero points of b): the same accumulators.");
+      "matmul_accumulate with PackedMatMulWeights (b_zero_point None: they hold the zero points of b): the same accumulators.");
   m.def(
       "matmul_requantize",
-      [](const py::array& a, const fxsim::PackedMatMulWeights& b, int64_t a_zero_point, const py::object& bias,
+      [](const py::array& a, const fxsim::PackedMatMulWeights& b, int64_t a_zero_point, const py::object& b_zero_point, const py::object& bias,
          const std::string& policy, int acc_bits, const py::object& acc_offset, const std::string& method,
          const py::object& multiplier, const py::object& shift, const py::object& scale, const py::array& zero_point,
          int64_t qmin, int64_t qmax, int rounding, uint64_t seed, bool product_in_float64, bool zero_point_in_float,
@@ -198,6 +199,7 @@ void bind_matmul(py::module_& m) {
           const fxsim::MatMulShape s = packed_matmul_shape(a, b, out);
           const fxsim::AccumulateParams p = accumulate_params(policy, acc_bits);
           const int32_t a_zp = int32_arg("a_zero_point", a_zero_point);
+          if (!b_zero_point.is_none()) fail("b_zero_point must be None with PackedMatMulWeights (they hold the zero points)");
           const std::vector<int64_t> bv = bias_values(bias, s.n);
           const FusedArgs f = fused_args(acc_offset, method, multiplier, shift, scale, zero_point, qmin, qmax, rounding,
                                          seed, product_in_float64, zero_point_in_float, out);
@@ -208,12 +210,12 @@ void bind_matmul(py::module_& m) {
           });
         });
       },
-      py::arg("a").noconvert(), py::arg("b"), py::arg("a_zero_point"), py::arg("bias").none(true), py::arg("policy"),
+      py::arg("a").noconvert(), py::arg("b"), py::arg("a_zero_point"), py::arg("b_zero_point").none(true), py::arg("bias").none(true), py::arg("policy"),
       py::arg("acc_bits"), py::arg("acc_offset").none(true), py::arg("method"), py::arg("multiplier").none(true),
       py::arg("shift").none(true), py::arg("scale").none(true), py::arg("zero_point").noconvert(), py::arg("qmin"),
       py::arg("qmax"), py::arg("rounding"), py::arg("seed"), py::arg("product_in_float64"),
       py::arg("zero_point_in_float"), py::arg("out").noconvert(),
-      "matmul_requantize with PackedMatMulWeights (which hold the zero points of b): the same codes.");
+      "matmul_requantize with PackedMatMulWeights (b_zero_point None: they hold the zero points of b): the same codes.");
 }
 
 }  // namespace fxsim_bind

@@ -3,6 +3,7 @@
 #include "fxsim/kernels/conv2d.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -95,8 +96,11 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const int32_t x_zp_packed = x_zp + (x_signed ? 128 : 0);  // in [0, 255]
   const bool fill = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right > 0 || sw > 1;
 
-  std::vector<uint32_t> xq(static_cast<size_t>(s.n * groups * cq * plane));
-  const std::vector<X> zero_row(static_cast<size_t>(s.w), X(0));
+  // every word is written below (filled first when there is padding or a stride phase)
+  const std::unique_ptr<uint32_t[]> xq(new uint32_t[static_cast<size_t>(s.n * groups * cq * plane)]);
+  const std::vector<uint8_t> zero_row(static_cast<size_t>(s.w), 0);
+  const std::vector<uint8_t> zero_plane(static_cast<size_t>(fill ? 0 : s.h * s.w), 0);
+  const Interleave4Fn interleave4 = active_gemm_kernels().interleave4;
   parallel_tasks(s.n * groups * cq, plane, [&](int64_t c0, int64_t c1) -> int64_t {
     for (int64_t pl = c0; pl < c1; ++pl) {
       const int64_t q = pl % cq, g = pl / cq % groups, n = pl / (cq * groups);
@@ -104,25 +108,32 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       const int valid = static_cast<int>(std::min<int64_t>(4, gm.cig - 4 * q));
       const uint32_t bytes = valid == 4 ? 0xFFFFFFFFu : (uint32_t(1) << (8 * valid)) - 1u;
       const uint32_t flip = x_signed ? 0x80808080u & bytes : 0u;  // x + 128 as a byte: x ^ 0x80
-      uint32_t* dst = xq.data() + pl * plane;
+      uint32_t* dst = xq.get() + pl * plane;
       if (fill) std::fill(dst, dst + plane, (static_cast<uint32_t>(x_zp_packed) * 0x01010101u) & bytes);
-      for (int64_t iy = 0; iy < s.h; ++iy) {
-        const X* src[4];
+      if (!fill) {  // stride 1, no padding: the plane is the channels' h * w bytes in order, one run
+        const uint8_t* src[4];
         for (int b = 0; b < 4; ++b) {
-          src[b] = b < valid ? x + ((n * s.c_in + c_first + b) * s.h + iy) * s.w : zero_row.data();
+          src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + (n * s.c_in + c_first + b) * s.h * s.w)
+                             : zero_plane.data();
+        }
+        interleave4(src[0], src[1], src[2], src[3], s.h * s.w, flip, dst);
+        continue;
+      }
+      for (int64_t iy = 0; iy < s.h; ++iy) {
+        const uint8_t* src[4];  // the codes' bytes (int8 read as unsigned char: the two's-complement byte)
+        for (int b = 0; b < 4; ++b) {
+          src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + ((n * s.c_in + c_first + b) * s.h + iy) * s.w)
+                             : zero_row.data();
         }
         uint32_t* row = dst + (iy + p.pad_top) * sw * wq;
-        auto word = [&](int64_t ix) {
-          return (static_cast<uint32_t>(static_cast<uint8_t>(src[0][ix])) |
-                  static_cast<uint32_t>(static_cast<uint8_t>(src[1][ix])) << 8 |
-                  static_cast<uint32_t>(static_cast<uint8_t>(src[2][ix])) << 16 |
-                  static_cast<uint32_t>(static_cast<uint8_t>(src[3][ix])) << 24) ^ flip;
-        };
         if (sw == 1) {
-          uint32_t* drow = row + p.pad_left;
-          for (int64_t ix = 0; ix < s.w; ++ix) drow[ix] = word(ix);
+          interleave4(src[0], src[1], src[2], src[3], s.w, flip, row + p.pad_left);
           continue;
         }
+        auto word = [&](int64_t ix) {
+          return (static_cast<uint32_t>(src[0][ix]) | static_cast<uint32_t>(src[1][ix]) << 8 |
+                  static_cast<uint32_t>(src[2][ix]) << 16 | static_cast<uint32_t>(src[3][ix]) << 24) ^ flip;
+        };
         // padded column col = ix + pad_left = q * sw + phase goes to row[phase * wq + q]
         for (int64_t phase = 0; phase < sw; ++phase) {
           const int64_t ix0 = ((phase - p.pad_left) % sw + sw) % sw;
@@ -147,11 +158,16 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   std::vector<uint32_t> constant(static_cast<size_t>(s.c_out));
   for (int64_t oc = 0; oc < s.c_out; ++oc) constant[oc] = pw.offsets.constant(oc, gm.depth, x_zp_packed);
   const Dot4Fn gemm = active_gemm_kernels().dot4_s8u8;
+  // With acc_bits 32 every sink wraps sum + bias modulo 2^32, so a constant correction is one
+  // more term of the bias (bias + constant mod 2^32 gives the same bits); wider accumulators
+  // sign-extend the corrected int32 sum first, so there the sums are corrected in place.
+  const bool fold = p.acc.acc_bits == 32 && !pw.offsets.any_zp;
   // rows [0, cog) of tmp (count columns each) from the words at `base`: raw sums, then corrected
   auto corrected_gemm = [&](int64_t g, const uint32_t* base, int64_t count, uint32_t* tmp, uint32_t* xsum) {
     gemm(pw.words.data() + g * gm.cog * words, words, base, kDot4TileCols, goff.data(), gm.cog, count, words, tmp,
          count);
     if (pw.offsets.any_zp) gemm(pw.ones.data(), words, base, kDot4TileCols, goff.data(), 1, count, words, xsum, count);
+    if (fold) return;  // the constant goes with the bias (finish_row)
     for (int64_t m = 0; m < gm.cog; ++m) {
       const int64_t oc = g * gm.cog + m;
       uint32_t* row = tmp + m * count;
@@ -167,7 +183,9 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   auto finish_row = [&](const uint32_t* src, int64_t n, int64_t g, int64_t m, int64_t oy, int64_t ox0, int64_t count) {
     const int64_t oc = g * gm.cog + m;
     const int64_t b = bias != nullptr ? bias[oc] : 0;
-    return sink.wrapped(src, b, oc, ((n * s.c_out + oc) * gm.oh + oy) * gm.ow + ox0, count);
+    // modulo 2^64 (uint64): the sink keeps the low 32 bits
+    const int64_t folded = fold ? static_cast<int64_t>(static_cast<uint64_t>(b) + constant[oc]) : b;
+    return sink.wrapped(src, folded, oc, ((n * s.c_out + oc) * gm.oh + oy) * gm.ow + ox0, count);
   };
   const int64_t group_words = cq * plane;
   if (p.stride_h == 1 && sw == 1) {
@@ -185,7 +203,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
         const int64_t chunk = t % chunks, ng = t / chunks;
         const int64_t g = ng % groups, n = ng / groups;
         const int64_t j0 = chunk * kChunk, count = std::min(kChunk, cols - j0);
-        corrected_gemm(g, xq.data() + (n * groups + g) * group_words + j0, count, tmp.data(), xsum.data());
+        corrected_gemm(g, xq.get() + (n * groups + g) * group_words + j0, count, tmp.data(), xsum.data());
         for (int64_t m = 0; m < gm.cog; ++m) {
           // columns [j0, j0 + count) cut into the pieces of output rows they hold; the pieces
           // are consecutive outputs of one plane (row oy + 1 follows row oy), so they go to the
@@ -214,7 +232,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t oy = t % gm.oh, ng = t / gm.oh;
       const int64_t g = ng % groups, n = ng / groups;
-      corrected_gemm(g, xq.data() + (n * groups + g) * group_words + oy * p.stride_h * sw * wq, gm.ow, tmp.data(),
+      corrected_gemm(g, xq.get() + (n * groups + g) * group_words + oy * p.stride_h * sw * wq, gm.ow, tmp.data(),
                      xsum.data());
       for (int64_t m = 0; m < gm.cog; ++m) {
         first = lower_bad(first, finish_row(tmp.data() + m * gm.ow, n, g, m, oy, 0, gm.ow));

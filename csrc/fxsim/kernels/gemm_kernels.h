@@ -26,10 +26,16 @@ constexpr int64_t kDot4TileCols = 64;
 using Dot4Fn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile, const int64_t* goff,
                         int64_t rows, int64_t cols, int64_t groups, uint32_t* c, int64_t ldc);
 
+// dst[i] = (r0[i] | r1[i] << 8 | r2[i] << 16 | r3[i] << 24) ^ flip for i < count: four rows of
+// bytes interleaved into the words the dot4 kernels read (byte b of word i from row b).
+using Interleave4Fn = void (*)(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, const uint8_t* r3,
+                               int64_t count, uint32_t flip, uint32_t* dst);
+
 struct GemmTable {
   const char* name;
   Dot4Fn dot4_s8u8;  // p signed bytes, q unsigned bytes
   Dot4Fn dot4_u8s8;  // p unsigned bytes, q signed bytes
+  Interleave4Fn interleave4;
 };
 
 const GemmTable* gemm_table_baseline();

@@ -58,7 +58,7 @@ constexpr int64_t kTaskCols = 2 * kDot4TileCols;
 // same kernel with one row: a GEMV that streams each packed tile of B once, split by column
 // tiles across threads. `packed` holds one packed B, or one per batch when B is batched.
 template <typename A, class Sink>
-int64_t matmul_dot4(const MatMulShape& s, const A* a, int32_t a_zp, const PackedMatMulWeights* packed,
+int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp, const PackedMatMulWeights* packed,
                     const int64_t* bias, const Sink& sink) {
   const bool a_signed = std::is_signed<A>::value;
   const int32_t a_zp_packed = a_zp + (a_signed ? 128 : 0);  // in [0, 255]
@@ -90,6 +90,17 @@ int64_t matmul_dot4(const MatMulShape& s, const A* a, int32_t a_zp, const Packed
   const int64_t col_tiles = (s.n + kTaskCols - 1) / kTaskCols;
   bool any_zp = false;  // some b_zp' != 0: the rows' sums of a' are needed
   for (int64_t bi = 0; bi < b_count; ++bi) any_zp = any_zp || packed[bi].offsets.any_zp;
+  // With acc_bits 32 the sinks wrap sum + bias modulo 2^32, so the constant correction joins the
+  // bias (same bits); wider accumulators sign-extend the corrected int32 sum, corrected in place.
+  const bool fold = acc_bits == 32 && !any_zp;
+  std::vector<int64_t> folded;
+  if (fold) {
+    folded.resize(constant.size());
+    for (size_t i = 0; i < folded.size(); ++i) {
+      const int64_t b = bias != nullptr ? bias[i % s.n] : 0;
+      folded[i] = static_cast<int64_t>(static_cast<uint64_t>(b) + constant[i]);  // modulo 2^64
+    }
+  }
   return parallel_tasks(s.batch * row_tiles * col_tiles, kTaskRows * kTaskCols * s.k, [&](int64_t t0, int64_t t1) -> int64_t {
     std::vector<uint32_t> tmp(static_cast<size_t>(kTaskRows * kTaskCols));
     int64_t first = -1;
@@ -104,16 +115,16 @@ int64_t matmul_dot4(const MatMulShape& s, const A* a, int32_t a_zp, const Packed
            words * kDot4TileCols, goff.data(), nrows, cols, words, tmp.data(), cols);
       const uint32_t* k = constant.data() + (s.b_batched ? bi : 0) * s.n + n0;
       const int32_t* z = pb.offsets.zp_packed.data() + n0;
+      const int64_t* row_bias = fold ? folded.data() + (s.b_batched ? bi : 0) * s.n + n0
+                                     : bias != nullptr ? bias + n0 : nullptr;
       for (int64_t i = 0; i < nrows; ++i) {
         uint32_t* row = tmp.data() + i * cols;
-        if (any_zp) {
+        if (!fold) {
           const uint32_t as = asum[r0 + i];
-          for (int64_t j = 0; j < cols; ++j) row[j] += k[j] - static_cast<uint32_t>(z[j]) * as;
-        } else {
-          for (int64_t j = 0; j < cols; ++j) row[j] += k[j];
+          const uint32_t zmask = any_zp ? 0xFFFFFFFFu : 0u;  // b_zp' all 0: no row-sum term
+          for (int64_t j = 0; j < cols; ++j) row[j] += k[j] - (static_cast<uint32_t>(z[j]) * as & zmask);
         }
-        first = lower_bad(first, sink.wrapped_columns(row, bias != nullptr ? bias + n0 : nullptr, n0,
-                                                      (r0 + i) * s.n + n0, cols));
+        first = lower_bad(first, sink.wrapped_columns(row, row_bias, n0, (r0 + i) * s.n + n0, cols));
       }
     }
     return first;
@@ -155,7 +166,7 @@ int64_t matmul_run(const AccumulateParams& acc, IntRange range, const MatMulShap
     if (acc.policy == AccumulatePolicy::kWrap && (acc.acc_bits == 32 || shape.k <= kExactInt32Depth8)) {
       // the sink records its rejections; WRAP never leaves the range
       if (packed != nullptr) {
-        matmul_dot4(shape, a, a_zero_point, packed, bias, sink);
+        matmul_dot4(shape, acc.acc_bits, a, a_zero_point, packed, bias, sink);
         return -1;
       }
       const int64_t count = shape.b_batched ? shape.batch : 1;
@@ -165,7 +176,7 @@ int64_t matmul_run(const AccumulateParams& acc, IntRange range, const MatMulShap
         each.push_back(pack_matmul_weights(b + bi * shape.k * shape.n, shape.k, shape.n, b_zero_point_count,
                                            b_zero_point));
       }
-      matmul_dot4(shape, a, a_zero_point, each.data(), bias, sink);
+      matmul_dot4(shape, acc.acc_bits, a, a_zero_point, each.data(), bias, sink);
       return -1;
     }
   }

@@ -1,6 +1,7 @@
 // pack_conv_weights / pack_matmul_weights (packed_weights.h).
 #include "fxsim/kernels/packed_weights.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <string>
 #include <type_traits>
@@ -105,11 +106,17 @@ PackedMatMulWeights pack_matmul_weights(const B* b, int64_t k, int64_t n, int64_
   p.words.assign(static_cast<size_t>(p.tiles * p.groups4 * kDot4TileCols), 0u);
   for (int64_t kk = 0; kk < k; ++kk) {
     const B* src = b + kk * n;
-    for (int64_t j = 0; j < n; ++j) {
-      const int32_t v = packed_value(src[j]);
-      const int64_t t = j / kDot4TileCols;
-      p.words[(t * p.groups4 + kk / 4) * kDot4TileCols + j % kDot4TileCols] |= byte_at(v, static_cast<int>(kk % 4));
-      p.offsets.sum[j] += static_cast<uint32_t>(v);
+    for (int64_t j = 0; j < n; ++j) p.offsets.sum[j] += static_cast<uint32_t>(packed_value(src[j]));
+  }
+  // word j of (tile t, group g): the packed bytes of rows 4g..4g+3 (rows past K: 0) at column 64t + j
+  for (int64_t t = 0; t < p.tiles; ++t) {
+    const int64_t j0 = t * kDot4TileCols, cols = std::min(kDot4TileCols, n - j0);
+    for (int64_t g = 0; g < p.groups4; ++g) {
+      uint32_t* dst = p.words.data() + (t * p.groups4 + g) * kDot4TileCols;
+      for (int i = 0; i < 4 && 4 * g + i < k; ++i) {
+        const B* src = b + (4 * g + i) * n + j0;
+        for (int64_t j = 0; j < cols; ++j) dst[j] |= byte_at(packed_value(src[j]), i);
+      }
     }
   }
   return p;
