@@ -39,6 +39,19 @@ def test_matmul_fxsim(benchmark, threads, layer, n_threads):
                           "wrap", 32, out)
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("layer", sorted(shapes.MATMUL))
+@pytest.mark.benchmark(group="matmul-kernel-packed")
+def test_matmul_packed_fxsim(benchmark, threads, layer, n_threads):
+    """The same call with B packed once (PackedMatMulWeights, as the simulator prepares it)."""
+    spec = shapes.MATMUL[layer]
+    a, b, bias, out = _inputs(spec)
+    threads(n_threads)
+    packed = _kernels.PackedMatMulWeights(b, np.zeros(1, np.int32))
+    shapes.benchmark_macs(benchmark, shapes.matmul_macs(spec), _kernels.matmul_accumulate, a, packed, A_ZP, None,
+                          bias, "wrap", 32, out)
+
+
 @pytest.mark.parametrize("layer", sorted(shapes.MATMUL))
 @pytest.mark.benchmark(group="matmul-numpy")
 def test_matmul_numpy(benchmark, layer):
