@@ -193,7 +193,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     // j = oy * wq + ox, so a whole output plane is one GEMM over (OH - 1) * wq + OW columns (the
     // wq - OW columns between rows are computed and dropped: in-buffer reads, a few % of work).
     const int64_t cols = (gm.oh - 1) * wq + gm.ow;
-    constexpr int64_t kChunk = 1024;  // columns per task
+    constexpr int64_t kChunk = 256;  // columns per task: 4 tiles (a 56 x 56 plane is 13 tasks to share)
     const int64_t chunks = (cols + kChunk - 1) / kChunk;
     return parallel_tasks(s.n * groups * chunks, gm.cog * kChunk * gm.depth, [&](int64_t t0, int64_t t1) -> int64_t {
       std::vector<uint32_t> tmp(static_cast<size_t>(gm.cog * kChunk)), packed(static_cast<size_t>(kChunk)),

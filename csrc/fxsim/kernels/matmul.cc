@@ -120,9 +120,8 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
       for (int64_t i = 0; i < nrows; ++i) {
         uint32_t* row = tmp.data() + i * cols;
         if (!fold) {
-          const uint32_t as = asum[r0 + i];
-          const uint32_t zmask = any_zp ? 0xFFFFFFFFu : 0u;  // b_zp' all 0: no row-sum term
-          for (int64_t j = 0; j < cols; ++j) row[j] += k[j] - (static_cast<uint32_t>(z[j]) * as & zmask);
+          const uint32_t as = asum[r0 + i];  // times b_zp' (0 for every column when !any_zp)
+          for (int64_t j = 0; j < cols; ++j) row[j] += k[j] - static_cast<uint32_t>(z[j]) * as;
         }
         first = lower_bad(first, sink.wrapped_columns(row, row_bias, n0, (r0 + i) * s.n + n0, cols));
       }
