@@ -51,28 +51,18 @@ def numpy_conv2d(spec, x, w, bias):
     return (out + bias.reshape(1, -1, 1, 1)).astype(np.int32)
 
 
+@pytest.mark.parametrize("packed", [False, True], ids=["array_w", "packed_w"])
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("layer", sorted(shapes.CONV2D))
 @pytest.mark.benchmark(group="conv2d-kernel")
-def test_conv2d_fxsim(benchmark, threads, layer, n_threads):
+def test_conv2d_fxsim(benchmark, threads, layer, n_threads, packed):
     spec = shapes.CONV2D[layer]
     x, w, bias, out = _inputs(spec)
     threads(n_threads)
-    call = _call(spec, x, w, bias, out)
+    call = _call(spec, x, w, bias, out, packed)
     call()
     shapes.benchmark_macs(benchmark, shapes.conv2d_macs(spec), call)
 
-
-@pytest.mark.parametrize("n_threads", [1, 2])
-@pytest.mark.parametrize("layer", sorted(shapes.CONV2D))
-@pytest.mark.benchmark(group="conv2d-kernel-packed")
-def test_conv2d_packed_fxsim(benchmark, threads, layer, n_threads):
-    spec = shapes.CONV2D[layer]
-    x, w, bias, out = _inputs(spec)
-    threads(n_threads)
-    call = _call(spec, x, w, bias, out, packed=True)
-    call()
-    shapes.benchmark_macs(benchmark, shapes.conv2d_macs(spec), call)
 
 
 @pytest.mark.parametrize("layer", sorted(shapes.CONV2D))
