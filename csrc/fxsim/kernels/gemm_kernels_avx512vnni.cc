@@ -5,7 +5,7 @@
 // reports AVX512_VNNI besides the avx512bw set.
 #if defined(__x86_64__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #define FXSIM_ISA avx512vnni
-#define FXSIM_GEMM_MR 4
+#define FXSIM_GEMM_MR 6
 static const char* const avx512vnni_name = "avx512vnni";
 #include "fxsim/kernels/gemm_kernels.inc"
 #endif
