@@ -63,24 +63,33 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
   const bool a_signed = std::is_signed<A>::value;
   const int32_t a_zp_packed = a_zp + (a_signed ? 128 : 0);  // in [0, 255]
   const int64_t words = packed[0].groups4, rows = s.batch * s.m;
-  // A' as words of 4 consecutive k (k past K: 0), with each row's sum of a'
+  const int64_t b_count = s.b_batched ? s.batch : 1;
+  bool any_zp = false;  // some b_zp' != 0: the rows' sums of a' are needed
+  for (int64_t bi = 0; bi < b_count; ++bi) any_zp = any_zp || packed[bi].offsets.any_zp;
+  // A' as words of 4 consecutive k (k past K: 0), with each row's sum of a' when needed
   std::vector<uint32_t> aw(static_cast<size_t>(rows * words), 0u);
   std::vector<uint32_t> asum(static_cast<size_t>(rows), 0u);
-  const uint32_t flip = a_signed ? 0x80u : 0u;
-  for (int64_t r = 0; r < rows; ++r) {
-    const A* src = a + r * s.k;
-    uint32_t* dst = aw.data() + r * words;
-    uint32_t sum = 0;
-    for (int64_t k = 0; k < s.k; ++k) {
-      const uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(src[k])) ^ flip;
-      dst[k / 4] |= v << (8 * (k % 4));
-      sum += v;
+  const uint8_t flip = a_signed ? 0x80u : 0u;  // a + 128 as a byte: a ^ 0x80
+  parallel_tasks(rows, s.k, [&](int64_t r0, int64_t r1) -> int64_t {
+    for (int64_t r = r0; r < r1; ++r) {
+      const uint8_t* src = reinterpret_cast<const uint8_t*>(a + r * s.k);  // the codes' bytes
+      uint32_t* dst = aw.data() + r * words;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      uint8_t* bytes = reinterpret_cast<uint8_t*>(dst);  // byte k % 4 of word k / 4 is byte k
+      for (int64_t k = 0; k < s.k; ++k) bytes[k] = src[k] ^ flip;
+#else
+      for (int64_t k = 0; k < s.k; ++k) dst[k / 4] |= static_cast<uint32_t>(src[k] ^ flip) << (8 * (k % 4));
+#endif
+      if (any_zp) {
+        uint32_t sum = 0;
+        for (int64_t k = 0; k < s.k; ++k) sum += static_cast<uint32_t>(src[k] ^ flip);
+        asum[r] = sum;
+      }
     }
-    asum[r] = sum;
-  }
+    return -1;
+  });
   std::vector<int64_t> goff(static_cast<size_t>(words));
   for (int64_t g = 0; g < words; ++g) goff[g] = g * kDot4TileCols;
-  const int64_t b_count = s.b_batched ? s.batch : 1;
   std::vector<uint32_t> constant(static_cast<size_t>(b_count * s.n));
   for (int64_t bi = 0; bi < b_count; ++bi) {
     for (int64_t j = 0; j < s.n; ++j) constant[bi * s.n + j] = packed[bi].offsets.constant(j, s.k, a_zp_packed);
@@ -88,8 +97,6 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
   const Dot4Fn gemm = active_gemm_kernels().dot4_u8s8;
   const int64_t row_tiles = (s.m + kTaskRows - 1) / kTaskRows;
   const int64_t col_tiles = (s.n + kTaskCols - 1) / kTaskCols;
-  bool any_zp = false;  // some b_zp' != 0: the rows' sums of a' are needed
-  for (int64_t bi = 0; bi < b_count; ++bi) any_zp = any_zp || packed[bi].offsets.any_zp;
   // With acc_bits 32 the sinks wrap sum + bias modulo 2^32, so the constant correction joins the
   // bias (same bits); wider accumulators sign-extend the corrected int32 sum, corrected in place.
   const bool fold = acc_bits == 32 && !any_zp;
