@@ -3,7 +3,8 @@ AVX512_VNNI, its vpmaddwd emulation on AVX-512BW, a plain loop elsewhere) and th
 once (``_kernels.PackedConvWeights`` / ``PackedMatMulWeights``, packed_weights.h) equal the exact
 references (fxsim/reference/conv2d.py, matmul.py) with ``==``, on every ISA variant.
 
-The zero points come back through the offset formula of gemmlowp (doc/low-precision.md) and
+The zero points come back through the offset formula of gemmlowp (doc/low-precision.md,
+"Efficient handling of offsets") and
 FBGEMM (row / column offsets): sum (x - zx)(w - zw) = sum x w - zw sum x - zx sum w + K zx zw,
 modulo 2^32. Drawn here: input channels / K not multiples of 4 (the 4-byte groups' padding),
 output channels / rows not multiples of the 4-row register tile, columns past one and two

@@ -3,7 +3,7 @@
 //
 // The kernels multiply RAW codes, u8 activations by s8 weights (x86 vpdpbusd), and the zero
 // points come back exactly through the offset formula of gemmlowp (doc/low-precision.md,
-// "the offset-handling trick") and FBGEMM (row_offsets / col_offsets in OutputProcessing):
+// "Efficient handling of offsets") and FBGEMM (row_offsets / col_offsets in OutputProcessing):
 //   sum_k (x_k - x_zp)(w_k - w_zp) = sum_k x_k w_k - w_zp sum_k x_k - x_zp sum_k w_k + K x_zp w_zp,
 // an identity of integers, so it holds modulo 2^32 too: the WRAP-32 result is bit-identical to
 // the definition's. Codes of the other signedness are moved into range first, which changes
