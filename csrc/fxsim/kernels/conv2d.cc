@@ -306,9 +306,9 @@ int64_t conv_run(const Geometry& gm, IntRange range, const X* x, int32_t x_zero_
       if (packed != nullptr) {
         conv_dot4(gm, x, x_zero_point, *packed, bias, sink);
       } else {
-        conv_dot4(gm, x, x_zero_point,
-                  pack_conv_weights(w, gm.s.c_out, gm.cig, gm.s.kh, gm.s.kw, w_zero_point_count, w_zero_point), bias,
-                  sink);
+        const PackedConvWeights pw =  // packed for this call only: no copy of the codes
+            pack_conv_weights(w, gm.s.c_out, gm.cig, gm.s.kh, gm.s.kw, w_zero_point_count, w_zero_point, false);
+        conv_dot4(gm, x, x_zero_point, pw, bias, sink);
       }
       return -1;
     }

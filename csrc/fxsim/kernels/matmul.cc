@@ -180,7 +180,7 @@ int64_t matmul_run(const AccumulateParams& acc, IntRange range, const MatMulShap
       each.reserve(static_cast<size_t>(count));
       for (int64_t bi = 0; bi < count; ++bi) {
         each.push_back(pack_matmul_weights(b + bi * shape.k * shape.n, shape.k, shape.n, b_zero_point_count,
-                                           b_zero_point));
+                                           b_zero_point, false));
       }
       matmul_dot4(shape, acc.acc_bits, a, a_zero_point, each.data(), bias, sink);
       return -1;

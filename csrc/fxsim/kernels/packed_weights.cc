@@ -61,7 +61,7 @@ void check_dims(const char* kernel, std::initializer_list<std::pair<const char*,
 
 template <typename W>
 PackedConvWeights pack_conv_weights(const W* w, int64_t c_out, int64_t cig, int64_t kh, int64_t kw,
-                                    int64_t w_zero_point_count, const int32_t* w_zero_point) {
+                                    int64_t w_zero_point_count, const int32_t* w_zero_point, bool keep_codes) {
   constexpr const char* kName = "PackedConvWeights";
   check_dims(kName, {{"C_out", c_out}, {"C_in / groups", cig}, {"KH", kh}, {"KW", kw}});
   PackedConvWeights p;
@@ -69,7 +69,7 @@ PackedConvWeights pack_conv_weights(const W* w, int64_t c_out, int64_t cig, int6
   p.cq = (cig + 3) / 4;
   p.groups4 = kh * kw * p.cq;
   p.offsets = offsets_of<W>(kName, c_out, w_zero_point_count, w_zero_point);
-  p.codes = code_bytes(w, c_out * p.depth());
+  if (keep_codes) p.codes = code_bytes(w, c_out * p.depth());
   p.words.assign(static_cast<size_t>(c_out * p.groups4), 0u);
   p.ones.assign(static_cast<size_t>(p.groups4), 0u);
   for (int64_t oc = 0; oc < c_out; ++oc) {
@@ -94,7 +94,7 @@ PackedConvWeights pack_conv_weights(const W* w, int64_t c_out, int64_t cig, int6
 
 template <typename B>
 PackedMatMulWeights pack_matmul_weights(const B* b, int64_t k, int64_t n, int64_t b_zero_point_count,
-                                        const int32_t* b_zero_point) {
+                                        const int32_t* b_zero_point, bool keep_codes) {
   constexpr const char* kName = "PackedMatMulWeights";
   check_dims(kName, {{"K", k}, {"N", n}});
   PackedMatMulWeights p;
@@ -102,21 +102,28 @@ PackedMatMulWeights pack_matmul_weights(const B* b, int64_t k, int64_t n, int64_
   p.groups4 = (k + 3) / 4;
   p.tiles = (n + kDot4TileCols - 1) / kDot4TileCols;
   p.offsets = offsets_of<B>(kName, n, b_zero_point_count, b_zero_point);
-  p.codes = code_bytes(b, k * n);
+  if (keep_codes) p.codes = code_bytes(b, k * n);
   p.words.assign(static_cast<size_t>(p.tiles * p.groups4 * kDot4TileCols), 0u);
   for (int64_t kk = 0; kk < k; ++kk) {
     const B* src = b + kk * n;
     for (int64_t j = 0; j < n; ++j) p.offsets.sum[j] += static_cast<uint32_t>(packed_value(src[j]));
   }
-  // word j of (tile t, group g): the packed bytes of rows 4g..4g+3 (rows past K: 0) at column 64t + j
+  // word j of (tile t, group g): the packed bytes of rows 4g..4g+3 (rows past K: 0) at column 64t + j,
+  // interleaved by the active ISA's loop (a u8 code's packed byte is its byte ^ 0x80: v - 128)
+  const Interleave4Fn interleave4 = active_gemm_kernels().interleave4;
+  const std::vector<uint8_t> zero_row(static_cast<size_t>(std::min(kDot4TileCols, n)), 0);
   for (int64_t t = 0; t < p.tiles; ++t) {
     const int64_t j0 = t * kDot4TileCols, cols = std::min(kDot4TileCols, n - j0);
     for (int64_t g = 0; g < p.groups4; ++g) {
-      uint32_t* dst = p.words.data() + (t * p.groups4 + g) * kDot4TileCols;
-      for (int i = 0; i < 4 && 4 * g + i < k; ++i) {
-        const B* src = b + (4 * g + i) * n + j0;
-        for (int64_t j = 0; j < cols; ++j) dst[j] |= byte_at(packed_value(src[j]), i);
+      const uint8_t* rows[4];
+      uint32_t flip = 0;
+      for (int i = 0; i < 4; ++i) {
+        const bool real = 4 * g + i < k;
+        rows[i] = real ? reinterpret_cast<const uint8_t*>(b + (4 * g + i) * n + j0) : zero_row.data();
+        if (real && p.offsets.w_unsigned) flip |= 0x80u << (8 * i);
       }
+      interleave4(rows[0], rows[1], rows[2], rows[3], cols, flip,
+                  p.words.data() + (t * p.groups4 + g) * kDot4TileCols);
     }
   }
   return p;
@@ -171,10 +178,12 @@ PackedMatMulWeights pack_matmul_weights_int4(const uint8_t* packed, int64_t byte
 }
 
 template PackedConvWeights pack_conv_weights<int8_t>(const int8_t*, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                                     const int32_t*);
+                                                     const int32_t*, bool);
 template PackedConvWeights pack_conv_weights<uint8_t>(const uint8_t*, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                                      const int32_t*);
-template PackedMatMulWeights pack_matmul_weights<int8_t>(const int8_t*, int64_t, int64_t, int64_t, const int32_t*);
-template PackedMatMulWeights pack_matmul_weights<uint8_t>(const uint8_t*, int64_t, int64_t, int64_t, const int32_t*);
+                                                      const int32_t*, bool);
+template PackedMatMulWeights pack_matmul_weights<int8_t>(const int8_t*, int64_t, int64_t, int64_t, const int32_t*,
+                                                         bool);
+template PackedMatMulWeights pack_matmul_weights<uint8_t>(const uint8_t*, int64_t, int64_t, int64_t, const int32_t*,
+                                                          bool);
 
 }  // namespace fxsim

@@ -62,15 +62,16 @@ struct PackedMatMulWeights {
 };
 
 // Packs w [c_out, cig, kh, kw] (W int8_t or uint8_t) with zero points w_zero_point (1 or c_out
-// values within W's range). std::invalid_argument naming the argument otherwise.
+// values within W's range). std::invalid_argument naming the argument otherwise. keep_codes
+// false leaves `codes` empty (a pack made inside one WRAP call, which never reads them).
 template <typename W>
 PackedConvWeights pack_conv_weights(const W* w, int64_t c_out, int64_t cig, int64_t kh, int64_t kw,
-                                    int64_t w_zero_point_count, const int32_t* w_zero_point);
+                                    int64_t w_zero_point_count, const int32_t* w_zero_point, bool keep_codes = true);
 
 // Packs B [k, n] (B int8_t or uint8_t) with per-column zero points (1 or n values).
 template <typename B>
 PackedMatMulWeights pack_matmul_weights(const B* b, int64_t k, int64_t n, int64_t b_zero_point_count,
-                                        const int32_t* b_zero_point);
+                                        const int32_t* b_zero_point, bool keep_codes = true);
 
 // The same from 4-bit codes packed two per byte (intn.h pack_int4: first value in the low nibble;
 // per_channel: the QNN layout, each output channel starting on a fresh byte), `bytes` long:
