@@ -26,8 +26,11 @@ def _inputs(spec, seed=0):
     return x, w, bias, out
 
 
-def _call(spec, x, w, bias, out):
+def _call(spec, x, w, bias, out, packed=False):
+    """The kernel call; packed: w packed once first (PackedConvWeights, as the simulator prepares it)."""
     zp = np.zeros(1, np.int32)
+    if packed:
+        w, zp = _kernels.PackedConvWeights(w, zp), None
     return lambda: _kernels.conv2d_accumulate(x, w, X_ZP, zp, bias, spec["stride"], (1, 1), spec["pads"],
                                               spec["groups"], "wrap", 32, out)
 
@@ -48,16 +51,18 @@ def numpy_conv2d(spec, x, w, bias):
     return (out + bias.reshape(1, -1, 1, 1)).astype(np.int32)
 
 
+@pytest.mark.parametrize("packed", [False, True], ids=["array_w", "packed_w"])
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("layer", sorted(shapes.CONV2D))
 @pytest.mark.benchmark(group="conv2d-kernel")
-def test_conv2d_fxsim(benchmark, threads, layer, n_threads):
+def test_conv2d_fxsim(benchmark, threads, layer, n_threads, packed):
     spec = shapes.CONV2D[layer]
     x, w, bias, out = _inputs(spec)
     threads(n_threads)
-    call = _call(spec, x, w, bias, out)
+    call = _call(spec, x, w, bias, out, packed)
     call()
     shapes.benchmark_macs(benchmark, shapes.conv2d_macs(spec), call)
+
 
 
 @pytest.mark.parametrize("layer", sorted(shapes.CONV2D))

@@ -27,14 +27,19 @@ def numpy_matmul(a, b, bias):
     return ((a.astype(np.int64) - A_ZP) @ b.astype(np.int64) + bias).astype(np.int32)
 
 
+@pytest.mark.parametrize("packed", [False, True], ids=["array_b", "packed_b"])
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("layer", sorted(shapes.MATMUL))
 @pytest.mark.benchmark(group="matmul-kernel")
-def test_matmul_fxsim(benchmark, threads, layer, n_threads):
+def test_matmul_fxsim(benchmark, threads, layer, n_threads, packed):
+    """b as an array (packed inside each call) or packed once (PackedMatMulWeights, as the
+    simulator prepares it)."""
     spec = shapes.MATMUL[layer]
     a, b, bias, out = _inputs(spec)
     threads(n_threads)
     zp = np.zeros(1, np.int32)
+    if packed:
+        b, zp = _kernels.PackedMatMulWeights(b, zp), None
     shapes.benchmark_macs(benchmark, shapes.matmul_macs(spec), _kernels.matmul_accumulate, a, b, A_ZP, zp, bias,
                           "wrap", 32, out)
 

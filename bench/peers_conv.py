@@ -85,37 +85,41 @@ def agreement(got, want):
 
 
 def fxsim_peers(layer):
-    """{name: (callable, check)}: fxsim's fused call and its accumulators."""
+    """{name: (callable, check)}: fxsim's fused call with the weights packed once (as the simulator
+    prepares them, and as ONNX Runtime prepacks a session's constant weights), the same call with
+    the plain weight array (packed inside every call), and its accumulators."""
     zero = np.zeros(1, np.int32)
     rq = (None, "fp32", None, None, np.array([layer.rq_scale], np.float32), np.array([128], np.int32), 0, 255,
           int(fx.RoundingMode.HALF_EVEN), 0, False, False)
+    codes = np.empty(layer.acc.shape, np.uint8)
+    acc = np.empty(layer.acc.shape, np.int32)
     if layer.kind == "conv":
         spec = layer.spec
-        out_shape = layer.acc.shape
-        codes = np.empty(out_shape, np.uint8)
-        acc = np.empty(out_shape, np.int32)
+        packed = _kernels.PackedConvWeights(layer.w_s8, zero)
         geometry = (spec["stride"], (1, 1), spec["pads"], spec["groups"], "wrap", 32)
 
-        def fused():
-            _kernels.conv2d_requantize(layer.x_u8, layer.w_s8, 128, zero, None, *geometry, *rq, codes)
-            return codes
-
-        def accumulate():
-            _kernels.conv2d_accumulate(layer.x_u8, layer.w_s8, 128, zero, None, *geometry, acc)
-            return acc
+        def kernel(fn, w, zp, *tail):
+            return lambda: fn(layer.x_u8, w, 128, zp, None, *geometry, *tail)
+        fused = kernel(_kernels.conv2d_requantize, packed, None, *rq, codes)
+        fused_array = kernel(_kernels.conv2d_requantize, layer.w_s8, zero, *rq, codes)
+        accumulate = kernel(_kernels.conv2d_accumulate, packed, None, acc)
     else:
-        codes = np.empty(layer.acc.shape, np.uint8)
-        acc = np.empty(layer.acc.shape, np.int32)
+        packed = _kernels.PackedMatMulWeights(layer.w_s8, zero)
 
-        def fused():
-            _kernels.matmul_requantize(layer.x_u8, layer.w_s8, 128, zero, None, "wrap", 32, *rq, codes)
-            return codes
+        def kernel(fn, w, zp, *tail):
+            return lambda: fn(layer.x_u8, w, 128, zp, None, "wrap", 32, *tail)
+        fused = kernel(_kernels.matmul_requantize, packed, None, *rq, codes)
+        fused_array = kernel(_kernels.matmul_requantize, layer.w_s8, zero, *rq, codes)
+        accumulate = kernel(_kernels.matmul_accumulate, packed, None, acc)
 
-        def accumulate():
-            _kernels.matmul_accumulate(layer.x_u8, layer.w_s8, 128, zero, None, "wrap", 32, acc)
-            return acc
-    return {"fxsim fused u8s8": (fused, lambda y: agreement(y, layer.codes)),
-            "fxsim accumulate": (accumulate, lambda y: agreement(y, layer.acc))}
+    def returning(call, y):
+        def run():
+            call()
+            return y
+        return run
+    return {"fxsim fused u8s8 packed": (returning(fused, codes), lambda y: agreement(y, layer.codes)),
+            "fxsim fused, array w": (returning(fused_array, codes), lambda y: agreement(y, layer.codes)),
+            "fxsim accumulate packed": (returning(accumulate, acc), lambda y: agreement(y, layer.acc))}
 
 
 # ---------------------------------------------------------------- ONNX Runtime

@@ -22,25 +22,25 @@ struct ConvCall {
   fxsim::Conv2DParams p;
 };
 
-ConvCall conv_call(const py::array& x, const py::array& w, std::array<int64_t, 2> stride,
+// w_shape: the weights' [C_out, C_in / groups, KH, KW].
+ConvCall conv_call(const py::array& x, std::array<int64_t, 4> w_shape, std::array<int64_t, 2> stride,
                    std::array<int64_t, 2> dilation, std::array<int64_t, 4> pads, int64_t groups,
                    const std::string& policy, int acc_bits, const py::array& out) {
   require_ndim("x", x, 4);
-  require_ndim("w", w, 4);
   require_ndim("out", out, 4);
   ConvCall c;
   fxsim::Conv2DShape& s = c.s;
   fxsim::Conv2DParams& p = c.p;
   s.n = x.shape(0), s.c_in = x.shape(1), s.h = x.shape(2), s.w = x.shape(3);
-  s.c_out = w.shape(0), s.kh = w.shape(2), s.kw = w.shape(3);
+  s.c_out = w_shape[0], s.kh = w_shape[2], s.kw = w_shape[3];
   p.stride_h = stride[0], p.stride_w = stride[1];
   p.dilation_h = dilation[0], p.dilation_w = dilation[1];
   p.pad_top = pads[0], p.pad_left = pads[1], p.pad_bottom = pads[2], p.pad_right = pads[3];
   p.groups = groups;
   p.acc = accumulate_params(policy, acc_bits);
   const fxsim::Conv2DOutputSize size = fxsim::conv2d_output_size(p, s);
-  if (groups >= 1 && s.c_in % groups == 0 && w.shape(1) != s.c_in / groups) {
-    fail("w has " + std::to_string(w.shape(1)) + " input channels, expected C_in / groups = " +
+  if (groups >= 1 && s.c_in % groups == 0 && w_shape[1] != s.c_in / groups) {
+    fail("w has " + std::to_string(w_shape[1]) + " input channels, expected C_in / groups = " +
          std::to_string(s.c_in / groups));
   }
   const std::vector<py::ssize_t> want = {static_cast<py::ssize_t>(s.n), static_cast<py::ssize_t>(s.c_out),
@@ -50,13 +50,73 @@ ConvCall conv_call(const py::array& x, const py::array& w, std::array<int64_t, 2
          std::to_string(size.oh) + ", " + std::to_string(size.ow) + ")");
   }
   require_no_overlap("x", x, out);
-  require_no_overlap("w", w, out);
   return c;
+}
+
+std::array<int64_t, 4> weight_shape(const py::array& w, const py::array& out) {
+  require_ndim("w", w, 4);
+  require_no_overlap("w", w, out);
+  return {w.shape(0), w.shape(1), w.shape(2), w.shape(3)};
+}
+
+std::array<int64_t, 4> weight_shape(const fxsim::PackedConvWeights& w) { return {w.c_out, w.cig, w.kh, w.kw}; }
+
+// f(const T*) for 8-bit weight codes (uint8 or int8), the packed weights' element types.
+template <class F>
+void with_weight8(const py::array& w, F&& f) {
+  switch (dtype_of(w)) {
+    case DType::kUInt8: return f(data_as<uint8_t>("w", w));
+    case DType::kInt8: return f(data_as<int8_t>("w", w));
+    default: break;
+  }
+  fail("w must be a uint8 or int8 array, got " + actual_dtype(w));
 }
 
 }  // namespace
 
 void bind_conv2d(py::module_& m) {
+  py::class_<fxsim::PackedConvWeights>(
+      m, "PackedConvWeights",
+      "Constant 8-bit Conv weights packed once for the exact WRAP path (u8 x s8 vpdpbusd words of 4 input "
+      "channels, with the per-channel sums that restore the zero points: csrc/fxsim/kernels/packed_weights.h). "
+      "Pass it as `w` to conv2d_accumulate / conv2d_requantize with w_zero_point None (it holds them); every "
+      "policy gives the bits of the plain-array call.")
+      .def(py::init([](const py::array& w, const py::array& w_zero_point) {
+             return guarded("PackedConvWeights", [&] {
+               require_ndim("w", w, 4);
+               const int32_t* zp = data_as<int32_t>("w_zero_point", w_zero_point);
+               fxsim::PackedConvWeights packed;
+               with_weight8(w, [&](const auto* pw) {
+                 packed = fxsim::pack_conv_weights(pw, w.shape(0), w.shape(1), w.shape(2), w.shape(3),
+                                                   size_of(w_zero_point), zp);
+               });
+               return packed;
+             });
+           }),
+           py::arg("w").noconvert(), py::arg("w_zero_point").noconvert(),
+           "Packs w [C_out, C_in/groups, KH, KW] int8 or uint8 with w_zero_point int32 (1 or C_out values).")
+      .def_static(
+          "from_int4",
+          [](const py::array& packed, std::array<int64_t, 4> shape, bool is_signed, const py::array& w_zero_point,
+             bool per_channel) {
+            return guarded("PackedConvWeights", [&] {
+              const uint8_t* bytes = data_as<uint8_t>("packed", packed);
+              const int32_t* zp = data_as<int32_t>("w_zero_point", w_zero_point);
+              return fxsim::pack_conv_weights_int4(bytes, size_of(packed), is_signed, per_channel, shape[0], shape[1],
+                                                   shape[2], shape[3], size_of(w_zero_point), zp);
+            });
+          },
+          py::arg("packed").noconvert(), py::arg("shape"), py::arg("signed"), py::arg("w_zero_point").noconvert(),
+          py::arg("per_channel") = false,
+          "Packs 4-bit weights of `shape` [C_out, C_in/groups, KH, KW] from fxsim's pack_int4 bytes (uint8, two "
+          "values per byte, the first in the low nibble; per_channel: the QNN layout, each output channel on a "
+          "fresh byte), unpacked here: signed values are int8 codes, unsigned uint8.")
+      .def_property_readonly(
+          "shape", [](const fxsim::PackedConvWeights& w) { return weight_shape(w); },
+          "[C_out, C_in/groups, KH, KW] of the packed weights.")
+      .def_property_readonly(
+          "signed", [](const fxsim::PackedConvWeights& w) { return !w.offsets.w_unsigned; },
+          "True when the codes are int8, False for uint8.");
   m.def(
       "conv2d_accumulate",
       [](const py::array& x, const py::array& w, int64_t x_zero_point, const py::array& w_zero_point,
@@ -64,7 +124,7 @@ void bind_conv2d(py::module_& m) {
          std::array<int64_t, 4> pads, int64_t groups, const std::string& policy, int acc_bits, py::array& out) {
         const char* name = "conv2d_accumulate";
         guarded(name, [&] {
-          const ConvCall c = conv_call(x, w, stride, dilation, pads, groups, policy, acc_bits, out);
+          const ConvCall c = conv_call(x, weight_shape(w, out), stride, dilation, pads, groups, policy, acc_bits, out);
           const OperandArgs o = operand_args("x_zero_point", x_zero_point, "w_zero_point", w_zero_point, bias, c.s.c_out);
           with_operand("x", x, true, [&](const auto* px) {
             with_operand("w", w, false, [&](const auto* pw) {
@@ -93,7 +153,7 @@ void bind_conv2d(py::module_& m) {
          int rounding, uint64_t seed, bool product_in_float64, bool zero_point_in_float, py::array& out) {
         const char* name = "conv2d_requantize";
         guarded(name, [&] {
-          const ConvCall c = conv_call(x, w, stride, dilation, pads, groups, policy, acc_bits, out);
+          const ConvCall c = conv_call(x, weight_shape(w, out), stride, dilation, pads, groups, policy, acc_bits, out);
           const OperandArgs o = operand_args("x_zero_point", x_zero_point, "w_zero_point", w_zero_point, bias, c.s.c_out);
           const FusedArgs f = fused_args(acc_offset, method, multiplier, shift, scale, zero_point, qmin, qmax, rounding,
                                          seed, product_in_float64, zero_point_in_float, out);
@@ -117,6 +177,57 @@ void bind_conv2d(py::module_& m) {
       "'int64_reduced' (multiplier, shift int32), 'power_of_two' (shift), 'fp32' (scale float32); "
       "acc_offset None or int64 per channel added to the accumulators first; out int8/uint8/int16/uint16/int32 "
       "[N, C_out, OH, OW].");
+  m.def(
+      "conv2d_accumulate",
+      [](const py::array& x, const fxsim::PackedConvWeights& w, int64_t x_zero_point, const py::object& w_zero_point, const py::object& bias,
+         std::array<int64_t, 2> stride, std::array<int64_t, 2> dilation, std::array<int64_t, 4> pads, int64_t groups,
+         const std::string& policy, int acc_bits, py::array& out) {
+        guarded("conv2d_accumulate", [&] {
+          const ConvCall c = conv_call(x, weight_shape(w), stride, dilation, pads, groups, policy, acc_bits, out);
+          const int32_t x_zp = int32_arg("x_zero_point", x_zero_point);
+          if (!w_zero_point.is_none()) fail("w_zero_point must be None with PackedConvWeights (they hold the zero points)");
+          const std::vector<int64_t> b = bias_values(bias, c.s.c_out);
+          with_operand("x", x, true, [&](const auto* px) {
+            with_acc_out(out, [&](auto* po) {
+              py::gil_scoped_release release;
+              fxsim::conv2d_accumulate(c.p, c.s, px, x_zp, w, b.empty() ? nullptr : b.data(), po);
+            });
+          });
+        });
+      },
+      py::arg("x").noconvert(), py::arg("w"), py::arg("x_zero_point"), py::arg("w_zero_point").none(true), py::arg("bias").none(true), py::arg("stride"),
+      py::arg("dilation"), py::arg("pads"), py::arg("groups"), py::arg("policy"), py::arg("acc_bits"),
+      py::arg("out").noconvert(),
+      "conv2d_accumulate with PackedConvWeights (w_zero_point None: they hold the weight zero points): the same accumulators.");
+  m.def(
+      "conv2d_requantize",
+      [](const py::array& x, const fxsim::PackedConvWeights& w, int64_t x_zero_point, const py::object& w_zero_point, const py::object& bias,
+         std::array<int64_t, 2> stride, std::array<int64_t, 2> dilation, std::array<int64_t, 4> pads, int64_t groups,
+         const std::string& policy, int acc_bits, const py::object& acc_offset, const std::string& method,
+         const py::object& multiplier, const py::object& shift, const py::object& scale, const py::array& zero_point,
+         int64_t qmin, int64_t qmax, int rounding, uint64_t seed, bool product_in_float64, bool zero_point_in_float,
+         py::array& out) {
+        guarded("conv2d_requantize", [&] {
+          const ConvCall c = conv_call(x, weight_shape(w), stride, dilation, pads, groups, policy, acc_bits, out);
+          const int32_t x_zp = int32_arg("x_zero_point", x_zero_point);
+          if (!w_zero_point.is_none()) fail("w_zero_point must be None with PackedConvWeights (they hold the zero points)");
+          const std::vector<int64_t> b = bias_values(bias, c.s.c_out);
+          const FusedArgs f = fused_args(acc_offset, method, multiplier, shift, scale, zero_point, qmin, qmax, rounding,
+                                         seed, product_in_float64, zero_point_in_float, out);
+          with_operand("x", x, true, [&](const auto* px) {
+            py::gil_scoped_release release;
+            fxsim::conv2d_requantize(c.p, c.s, px, x_zp, w, b.empty() ? nullptr : b.data(), f.offset_data(), f.rq,
+                                     f.out_type, f.out);
+          });
+        });
+      },
+      py::arg("x").noconvert(), py::arg("w"), py::arg("x_zero_point"), py::arg("w_zero_point").none(true), py::arg("bias").none(true), py::arg("stride"),
+      py::arg("dilation"), py::arg("pads"), py::arg("groups"), py::arg("policy"), py::arg("acc_bits"),
+      py::arg("acc_offset").none(true), py::arg("method"), py::arg("multiplier").none(true),
+      py::arg("shift").none(true), py::arg("scale").none(true), py::arg("zero_point").noconvert(), py::arg("qmin"),
+      py::arg("qmax"), py::arg("rounding"), py::arg("seed"), py::arg("product_in_float64"),
+      py::arg("zero_point_in_float"), py::arg("out").noconvert(),
+      "conv2d_requantize with PackedConvWeights (w_zero_point None: they hold the weight zero points): the same codes.");
 }
 
 }  // namespace fxsim_bind

@@ -1130,6 +1130,20 @@ void check_conv_layer(std::mt19937_64& rng, const Conv2DShape& s, Conv2DParams p
       bool same = true;
       for (size_t j = 0; j < want.size(); ++j) same = same && got32[j] == wrap_int64_to_int32(want[j]);
       CHECK(same);
+      if constexpr (sizeof(X) == 1 && sizeof(W) == 1) {
+        // the weights packed once (packed_weights.h): WRAP 32 and 64 read the packed words
+        const PackedConvWeights pw = pack_conv_weights(w.data(), s.c_out, s.c_in / p.groups, s.kh, s.kw,
+                                                       static_cast<int64_t>(wz.size()), wz.data());
+        std::fill(got32.begin(), got32.end(), -1);
+        conv2d_accumulate(p, s, x.data(), xz, pw, bias.data(), got32.data());
+        same = true;
+        for (size_t j = 0; j < want.size(); ++j) same = same && got32[j] == wrap_int64_to_int32(want[j]);
+        CHECK(same);
+        p.acc = AccumulateParams{AccumulatePolicy::kWrap, 64};
+        std::vector<int64_t> got(want.size(), -1);
+        conv2d_accumulate(p, s, x.data(), xz, pw, bias.data(), got.data());
+        CHECK(got == want);
+      }
     }
   }
   set_isa(saved);
@@ -1276,6 +1290,13 @@ void test_matmul_accumulate() {
         matmul_accumulate(AccumulateParams{AccumulatePolicy::kRaise, 48}, s, av.data(), az, bv.data(), s.n, zps.data(),
                           bias.data(), got.data());
         CHECK(got == ref);
+        if (!s.b_batched) {  // B packed once (packed_weights.h)
+          const PackedMatMulWeights pb = pack_matmul_weights(bv.data(), s.k, s.n, s.n, zps.data());
+          std::fill(got.begin(), got.end(), -1);
+          matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 64}, s, av.data(), az, pb, bias.data(),
+                            got.data());
+          CHECK(got == ref);
+        }
       }
     }
     set_isa(saved);
@@ -1647,6 +1668,42 @@ void test_nonlinear_kernels() {
 #include "test_elementwise_pooling.inc"
 #include "test_resize_nonlinear16.inc"
 
+// ---- packed weights (csrc/fxsim/kernels/packed_weights.h) ----
+// int4 bytes unpacked by the constructor equal the unpacked codes packed; raw sums wrap modulo
+// 2^32 and the offset formula still gives wrap(exact); a shape mismatch is an invalid_argument.
+void test_packed_weights() {
+  // 2 x 3 x 1 x 3 signed 4-bit weights, dense: 18 values in 9 bytes
+  const int8_t w4[18] = {-8, 7, 0, 1, -1, 3, 5, -6, 2, 7, 7, -8, 0, 0, 4, -3, 1, 6};
+  uint8_t bytes[9];
+  pack_int4(w4, 18, true, bytes);
+  const int32_t zp4[2] = {-8, 7};
+  const PackedConvWeights from4 = pack_conv_weights_int4(bytes, 9, true, false, 2, 3, 1, 3, 2, zp4);
+  const PackedConvWeights from8 = pack_conv_weights(w4, 2, 3, 1, 3, 2, zp4);
+  CHECK(from4.words == from8.words && from4.codes == from8.codes && from4.offsets.sum == from8.offsets.sum);
+  CHECK_THROWS_MSG(pack_conv_weights_int4(bytes, 8, true, false, 2, 3, 1, 3, 2, zp4), std::invalid_argument,
+                   "the shape needs 9");
+  // K = 70001 products (255 - 0) * (-128 - 127): the exact sum wraps at 32 bits
+  const int64_t k = 70001;
+  std::vector<uint8_t> a(static_cast<size_t>(k), 255);
+  std::vector<int8_t> b(static_cast<size_t>(k), -128);
+  const int32_t bz = 127;
+  const PackedMatMulWeights pb = pack_matmul_weights(b.data(), k, 1, 1, &bz);
+  const int64_t exact = int64_t(255) * (-255) * k;
+  const std::string saved = active_isa();
+  for (const std::string& isa : available_isas()) {
+    set_isa(isa);
+    int32_t out = 0;
+    matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, MatMulShape{1, 1, k, 1, false}, a.data(), 0, pb,
+                      nullptr, &out);
+    CHECK_EQ(out, wrap_int64_to_int32(exact));
+  }
+  set_isa(saved);
+  int32_t out = 0;
+  CHECK_THROWS_MSG(matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, MatMulShape{1, 1, k - 1, 1, false},
+                                     a.data(), 0, pb, nullptr, &out),
+                   std::invalid_argument, "the packed weights are [70001, 1]");
+}
+
 int main() {
   test_constants();
   test_tie_table();
@@ -1662,6 +1719,7 @@ int main() {
   test_kernel_vectors_and_errors();
   test_kernels_random();
   test_conv2d_accumulate();
+  test_packed_weights();
   test_matmul_accumulate();
   test_fused_requantize();
   test_fma_float();

@@ -658,9 +658,23 @@ class WeightedLowering:
                 raise TargetError(ctx.where("an int64 bias beyond the int32 range needs a 64-bit accumulator"))
             self.bias = self.bias.astype(np.int32)
         self.acc_dtype = np.int32 if self.acc_bits == 32 else np.int64
+        # what the kernel calls take as the weight and its zero points (see pack)
+        self.kernel_weight, self.kernel_weight_zero_points = self.weight, self.weight_zero_points
         qmin, qmax = activation_clamp(y.encoding, ctx.fused_activation, self.target)
         self.rescale = Rescale(x.encoding.scale, w_scales, y.encoding, self.target, y.name, qmin, qmax, channels,
                                float_bias=float_bias)
+
+    def pack(self, layout):
+        """Pack 8-bit weight codes once for the kernels' WRAP path (``layout`` "conv": weights
+        ``[C_out, C_in/groups, KH, KW]``; "matmul": ``[K, N]``): ``kernel_weight`` becomes a
+        ``_kernels.PackedConvWeights`` / ``PackedMatMulWeights`` holding the zero points, and
+        ``kernel_weight_zero_points`` None, as the kernels take them. Other storages and policies
+        keep the arrays (the packed object would only hand its codes back)."""
+        if self.policy != "wrap" or self.weight.dtype.itemsize != 1:
+            return
+        packer = _kernels.PackedConvWeights if layout == "conv" else _kernels.PackedMatMulWeights
+        self.kernel_weight = packer(np.ascontiguousarray(self.weight), self.weight_zero_points)
+        self.kernel_weight_zero_points = None
 
     def observe(self, acc, stats):
         """Record the largest |accumulator| when ``stats["record"]`` is set."""

@@ -111,6 +111,7 @@ def lower_integer(ctx):
                          dilations=tuple(int(d) for d in dilation), pads=tuple(int(p) for p in pads))
     prep = WeightedLowering(ctx, "depthwise_conv2d" if depthwise else "conv2d", weight, w.encoding,
                             channels, bias, conv_geometry)
+    prep.pack("conv")  # 8-bit WRAP: the weights packed once, at preparation
     acc_shape = out_shape if len(out_shape) == 4 else (out_shape[0], out_shape[1], 1, out_shape[2])
 
     def run(inputs):
@@ -118,13 +119,13 @@ def lower_integer(ctx):
         fused = prep.fused(lowered.stats)
         if fused is not None:  # one kernel call: accumulate and requantize tile by tile
             out = np.empty(acc_shape, prep.rescale.enc.dtype)
-            _kernels.conv2d_requantize(np.ascontiguousarray(xq), prep.weight, prep.input_zero_point,
-                                       prep.weight_zero_points, prep.bias, stride, dilation, pads, group,
+            _kernels.conv2d_requantize(np.ascontiguousarray(xq), prep.kernel_weight, prep.input_zero_point,
+                                       prep.kernel_weight_zero_points, prep.bias, stride, dilation, pads, group,
                                        prep.policy, prep.acc_bits, *fused, out)
             return [out.reshape(out_shape)]
         acc = np.empty(acc_shape, prep.acc_dtype)
-        _kernels.conv2d_accumulate(np.ascontiguousarray(xq), prep.weight, prep.input_zero_point,
-                                   prep.weight_zero_points, prep.bias, stride, dilation, pads, group,
+        _kernels.conv2d_accumulate(np.ascontiguousarray(xq), prep.kernel_weight, prep.input_zero_point,
+                                   prep.kernel_weight_zero_points, prep.bias, stride, dilation, pads, group,
                                    prep.policy, prep.acc_bits, acc)
         prep.observe(acc, lowered.stats)
         return [prep.rescale(acc, axis=1).reshape(out_shape)]

@@ -81,18 +81,19 @@ def lower_integer(ctx):
             return float_fallback(ctx, run_float, "C is not a bias of N values")
         bias = np.broadcast_to(bias.reshape(-1), (channels,))
     prep = WeightedLowering(ctx, "fully_connected", weight, enc, channels, bias)
+    prep.pack("matmul")  # 8-bit WRAP: the weights packed once, at preparation
     out_shape = tuple(ctx.outputs[0].shape)
 
     def run(inputs):
         fused = prep.fused(lowered.stats)
         if fused is not None:  # one kernel call: accumulate and requantize tile by tile
             out = np.empty(out_shape, prep.rescale.enc.dtype)
-            _kernels.matmul_requantize(np.ascontiguousarray(inputs[0]), prep.weight, prep.input_zero_point,
-                                       prep.weight_zero_points, prep.bias, prep.policy, prep.acc_bits, *fused, out)
+            _kernels.matmul_requantize(np.ascontiguousarray(inputs[0]), prep.kernel_weight, prep.input_zero_point,
+                                       prep.kernel_weight_zero_points, prep.bias, prep.policy, prep.acc_bits, *fused, out)
             return [out]
         acc = np.empty(out_shape, prep.acc_dtype)
-        _kernels.matmul_accumulate(np.ascontiguousarray(inputs[0]), prep.weight, prep.input_zero_point,
-                                   prep.weight_zero_points, prep.bias, prep.policy, prep.acc_bits, acc)
+        _kernels.matmul_accumulate(np.ascontiguousarray(inputs[0]), prep.kernel_weight, prep.input_zero_point,
+                                   prep.kernel_weight_zero_points, prep.bias, prep.policy, prep.acc_bits, acc)
         prep.observe(acc, lowered.stats)
         return [prep.rescale(acc, axis=1)]
 

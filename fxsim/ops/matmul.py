@@ -64,18 +64,19 @@ def lower_integer(ctx):
                 return float_fallback(ctx, run_float, "B's per-channel axis is not N")
             enc = dataclasses.replace(enc, axis=1)
         prep = WeightedLowering(ctx, "matmul", np.asarray(b.value, np.float32), enc, b.shape[1])
+        prep.pack("matmul")  # 8-bit WRAP: the weights packed once, at preparation
         last = len(out_shape) - 1
 
         def run_weight(inputs):
             fused = prep.fused(lowered.stats)
             if fused is not None:  # one kernel call: accumulate and requantize tile by tile
                 out = np.empty(out_shape, prep.rescale.enc.dtype)
-                _kernels.matmul_requantize(np.ascontiguousarray(inputs[0]), prep.weight, prep.input_zero_point,
-                                           prep.weight_zero_points, None, prep.policy, prep.acc_bits, *fused, out)
+                _kernels.matmul_requantize(np.ascontiguousarray(inputs[0]), prep.kernel_weight, prep.input_zero_point,
+                                           prep.kernel_weight_zero_points, None, prep.policy, prep.acc_bits, *fused, out)
                 return [out]
             acc = np.empty(out_shape, prep.acc_dtype)
-            _kernels.matmul_accumulate(np.ascontiguousarray(inputs[0]), prep.weight, prep.input_zero_point,
-                                       prep.weight_zero_points, None, prep.policy, prep.acc_bits, acc)
+            _kernels.matmul_accumulate(np.ascontiguousarray(inputs[0]), prep.kernel_weight, prep.input_zero_point,
+                                       prep.kernel_weight_zero_points, None, prep.policy, prep.acc_bits, acc)
             prep.observe(acc, lowered.stats)
             return [prep.rescale(acc, axis=last)]
 

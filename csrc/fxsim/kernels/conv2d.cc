@@ -3,12 +3,15 @@
 #include "fxsim/kernels/conv2d.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "fxsim/kernels/accumulate_entry.h"
 #include "fxsim/kernels/accumulator_sink.h"
 #include "fxsim/kernels/gemm_kernels.h"
+#include "fxsim/kernels/packed_weights.h"
 #include "fxsim/kernels/parallel.h"
 
 namespace fxsim {
@@ -68,85 +71,139 @@ int64_t conv_definition(const Geometry& gm, IntRange range, const X* x, int32_t 
   return -1;
 }
 
-// WRAP with 8-bit x and w: x - x_zp and w - w_zp[oc] widened to int16 (|v| <= 255), the input
-// padded with zeros (= x_zp before the subtraction) and split into stride_w phases so that one
-// output row reads contiguous int16 runs, then per (n, group, output row) one small GEMM
-//   tmp[m, ox] = sum_k ws[g*cog + m, k] * xp[base + koff[k] + ox]  (mod 2^32, gemm_kernels.h)
-// and bias + wrap (finish_wrapped_u32). Every output is computed by the same exact modular sum,
-// so the ISA variant and the thread split cannot change a bit.
-template <typename X, typename W, class Sink>
-int64_t conv_wrap8(const Geometry& gm, const X* x, int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
-                   const int64_t* bias, const Sink& sink) {
+// WRAP with 8-bit x and w: raw codes through the u8 x s8 dot4 kernels (gemm_kernels.h) and the
+// zero points restored by the offset formula (packed_weights.h), all modulo 2^32:
+//   acc = sum_k x'_k w'_k - w_zp'[oc] * sum_k x'_k + (depth x_zp' w_zp'[oc] - x_zp' sum_k w'_k)
+// with x' = x (+ 128 for s8 activations), w' the packed s8 weights. The input is laid out as
+// words of 4 input channels (byte c % 4 of word c / 4, channels past C_in / groups 0), padded
+// with x_zp' (a padded position holds x_zp, as FBGEMM's im2col pads with A_zp; its corrected
+// product is 0 as TFLite skips it) and split into stride_w phases so that one output row reads
+// contiguous words; then per (n, group, output row or column chunk) one dot4 GEMM of the packed
+// weight rows by those words, the correction, and bias + wrap (the sink). Every output is the
+// same exact modular sum, so the ISA variant and the thread split cannot change a bit.
+template <typename X, class Sink>
+int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConvWeights& pw, const int64_t* bias,
+                  const Sink& sink) {
   const Conv2DParams& p = gm.p;
   const Conv2DShape& s = gm.s;
   const int64_t hp = s.h + p.pad_top + p.pad_bottom;
   const int64_t wp = s.w + p.pad_left + p.pad_right;
   const int64_t sw = p.stride_w;
   const int64_t wq = (wp + sw - 1) / sw;
-  const int64_t plane = hp * sw * wq;  // one padded, phase-split channel
+  const int64_t plane = hp * sw * wq;  // words of one padded, phase-split group of 4 channels
+  const int64_t cq = pw.cq, words = pw.groups4, groups = p.groups;
+  const bool x_signed = std::is_signed<X>::value;
+  const int32_t x_zp_packed = x_zp + (x_signed ? 128 : 0);  // in [0, 255]
+  const bool fill = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right > 0 || sw > 1;
 
-  std::vector<int16_t> ws(static_cast<size_t>(s.c_out * gm.depth));
-  for (int64_t oc = 0; oc < s.c_out; ++oc) {
-    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
-    for (int64_t k = 0; k < gm.depth; ++k) {
-      ws[oc * gm.depth + k] = static_cast<int16_t>(static_cast<int32_t>(w[oc * gm.depth + k]) - wz);
-    }
-  }
-  std::vector<int16_t> xp(static_cast<size_t>(s.n * s.c_in * plane), 0);
-  parallel_tasks(s.n * s.c_in, plane, [&](int64_t c0, int64_t c1) -> int64_t {
-    for (int64_t nc = c0; nc < c1; ++nc) {
-      const X* src = x + nc * s.h * s.w;
-      int16_t* dst = xp.data() + nc * plane;
+  // every word is written below (filled first when there is padding or a stride phase)
+  const std::unique_ptr<uint32_t[]> xq(new uint32_t[static_cast<size_t>(s.n * groups * cq * plane)]);
+  const std::vector<uint8_t> zero_row(static_cast<size_t>(s.w), 0);
+  const std::vector<uint8_t> zero_plane(static_cast<size_t>(fill ? 0 : s.h * s.w), 0);
+  const Interleave4Fn interleave4 = active_gemm_kernels().interleave4;
+  parallel_tasks(s.n * groups * cq, plane, [&](int64_t c0, int64_t c1) -> int64_t {
+    for (int64_t pl = c0; pl < c1; ++pl) {
+      const int64_t q = pl % cq, g = pl / cq % groups, n = pl / (cq * groups);
+      const int64_t c_first = g * gm.cig + 4 * q;
+      const int valid = static_cast<int>(std::min<int64_t>(4, gm.cig - 4 * q));
+      const uint32_t bytes = valid == 4 ? 0xFFFFFFFFu : (uint32_t(1) << (8 * valid)) - 1u;
+      const uint32_t flip = x_signed ? 0x80808080u & bytes : 0u;  // x + 128 as a byte: x ^ 0x80
+      uint32_t* dst = xq.get() + pl * plane;
+      if (fill) std::fill(dst, dst + plane, (static_cast<uint32_t>(x_zp_packed) * 0x01010101u) & bytes);
+      if (!fill) {  // stride 1, no padding: the plane is the channels' h * w bytes in order, one run
+        const uint8_t* src[4];
+        for (int b = 0; b < 4; ++b) {
+          src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + (n * s.c_in + c_first + b) * s.h * s.w)
+                             : zero_plane.data();
+        }
+        interleave4(src[0], src[1], src[2], src[3], s.h * s.w, flip, dst);
+        continue;
+      }
       for (int64_t iy = 0; iy < s.h; ++iy) {
-        int16_t* row = dst + (iy + p.pad_top) * sw * wq;
-        const X* srow = src + iy * s.w;
+        const uint8_t* src[4];  // the codes' bytes (int8 read as unsigned char: the two's-complement byte)
+        for (int b = 0; b < 4; ++b) {
+          src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + ((n * s.c_in + c_first + b) * s.h + iy) * s.w)
+                             : zero_row.data();
+        }
+        uint32_t* row = dst + (iy + p.pad_top) * sw * wq;
+        if (sw == 1) {
+          interleave4(src[0], src[1], src[2], src[3], s.w, flip, row + p.pad_left);
+          continue;
+        }
+        auto word = [&](int64_t ix) {
+          return (static_cast<uint32_t>(src[0][ix]) | static_cast<uint32_t>(src[1][ix]) << 8 |
+                  static_cast<uint32_t>(src[2][ix]) << 16 | static_cast<uint32_t>(src[3][ix]) << 24) ^ flip;
+        };
         // padded column col = ix + pad_left = q * sw + phase goes to row[phase * wq + q]
         for (int64_t phase = 0; phase < sw; ++phase) {
           const int64_t ix0 = ((phase - p.pad_left) % sw + sw) % sw;
-          int16_t* drow = row + phase * wq + (ix0 + p.pad_left) / sw;
+          uint32_t* drow = row + phase * wq + (ix0 + p.pad_left) / sw;
           const int64_t count = ix0 < s.w ? (s.w - ix0 + sw - 1) / sw : 0;
-          for (int64_t i = 0; i < count; ++i) {
-            drow[i] = static_cast<int16_t>(static_cast<int32_t>(srow[ix0 + i * sw]) - x_zp);
-          }
+          for (int64_t i = 0; i < count; ++i) drow[i] = word(ix0 + i * sw);
         }
       }
     }
     return -1;
   });
-  // k = (ic * KH + ky) * KW + kx, the weights' own layout.
-  std::vector<int64_t> koff(static_cast<size_t>(gm.depth));
-  for (int64_t ic = 0; ic < gm.cig; ++ic) {
-    for (int64_t ky = 0; ky < s.kh; ++ky) {
-      for (int64_t kx = 0; kx < s.kw; ++kx) {
-        const int64_t col = kx * p.dilation_w;
-        koff[(ic * s.kh + ky) * s.kw + kx] = ic * plane + ky * p.dilation_h * sw * wq + (col % sw) * wq + col / sw;
+  // word (ky * KW + kx) * cq + q of a weight row meets this offset of the group's input words
+  std::vector<int64_t> goff(static_cast<size_t>(words));
+  for (int64_t ky = 0; ky < s.kh; ++ky) {
+    for (int64_t kx = 0; kx < s.kw; ++kx) {
+      const int64_t col = kx * p.dilation_w;
+      for (int64_t q = 0; q < cq; ++q) {
+        goff[(ky * s.kw + kx) * cq + q] = q * plane + ky * p.dilation_h * sw * wq + (col % sw) * wq + col / sw;
       }
     }
   }
-  const GemmI16Fn gemm = active_gemm_kernels().gemm_i16_u32;
-  const int64_t groups = p.groups;
+  std::vector<uint32_t> constant(static_cast<size_t>(s.c_out));
+  for (int64_t oc = 0; oc < s.c_out; ++oc) constant[oc] = pw.offsets.constant(oc, gm.depth, x_zp_packed);
+  const Dot4Fn gemm = active_gemm_kernels().dot4_s8u8;
+  // With acc_bits 32 every sink wraps sum + bias modulo 2^32, so a constant correction is one
+  // more term of the bias (bias + constant mod 2^32 gives the same bits); wider accumulators
+  // sign-extend the corrected int32 sum first, so there the sums are corrected in place.
+  const bool fold = p.acc.acc_bits == 32 && !pw.offsets.any_zp;
+  // rows [0, cog) of tmp (count columns each) from the words at `base`: raw sums, then corrected
+  auto corrected_gemm = [&](int64_t g, const uint32_t* base, int64_t count, uint32_t* tmp, uint32_t* xsum) {
+    gemm(pw.words.data() + g * gm.cog * words, words, base, kDot4TileCols, goff.data(), gm.cog, count, words, tmp,
+         count);
+    if (pw.offsets.any_zp) gemm(pw.ones.data(), words, base, kDot4TileCols, goff.data(), 1, count, words, xsum, count);
+    if (fold) return;  // the constant goes with the bias (finish_row)
+    for (int64_t m = 0; m < gm.cog; ++m) {
+      const int64_t oc = g * gm.cog + m;
+      uint32_t* row = tmp + m * count;
+      const uint32_t k = constant[oc];
+      if (pw.offsets.any_zp) {
+        const uint32_t z = static_cast<uint32_t>(pw.offsets.zp_packed[oc]);
+        for (int64_t j = 0; j < count; ++j) row[j] += k - z * xsum[j];
+      } else {
+        for (int64_t j = 0; j < count; ++j) row[j] += k;
+      }
+    }
+  };
   auto finish_row = [&](const uint32_t* src, int64_t n, int64_t g, int64_t m, int64_t oy, int64_t ox0, int64_t count) {
     const int64_t oc = g * gm.cog + m;
     const int64_t b = bias != nullptr ? bias[oc] : 0;
-    return sink.wrapped(src, b, oc, ((n * s.c_out + oc) * gm.oh + oy) * gm.ow + ox0, count);
+    // modulo 2^64 (uint64): the sink keeps the low 32 bits
+    const int64_t folded = fold ? static_cast<int64_t>(static_cast<uint64_t>(b) + constant[oc]) : b;
+    return sink.wrapped(src, folded, oc, ((n * s.c_out + oc) * gm.oh + oy) * gm.ow + ox0, count);
   };
+  const int64_t group_words = cq * plane;
   if (p.stride_h == 1 && sw == 1) {
-    // Stride 1: output (oy, ox) reads xp[base + oy * wq + ox + koff[k]], linear in
+    // Stride 1: output (oy, ox) reads xq[base + oy * wq + ox + goff[g]], linear in
     // j = oy * wq + ox, so a whole output plane is one GEMM over (OH - 1) * wq + OW columns (the
     // wq - OW columns between rows are computed and dropped: in-buffer reads, a few % of work).
     const int64_t cols = (gm.oh - 1) * wq + gm.ow;
-    constexpr int64_t kChunk = 1024;  // columns per task
+    constexpr int64_t kChunk = 256;  // columns per task: 4 tiles (a 56 x 56 plane is 13 tasks to share)
     const int64_t chunks = (cols + kChunk - 1) / kChunk;
     return parallel_tasks(s.n * groups * chunks, gm.cog * kChunk * gm.depth, [&](int64_t t0, int64_t t1) -> int64_t {
-      std::vector<uint32_t> tmp(static_cast<size_t>(gm.cog * kChunk)), packed(static_cast<size_t>(kChunk));
+      std::vector<uint32_t> tmp(static_cast<size_t>(gm.cog * kChunk)), packed(static_cast<size_t>(kChunk)),
+          xsum(static_cast<size_t>(kChunk));
       int64_t first = -1;
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t chunk = t % chunks, ng = t / chunks;
         const int64_t g = ng % groups, n = ng / groups;
         const int64_t j0 = chunk * kChunk, count = std::min(kChunk, cols - j0);
-        const int16_t* base = xp.data() + (n * s.c_in + g * gm.cig) * plane + j0;
-        gemm(ws.data() + g * gm.cog * gm.depth, gm.depth, base, koff.data(), gm.cog, count, gm.depth, tmp.data(),
-             count);
+        corrected_gemm(g, xq.get() + (n * groups + g) * group_words + j0, count, tmp.data(), xsum.data());
         for (int64_t m = 0; m < gm.cog; ++m) {
           // columns [j0, j0 + count) cut into the pieces of output rows they hold; the pieces
           // are consecutive outputs of one plane (row oy + 1 follows row oy), so they go to the
@@ -170,13 +227,13 @@ int64_t conv_wrap8(const Geometry& gm, const X* x, int32_t x_zp, const W* w, int
     });
   }
   return parallel_tasks(s.n * groups * gm.oh, gm.cog * gm.ow * gm.depth, [&](int64_t t0, int64_t t1) -> int64_t {
-    std::vector<uint32_t> tmp(static_cast<size_t>(gm.cog * gm.ow));
+    std::vector<uint32_t> tmp(static_cast<size_t>(gm.cog * gm.ow)), xsum(static_cast<size_t>(gm.ow));
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t oy = t % gm.oh, ng = t / gm.oh;
       const int64_t g = ng % groups, n = ng / groups;
-      const int16_t* base = xp.data() + (n * s.c_in + g * gm.cig) * plane + oy * p.stride_h * sw * wq;
-      gemm(ws.data() + g * gm.cog * gm.depth, gm.depth, base, koff.data(), gm.cog, gm.ow, gm.depth, tmp.data(), gm.ow);
+      corrected_gemm(g, xq.get() + (n * groups + g) * group_words + oy * p.stride_h * sw * wq, gm.ow, tmp.data(),
+                     xsum.data());
       for (int64_t m = 0; m < gm.cog; ++m) {
         first = lower_bad(first, finish_row(tmp.data() + m * gm.ow, n, g, m, oy, 0, gm.ow));
       }
@@ -236,14 +293,25 @@ namespace {
 // The WRAP fast path or the definition for the policy, into `sink`. Returns the lowest output
 // index whose exact sum leaves the range (RAISE), else -1; the sink records its own rejections
 // (so RAISE wins over a rejected requantization, as accumulate-then-requantize raises first).
+// `packed` is null or w packed once (packed_weights.h); without it the fast path packs w here.
 template <typename X, typename W, class Sink>
 int64_t conv_run(const Geometry& gm, IntRange range, const X* x, int32_t x_zero_point, const W* w,
-                 int64_t w_zero_point_count, const int32_t* w_zero_point, const int64_t* bias, const Sink& sink) {
+                 int64_t w_zero_point_count, const int32_t* w_zero_point, const PackedConvWeights* packed,
+                 const int64_t* bias, const Sink& sink) {
   const Conv2DParams& params = gm.p;
-  if (sizeof(X) == 1 && sizeof(W) == 1 && params.acc.policy == AccumulatePolicy::kWrap &&
-      (params.acc.acc_bits == 32 || gm.depth <= kExactInt32Depth8)) {
-    conv_wrap8(gm, x, x_zero_point, w, w_zero_point_count, w_zero_point, bias, sink);
-    return -1;
+  if constexpr (sizeof(X) == 1 && sizeof(W) == 1) {
+    if (params.acc.policy == AccumulatePolicy::kWrap &&
+        (params.acc.acc_bits == 32 || gm.depth <= kExactInt32Depth8)) {
+      // the sink records its rejections; WRAP never leaves the range
+      if (packed != nullptr) {
+        conv_dot4(gm, x, x_zero_point, *packed, bias, sink);
+      } else {
+        const PackedConvWeights pw =  // packed for this call only: no copy of the codes
+            pack_conv_weights(w, gm.s.c_out, gm.cig, gm.s.kh, gm.s.kw, w_zero_point_count, w_zero_point, false);
+        conv_dot4(gm, x, x_zero_point, pw, bias, sink);
+      }
+      return -1;
+    }
   }
   return with_accumulator(params.acc.policy, [&](auto* tag) {
     using Acc = std::remove_pointer_t<decltype(tag)>;
@@ -276,33 +344,105 @@ Geometry checked_geometry(const char* kernel, const Conv2DParams& params, const 
 
 }  // namespace
 
+namespace {
+
+// The entry points' common body: validate, run (packed: null or w packed once), raise.
+template <typename X, typename W, typename Out>
+void accumulate_into(const char* kernel, const Conv2DParams& params, const Conv2DShape& shape, const X* x,
+                     int32_t x_zero_point, const W* w, int64_t w_zero_point_count, const int32_t* w_zero_point,
+                     const PackedConvWeights* packed, const int64_t* bias, Out* out) {
+  const IntRange range = checked_accumulate<Out>(kernel, params.acc);
+  const Geometry gm = checked_geometry<X, W>(kernel, params, shape, x_zero_point, w_zero_point_count, w_zero_point);
+  const AccumulatorSink<Out> sink{params.acc.acc_bits, out};
+  const int64_t bad = conv_run(gm, range, x, x_zero_point, w, w_zero_point_count, w_zero_point, packed, bias, sink);
+  if (bad >= 0) throw_outside_accumulator(kernel, gm, bad);
+}
+
+template <typename X, typename W>
+void requantize_into(const char* kernel, const Conv2DParams& params, const Conv2DShape& shape, const X* x,
+                     int32_t x_zero_point, const W* w, int64_t w_zero_point_count, const int32_t* w_zero_point,
+                     const PackedConvWeights* packed, const int64_t* bias, const int64_t* acc_offset,
+                     const RequantizeArgs& rq, OutType out_type, void* out) {
+  const IntRange range = checked_accumulate<int64_t>(kernel, params.acc);
+  const Geometry gm = checked_geometry<X, W>(kernel, params, shape, x_zero_point, w_zero_point_count, w_zero_point);
+  const RequantizePlan plan =
+      fused_plan(kernel, rq, params.acc.acc_bits, acc_offset != nullptr, out_type, shape.c_out);
+  FirstRejected rejected;
+  const RequantizeSink sink{params.acc.acc_bits, &plan, acc_offset, static_cast<char*>(out), plan.out_bytes(),
+                            &rejected};
+  const int64_t bad = conv_run(gm, range, x, x_zero_point, w, w_zero_point_count, w_zero_point, packed, bias, sink);
+  if (bad >= 0) throw_outside_accumulator(kernel, gm, bad);
+  if (rejected.index() >= 0) plan.throw_bad(rejected.index(), rejected.value());
+}
+
+// Calls f(codes) with the packed weights' original codes in their own type, after checking that
+// they are the weights of `shape` (std::invalid_argument otherwise).
+template <class F>
+void with_packed_codes(const char* kernel, const Conv2DParams& params, const Conv2DShape& shape,
+                       const PackedConvWeights& w, F&& f) {
+  conv2d_output_size(params, shape);  // groups divide the channels
+  if (w.c_out != shape.c_out || w.cig != shape.c_in / params.groups || w.kh != shape.kh || w.kw != shape.kw) {
+    throw_invalid(kernel, "the packed weights are [" + std::to_string(w.c_out) + ", " + std::to_string(w.cig) + ", " +
+                              std::to_string(w.kh) + ", " + std::to_string(w.kw) + "], the call needs [" +
+                              std::to_string(shape.c_out) + ", " + std::to_string(shape.c_in / params.groups) + ", " +
+                              std::to_string(shape.kh) + ", " + std::to_string(shape.kw) + "]");
+  }
+  if (w.offsets.w_unsigned) {
+    f(w.codes.data());
+  } else {
+    f(reinterpret_cast<const int8_t*>(w.codes.data()));
+  }
+}
+
+}  // namespace
+
 template <typename X, typename W, typename Out>
 void conv2d_accumulate(const Conv2DParams& params, const Conv2DShape& shape, const X* x, int32_t x_zero_point,
                        const W* w, int64_t w_zero_point_count, const int32_t* w_zero_point, const int64_t* bias,
                        Out* out) {
-  const IntRange range = checked_accumulate<Out>(kName, params.acc);
-  const Geometry gm = checked_geometry<X, W>(kName, params, shape, x_zero_point, w_zero_point_count, w_zero_point);
-  const AccumulatorSink<Out> sink{params.acc.acc_bits, out};
-  const int64_t bad = conv_run(gm, range, x, x_zero_point, w, w_zero_point_count, w_zero_point, bias, sink);
-  if (bad >= 0) throw_outside_accumulator(kName, gm, bad);
+  accumulate_into(kName, params, shape, x, x_zero_point, w, w_zero_point_count, w_zero_point, nullptr, bias, out);
 }
 
 template <typename X, typename W>
 void conv2d_requantize(const Conv2DParams& params, const Conv2DShape& shape, const X* x, int32_t x_zero_point,
                        const W* w, int64_t w_zero_point_count, const int32_t* w_zero_point, const int64_t* bias,
                        const int64_t* acc_offset, const RequantizeArgs& rq, OutType out_type, void* out) {
-  constexpr const char* kFused = "conv2d_requantize";
-  const IntRange range = checked_accumulate<int64_t>(kFused, params.acc);
-  const Geometry gm = checked_geometry<X, W>(kFused, params, shape, x_zero_point, w_zero_point_count, w_zero_point);
-  const RequantizePlan plan =
-      fused_plan(kFused, rq, params.acc.acc_bits, acc_offset != nullptr, out_type, shape.c_out);
-  FirstRejected rejected;
-  const RequantizeSink sink{params.acc.acc_bits, &plan, acc_offset, static_cast<char*>(out), plan.out_bytes(),
-                            &rejected};
-  const int64_t bad = conv_run(gm, range, x, x_zero_point, w, w_zero_point_count, w_zero_point, bias, sink);
-  if (bad >= 0) throw_outside_accumulator(kFused, gm, bad);
-  if (rejected.index() >= 0) plan.throw_bad(rejected.index(), rejected.value());
+  requantize_into("conv2d_requantize", params, shape, x, x_zero_point, w, w_zero_point_count, w_zero_point, nullptr,
+                  bias, acc_offset, rq, out_type, out);
 }
+
+template <typename X, typename Out>
+void conv2d_accumulate(const Conv2DParams& params, const Conv2DShape& shape, const X* x, int32_t x_zero_point,
+                       const PackedConvWeights& w, const int64_t* bias, Out* out) {
+  with_packed_codes(kName, params, shape, w, [&](const auto* codes) {
+    accumulate_into(kName, params, shape, x, x_zero_point, codes, static_cast<int64_t>(w.offsets.zero_point.size()),
+                    w.offsets.zero_point.data(), &w, bias, out);
+  });
+}
+
+template <typename X>
+void conv2d_requantize(const Conv2DParams& params, const Conv2DShape& shape, const X* x, int32_t x_zero_point,
+                       const PackedConvWeights& w, const int64_t* bias, const int64_t* acc_offset,
+                       const RequantizeArgs& rq, OutType out_type, void* out) {
+  constexpr const char* kFused = "conv2d_requantize";
+  with_packed_codes(kFused, params, shape, w, [&](const auto* codes) {
+    requantize_into(kFused, params, shape, x, x_zero_point, codes, static_cast<int64_t>(w.offsets.zero_point.size()),
+                    w.offsets.zero_point.data(), &w, bias, acc_offset, rq, out_type, out);
+  });
+}
+
+#define FXSIM_CONV2D_PACKED_INSTANTIATE(X)                                                                   \
+  template void conv2d_accumulate<X, int32_t>(const Conv2DParams&, const Conv2DShape&, const X*, int32_t,   \
+                                              const PackedConvWeights&, const int64_t*, int32_t*);         \
+  template void conv2d_accumulate<X, int64_t>(const Conv2DParams&, const Conv2DShape&, const X*, int32_t,   \
+                                              const PackedConvWeights&, const int64_t*, int64_t*);         \
+  template void conv2d_requantize<X>(const Conv2DParams&, const Conv2DShape&, const X*, int32_t,            \
+                                     const PackedConvWeights&, const int64_t*, const int64_t*,              \
+                                     const RequantizeArgs&, OutType, void*);
+FXSIM_CONV2D_PACKED_INSTANTIATE(uint8_t)
+FXSIM_CONV2D_PACKED_INSTANTIATE(int8_t)
+FXSIM_CONV2D_PACKED_INSTANTIATE(uint16_t)
+FXSIM_CONV2D_PACKED_INSTANTIATE(int16_t)
 
 #define FXSIM_CONV2D_INSTANTIATE(X, W, O)                                                                     \
   template void conv2d_accumulate<X, W, O>(const Conv2DParams&, const Conv2DShape&, const X*, int32_t, const W*, \

@@ -19,8 +19,8 @@
 // to PAIR_SATURATE_16's pairing, as an im2col with x_zp padding would). That order is FBGEMM's
 // NHWC im2col K order, and for a depthwise layer (one input channel per group) the row-major
 // order of the filter taps, which FBGEMM's depthwise kernels pair. WRAP is order-free and
-// takes a fast path (8-bit operands widened to int16, uint32 sums, per-ISA loops, threads) whose
-// bits equal the definition.
+// takes a fast path (raw u8 x s8 products with the zero points restored by row / column sums,
+// packed_weights.h; uint32 sums, per-ISA loops, threads) whose bits equal the definition.
 //
 // Element types: x uint8, int8, uint16, int16; w int8 (also int4 values unpacked to int8),
 // uint8, int16; out int32 (acc_bits 32 only) or int64. Products are exact in int64 (|p| < 2^33).
@@ -32,6 +32,7 @@
 
 #include "fxsim/kernels/accumulate.h"
 #include "fxsim/kernels/kernel_job.h"
+#include "fxsim/kernels/packed_weights.h"
 #include "fxsim/kernels/requantize.h"
 
 namespace fxsim {
@@ -80,5 +81,17 @@ template <typename X, typename W>
 void conv2d_requantize(const Conv2DParams& params, const Conv2DShape& shape, const X* x, int32_t x_zero_point,
                        const W* w, int64_t w_zero_point_count, const int32_t* w_zero_point, const int64_t* bias,
                        const int64_t* acc_offset, const RequantizeArgs& rq, OutType out_type, void* out);
+
+// The same two kernels with constant weights packed once (packed_weights.h; its zero points are
+// the weights'): the WRAP path with 8-bit x reads the packed words, every other case the kept
+// codes, so results equal the plain-array calls bit for bit. std::invalid_argument when the
+// packed weights are not [c_out, c_in / groups, kh, kw] of `shape`.
+template <typename X, typename Out>
+void conv2d_accumulate(const Conv2DParams& params, const Conv2DShape& shape, const X* x, int32_t x_zero_point,
+                       const PackedConvWeights& w, const int64_t* bias, Out* out);
+template <typename X>
+void conv2d_requantize(const Conv2DParams& params, const Conv2DShape& shape, const X* x, int32_t x_zero_point,
+                       const PackedConvWeights& w, const int64_t* bias, const int64_t* acc_offset,
+                       const RequantizeArgs& rq, OutType out_type, void* out);
 
 }  // namespace fxsim

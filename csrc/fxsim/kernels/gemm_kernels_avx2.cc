@@ -2,10 +2,6 @@
 // see gemm_kernels.inc. Compiles to nothing off x86-64 or without the flags.
 #if defined(__x86_64__) && defined(__AVX2__)
 #define FXSIM_ISA avx2
-#define FXSIM_GEMM_LANES 8
-#define FXSIM_GEMM_NB 16
-#define FXSIM_GEMM_REGISTER_TILE true
-#define FXSIM_GEMM_MR 4
 static const char* const avx2_name = "avx2";
 #include "fxsim/kernels/gemm_kernels.inc"
 #endif

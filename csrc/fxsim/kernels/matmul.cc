@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "fxsim/kernels/accumulate_entry.h"
 #include "fxsim/kernels/accumulator_sink.h"
 #include "fxsim/kernels/gemm_kernels.h"
+#include "fxsim/kernels/packed_weights.h"
 #include "fxsim/kernels/parallel.h"
 
 namespace fxsim {
@@ -43,48 +45,92 @@ int64_t matmul_definition(const MatMulShape& s, int bits, IntRange range, const 
   return -1;
 }
 
-// Tile of the fast path's tasks: rows x columns of one batch.
-constexpr int64_t kTaskRows = 16;
-constexpr int64_t kTaskCols = 256;
+// Tile of the fast path's tasks: rows x columns of one batch (columns: whole 64-column tiles of
+// the packed B; a batch-1 product is split over its column tiles).
+constexpr int64_t kTaskRows = 32;
+constexpr int64_t kTaskCols = 2 * kDot4TileCols;
 
-// WRAP with 8-bit A and B: A - a_zp and B - b_zp[n] widened to int16 (|v| <= 255), then per
-// (batch, row tile, column tile) the exact modular GEMM of gemm_kernels.h and bias + wrap.
-template <typename A, typename B, class Sink>
-int64_t matmul_wrap8(const MatMulShape& s, const A* a, int32_t a_zp, const B* b, int64_t bzc, const int32_t* b_zp,
-                     const int64_t* bias, const Sink& sink) {
-  std::vector<int16_t> as(static_cast<size_t>(s.batch * s.m * s.k));
-  for (size_t i = 0; i < as.size(); ++i) as[i] = static_cast<int16_t>(static_cast<int32_t>(a[i]) - a_zp);
-  // B - b_zp[n], row by row (the weights' repack: split across threads, it is memory-bound)
-  std::vector<int32_t> zp_row(static_cast<size_t>(s.n));
-  for (int64_t j = 0; j < s.n; ++j) zp_row[j] = b_zp[bzc == 1 ? 0 : j];
-  const int64_t b_rows = (s.b_batched ? s.batch : 1) * s.k;
-  std::vector<int16_t> bs(static_cast<size_t>(b_rows * s.n));
-  parallel_tasks(b_rows, s.n, [&](int64_t r0, int64_t r1) -> int64_t {
+// WRAP with 8-bit A and B: raw codes through the u8 x s8 dot4 kernel (gemm_kernels.h; A's rows
+// broadcast, B packed in 64-column tiles, packed_weights.h) and the zero points restored by the
+// offset formula, modulo 2^32:
+//   acc[m, n] = sum_k a'_k b'_k - b_zp'[n] * sum_k a'[m, k] + (K a_zp' b_zp'[n] - a_zp' sum_k b'[k, n])
+// with a' = a (+ 128 for s8 A), b' the packed s8 B. A batch-1 product (the classifier) is the
+// same kernel with one row: a GEMV that streams each packed tile of B once, split by column
+// tiles across threads. `packed` holds one packed B, or one per batch when B is batched.
+template <typename A, class Sink>
+int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp, const PackedMatMulWeights* packed,
+                    const int64_t* bias, const Sink& sink) {
+  const bool a_signed = std::is_signed<A>::value;
+  const int32_t a_zp_packed = a_zp + (a_signed ? 128 : 0);  // in [0, 255]
+  const int64_t words = packed[0].groups4, rows = s.batch * s.m;
+  const int64_t b_count = s.b_batched ? s.batch : 1;
+  bool any_zp = false;  // some b_zp' != 0: the rows' sums of a' are needed
+  for (int64_t bi = 0; bi < b_count; ++bi) any_zp = any_zp || packed[bi].offsets.any_zp;
+  // A' as words of 4 consecutive k (k past K: 0), with each row's sum of a' when needed
+  std::vector<uint32_t> aw(static_cast<size_t>(rows * words), 0u);
+  std::vector<uint32_t> asum(static_cast<size_t>(rows), 0u);
+  const uint8_t flip = a_signed ? 0x80u : 0u;  // a + 128 as a byte: a ^ 0x80
+  parallel_tasks(rows, s.k, [&](int64_t r0, int64_t r1) -> int64_t {
     for (int64_t r = r0; r < r1; ++r) {
-      const B* src = b + r * s.n;
-      int16_t* dst = bs.data() + r * s.n;
-      for (int64_t j = 0; j < s.n; ++j) dst[j] = static_cast<int16_t>(static_cast<int32_t>(src[j]) - zp_row[j]);
+      const uint8_t* src = reinterpret_cast<const uint8_t*>(a + r * s.k);  // the codes' bytes
+      uint32_t* dst = aw.data() + r * words;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      uint8_t* bytes = reinterpret_cast<uint8_t*>(dst);  // byte k % 4 of word k / 4 is byte k
+      for (int64_t k = 0; k < s.k; ++k) bytes[k] = src[k] ^ flip;
+#else
+      for (int64_t k = 0; k < s.k; ++k) dst[k / 4] |= static_cast<uint32_t>(src[k] ^ flip) << (8 * (k % 4));
+#endif
+      if (any_zp) {
+        uint32_t sum = 0;
+        for (int64_t k = 0; k < s.k; ++k) sum += static_cast<uint32_t>(src[k] ^ flip);
+        asum[r] = sum;
+      }
     }
     return -1;
   });
-  std::vector<int64_t> koff(static_cast<size_t>(s.k));
-  for (int64_t k = 0; k < s.k; ++k) koff[k] = k * s.n;
-  const GemmI16Fn gemm = active_gemm_kernels().gemm_i16_u32;
+  std::vector<int64_t> goff(static_cast<size_t>(words));
+  for (int64_t g = 0; g < words; ++g) goff[g] = g * kDot4TileCols;
+  std::vector<uint32_t> constant(static_cast<size_t>(b_count * s.n));
+  for (int64_t bi = 0; bi < b_count; ++bi) {
+    for (int64_t j = 0; j < s.n; ++j) constant[bi * s.n + j] = packed[bi].offsets.constant(j, s.k, a_zp_packed);
+  }
+  const Dot4Fn gemm = active_gemm_kernels().dot4_u8s8;
   const int64_t row_tiles = (s.m + kTaskRows - 1) / kTaskRows;
   const int64_t col_tiles = (s.n + kTaskCols - 1) / kTaskCols;
+  // With acc_bits 32 the sinks wrap sum + bias modulo 2^32, so the constant correction joins the
+  // bias (same bits); wider accumulators sign-extend the corrected int32 sum, corrected in place.
+  const bool fold = acc_bits == 32 && !any_zp;
+  std::vector<int64_t> folded;
+  if (fold) {
+    folded.resize(constant.size());
+    for (size_t i = 0; i < folded.size(); ++i) {
+      const int64_t b = bias != nullptr ? bias[i % s.n] : 0;
+      folded[i] = static_cast<int64_t>(static_cast<uint64_t>(b) + constant[i]);  // modulo 2^64
+    }
+  }
   return parallel_tasks(s.batch * row_tiles * col_tiles, kTaskRows * kTaskCols * s.k, [&](int64_t t0, int64_t t1) -> int64_t {
     std::vector<uint32_t> tmp(static_cast<size_t>(kTaskRows * kTaskCols));
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
       // row tiles vary fastest: a thread's run of tasks reuses one column slice of B from cache
       const int64_t rt = t % row_tiles, ct = t / row_tiles % col_tiles, bi = t / (col_tiles * row_tiles);
-      const int64_t m0 = rt * kTaskRows, rows = std::min(kTaskRows, s.m - m0);
+      const int64_t m0 = rt * kTaskRows, nrows = std::min(kTaskRows, s.m - m0);
       const int64_t n0 = ct * kTaskCols, cols = std::min(kTaskCols, s.n - n0);
-      const int16_t* bb = bs.data() + (s.b_batched ? bi * s.k * s.n : 0) + n0;
-      gemm(as.data() + (bi * s.m + m0) * s.k, s.k, bb, koff.data(), rows, cols, s.k, tmp.data(), cols);
-      for (int64_t i = 0; i < rows; ++i) {
-        first = lower_bad(first, sink.wrapped_columns(tmp.data() + i * cols, bias != nullptr ? bias + n0 : nullptr, n0,
-                                                      (bi * s.m + m0 + i) * s.n + n0, cols));
+      const PackedMatMulWeights& pb = packed[s.b_batched ? bi : 0];
+      const int64_t r0 = bi * s.m + m0;
+      gemm(aw.data() + r0 * words, words, pb.words.data() + (n0 / kDot4TileCols) * words * kDot4TileCols,
+           words * kDot4TileCols, goff.data(), nrows, cols, words, tmp.data(), cols);
+      const uint32_t* k = constant.data() + (s.b_batched ? bi : 0) * s.n + n0;
+      const int32_t* z = pb.offsets.zp_packed.data() + n0;
+      const int64_t* row_bias = fold ? folded.data() + (s.b_batched ? bi : 0) * s.n + n0
+                                     : bias != nullptr ? bias + n0 : nullptr;
+      for (int64_t i = 0; i < nrows; ++i) {
+        uint32_t* row = tmp.data() + i * cols;
+        if (!fold) {
+          const uint32_t as = asum[r0 + i];  // times b_zp' (0 for every column when !any_zp)
+          for (int64_t j = 0; j < cols; ++j) row[j] += k[j] - static_cast<uint32_t>(z[j]) * as;
+        }
+        first = lower_bad(first, sink.wrapped_columns(row, row_bias, n0, (r0 + i) * s.n + n0, cols));
       }
     }
     return first;
@@ -116,15 +162,29 @@ void check_matmul_arguments(const char* kernel, const MatMulShape& shape, int32_
 }
 
 // The WRAP fast path or the definition for the policy, into `sink`: the lowest output index whose
-// exact sum leaves the range (RAISE), else -1 (the sink records its own rejections).
+// exact sum leaves the range (RAISE), else -1 (the sink records its own rejections). `packed` is
+// null or B packed once (packed_weights.h); without it the fast path packs B here.
 template <typename A, typename B, class Sink>
 int64_t matmul_run(const AccumulateParams& acc, IntRange range, const MatMulShape& shape, const A* a,
                    int32_t a_zero_point, const B* b, int64_t b_zero_point_count, const int32_t* b_zero_point,
-                   const int64_t* bias, const Sink& sink) {
-  if (sizeof(A) == 1 && sizeof(B) == 1 && acc.policy == AccumulatePolicy::kWrap &&
-      (acc.acc_bits == 32 || shape.k <= kExactInt32Depth8)) {
-    matmul_wrap8(shape, a, a_zero_point, b, b_zero_point_count, b_zero_point, bias, sink);
-    return -1;
+                   const PackedMatMulWeights* packed, const int64_t* bias, const Sink& sink) {
+  if constexpr (sizeof(A) == 1 && sizeof(B) == 1) {
+    if (acc.policy == AccumulatePolicy::kWrap && (acc.acc_bits == 32 || shape.k <= kExactInt32Depth8)) {
+      // the sink records its rejections; WRAP never leaves the range
+      if (packed != nullptr) {
+        matmul_dot4(shape, acc.acc_bits, a, a_zero_point, packed, bias, sink);
+        return -1;
+      }
+      const int64_t count = shape.b_batched ? shape.batch : 1;
+      std::vector<PackedMatMulWeights> each;  // on the calling thread: the checks may throw
+      each.reserve(static_cast<size_t>(count));
+      for (int64_t bi = 0; bi < count; ++bi) {
+        each.push_back(pack_matmul_weights(b + bi * shape.k * shape.n, shape.k, shape.n, b_zero_point_count,
+                                           b_zero_point, false));
+      }
+      matmul_dot4(shape, acc.acc_bits, a, a_zero_point, each.data(), bias, sink);
+      return -1;
+    }
   }
   return with_accumulator(acc.policy, [&](auto* tag) {
     using Acc = std::remove_pointer_t<decltype(tag)>;
@@ -144,33 +204,103 @@ int64_t matmul_run(const AccumulateParams& acc, IntRange range, const MatMulShap
 
 }  // namespace
 
+namespace {
+
+// The entry points' common body: validate, run (packed: null or B packed once), raise.
+template <typename A, typename B, typename Out>
+void accumulate_into(const char* kernel, const AccumulateParams& acc, const MatMulShape& shape, const A* a,
+                     int32_t a_zero_point, const B* b, int64_t b_zero_point_count, const int32_t* b_zero_point,
+                     const PackedMatMulWeights* packed, const int64_t* bias, Out* out) {
+  const IntRange range = checked_accumulate<Out>(kernel, acc);
+  check_matmul_arguments<A, B>(kernel, shape, a_zero_point, b_zero_point_count, b_zero_point);
+  const AccumulatorSink<Out> sink{acc.acc_bits, out};
+  const int64_t bad =
+      matmul_run(acc, range, shape, a, a_zero_point, b, b_zero_point_count, b_zero_point, packed, bias, sink);
+  if (bad >= 0) throw_outside_accumulator(kernel, shape, acc.acc_bits, bad);
+}
+
+template <typename A, typename B>
+void requantize_into(const char* kernel, const AccumulateParams& acc, const MatMulShape& shape, const A* a,
+                     int32_t a_zero_point, const B* b, int64_t b_zero_point_count, const int32_t* b_zero_point,
+                     const PackedMatMulWeights* packed, const int64_t* bias, const int64_t* acc_offset,
+                     const RequantizeArgs& rq, OutType out_type, void* out) {
+  const IntRange range = checked_accumulate<int64_t>(kernel, acc);
+  check_matmul_arguments<A, B>(kernel, shape, a_zero_point, b_zero_point_count, b_zero_point);
+  const RequantizePlan plan = fused_plan(kernel, rq, acc.acc_bits, acc_offset != nullptr, out_type, shape.n);
+  FirstRejected rejected;
+  const RequantizeSink sink{acc.acc_bits, &plan, acc_offset, static_cast<char*>(out), plan.out_bytes(), &rejected};
+  const int64_t bad =
+      matmul_run(acc, range, shape, a, a_zero_point, b, b_zero_point_count, b_zero_point, packed, bias, sink);
+  if (bad >= 0) throw_outside_accumulator(kernel, shape, acc.acc_bits, bad);
+  if (rejected.index() >= 0) plan.throw_bad(rejected.index(), rejected.value());
+}
+
+// Calls f(codes) with the packed weights' original codes in their own type, after checking that
+// they are the [K, N] of an unbatched `shape` (std::invalid_argument otherwise).
+template <class F>
+void with_packed_codes(const char* kernel, const MatMulShape& shape, const PackedMatMulWeights& b, F&& f) {
+  matmul_check_shape(shape);
+  if (shape.b_batched) throw_invalid(kernel, "packed weights are one [K, N] matrix, not batched");
+  if (b.k != shape.k || b.n != shape.n) {
+    throw_invalid(kernel, "the packed weights are [" + std::to_string(b.k) + ", " + std::to_string(b.n) +
+                              "], the call needs [" + std::to_string(shape.k) + ", " + std::to_string(shape.n) + "]");
+  }
+  if (b.offsets.w_unsigned) {
+    f(b.codes.data());
+  } else {
+    f(reinterpret_cast<const int8_t*>(b.codes.data()));
+  }
+}
+
+}  // namespace
+
 template <typename A, typename B, typename Out>
 void matmul_accumulate(const AccumulateParams& acc, const MatMulShape& shape, const A* a, int32_t a_zero_point,
                        const B* b, int64_t b_zero_point_count, const int32_t* b_zero_point, const int64_t* bias,
                        Out* out) {
-  const IntRange range = checked_accumulate<Out>(kName, acc);
-  check_matmul_arguments<A, B>(kName, shape, a_zero_point, b_zero_point_count, b_zero_point);
-  const AccumulatorSink<Out> sink{acc.acc_bits, out};
-  const int64_t bad =
-      matmul_run(acc, range, shape, a, a_zero_point, b, b_zero_point_count, b_zero_point, bias, sink);
-  if (bad >= 0) throw_outside_accumulator(kName, shape, acc.acc_bits, bad);
+  accumulate_into(kName, acc, shape, a, a_zero_point, b, b_zero_point_count, b_zero_point, nullptr, bias, out);
 }
 
 template <typename A, typename B>
 void matmul_requantize(const AccumulateParams& acc, const MatMulShape& shape, const A* a, int32_t a_zero_point,
                        const B* b, int64_t b_zero_point_count, const int32_t* b_zero_point, const int64_t* bias,
                        const int64_t* acc_offset, const RequantizeArgs& rq, OutType out_type, void* out) {
-  constexpr const char* kFused = "matmul_requantize";
-  const IntRange range = checked_accumulate<int64_t>(kFused, acc);
-  check_matmul_arguments<A, B>(kFused, shape, a_zero_point, b_zero_point_count, b_zero_point);
-  const RequantizePlan plan = fused_plan(kFused, rq, acc.acc_bits, acc_offset != nullptr, out_type, shape.n);
-  FirstRejected rejected;
-  const RequantizeSink sink{acc.acc_bits, &plan, acc_offset, static_cast<char*>(out), plan.out_bytes(), &rejected};
-  const int64_t bad =
-      matmul_run(acc, range, shape, a, a_zero_point, b, b_zero_point_count, b_zero_point, bias, sink);
-  if (bad >= 0) throw_outside_accumulator(kFused, shape, acc.acc_bits, bad);
-  if (rejected.index() >= 0) plan.throw_bad(rejected.index(), rejected.value());
+  requantize_into("matmul_requantize", acc, shape, a, a_zero_point, b, b_zero_point_count, b_zero_point, nullptr,
+                  bias, acc_offset, rq, out_type, out);
 }
+
+template <typename A, typename Out>
+void matmul_accumulate(const AccumulateParams& acc, const MatMulShape& shape, const A* a, int32_t a_zero_point,
+                       const PackedMatMulWeights& b, const int64_t* bias, Out* out) {
+  with_packed_codes(kName, shape, b, [&](const auto* codes) {
+    accumulate_into(kName, acc, shape, a, a_zero_point, codes, static_cast<int64_t>(b.offsets.zero_point.size()),
+                    b.offsets.zero_point.data(), &b, bias, out);
+  });
+}
+
+template <typename A>
+void matmul_requantize(const AccumulateParams& acc, const MatMulShape& shape, const A* a, int32_t a_zero_point,
+                       const PackedMatMulWeights& b, const int64_t* bias, const int64_t* acc_offset,
+                       const RequantizeArgs& rq, OutType out_type, void* out) {
+  constexpr const char* kFused = "matmul_requantize";
+  with_packed_codes(kFused, shape, b, [&](const auto* codes) {
+    requantize_into(kFused, acc, shape, a, a_zero_point, codes, static_cast<int64_t>(b.offsets.zero_point.size()),
+                    b.offsets.zero_point.data(), &b, bias, acc_offset, rq, out_type, out);
+  });
+}
+
+#define FXSIM_MATMUL_PACKED_INSTANTIATE(A)                                                                        \
+  template void matmul_accumulate<A, int32_t>(const AccumulateParams&, const MatMulShape&, const A*, int32_t,      \
+                                              const PackedMatMulWeights&, const int64_t*, int32_t*);              \
+  template void matmul_accumulate<A, int64_t>(const AccumulateParams&, const MatMulShape&, const A*, int32_t,      \
+                                              const PackedMatMulWeights&, const int64_t*, int64_t*);              \
+  template void matmul_requantize<A>(const AccumulateParams&, const MatMulShape&, const A*, int32_t,               \
+                                     const PackedMatMulWeights&, const int64_t*, const int64_t*,                   \
+                                     const RequantizeArgs&, OutType, void*);
+FXSIM_MATMUL_PACKED_INSTANTIATE(uint8_t)
+FXSIM_MATMUL_PACKED_INSTANTIATE(int8_t)
+FXSIM_MATMUL_PACKED_INSTANTIATE(uint16_t)
+FXSIM_MATMUL_PACKED_INSTANTIATE(int16_t)
 
 #define FXSIM_MATMUL_INSTANTIATE(A, B, O)                                                                      \
   template void matmul_accumulate<A, B, O>(const AccumulateParams&, const MatMulShape&, const A*, int32_t, const B*, \

@@ -9,7 +9,8 @@
 // or N values (per-column weight zero points); bias is null or N values.
 //
 // The policy (accumulate.h) is applied in the order k ascending, bias last; WRAP takes the
-// order-free fast path for 8-bit operands (int16 widening, uint32 sums, per-ISA loops, threads).
+// order-free fast path for 8-bit operands (raw u8 x s8 products with the zero points restored by
+// row / column sums, packed_weights.h; uint32 sums, per-ISA loops, threads).
 // Element types: A and B uint8, int8, uint16, int16 (int4 values in int8); out int32 (acc_bits
 // 32 only) or int64. Products are exact in int64. Errors as in conv2d.h.
 #pragma once
@@ -18,6 +19,7 @@
 
 #include "fxsim/kernels/accumulate.h"
 #include "fxsim/kernels/kernel_job.h"
+#include "fxsim/kernels/packed_weights.h"
 #include "fxsim/kernels/requantize.h"
 
 namespace fxsim {
@@ -42,5 +44,17 @@ template <typename A, typename B>
 void matmul_requantize(const AccumulateParams& acc, const MatMulShape& shape, const A* a, int32_t a_zero_point,
                        const B* b, int64_t b_zero_point_count, const int32_t* b_zero_point, const int64_t* bias,
                        const int64_t* acc_offset, const RequantizeArgs& rq, OutType out_type, void* out);
+
+// The same two kernels with constant weights packed once (packed_weights.h; its zero points are
+// B's): the WRAP path with 8-bit A reads the packed words, every other case the kept codes, so
+// results equal the plain-array calls bit for bit. std::invalid_argument when the packed weights
+// are not the [K, N] of `shape` or shape.b_batched.
+template <typename A, typename Out>
+void matmul_accumulate(const AccumulateParams& acc, const MatMulShape& shape, const A* a, int32_t a_zero_point,
+                       const PackedMatMulWeights& b, const int64_t* bias, Out* out);
+template <typename A>
+void matmul_requantize(const AccumulateParams& acc, const MatMulShape& shape, const A* a, int32_t a_zero_point,
+                       const PackedMatMulWeights& b, const int64_t* bias, const int64_t* acc_offset,
+                       const RequantizeArgs& rq, OutType out_type, void* out);
 
 }  // namespace fxsim

@@ -1,0 +1,384 @@
+"""The dense 8-bit WRAP path on raw u8 x s8 codes (csrc/fxsim/kernels/gemm_kernels.inc: vpdpbusd on
+AVX512_VNNI, its vpmaddwd emulation on AVX-512BW, a plain loop elsewhere) and the weights packed
+once (``_kernels.PackedConvWeights`` / ``PackedMatMulWeights``, packed_weights.h) equal the exact
+references (fxsim/reference/conv2d.py, matmul.py) with ``==``, on every ISA variant.
+
+The zero points come back through the offset formula of gemmlowp (doc/low-precision.md,
+"Efficient handling of offsets") and
+FBGEMM (row / column offsets): sum (x - zx)(w - zw) = sum x w - zw sum x - zx sum w + K zx zw,
+modulo 2^32. Drawn here: input channels / K not multiples of 4 (the 4-byte groups' padding),
+output channels / rows not multiples of the 4-row register tile, columns past one and two
+64-column tiles (the masked tails), s8 activations (moved to u8 with +128) and u8 weights (moved
+to s8 with -128), zero points at the range ends, per-channel zero points (the activations' sums),
+and sums that wrap modulo 2^32. Then: int4 weights unpacked by the packed-weights constructor,
+every other policy through the packed object's codes, the fused requantization, every ISA and
+thread count bit-identical, and bad arguments.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fxsim as fx
+from fxsim import _kernels
+from fxsim.errors import FxsimError, KernelError
+from fxsim.reference import conv2d as ref_conv
+from fxsim.reference import matmul as ref_matmul
+from kernel_helpers import assert_isa_and_thread_identical, type_range, values, zero_point
+
+
+EIGHT_BIT = ["uint8", "int8"]
+
+
+def _each_isa(call):
+    """call() on every available ISA variant: {isa: result} (the active variant is put back)."""
+    active = _kernels.isa()
+    results = {}
+    try:
+        for isa in _kernels.available_isas():
+            _kernels.set_isa(isa)
+            results[isa] = call()
+    finally:
+        _kernels.set_isa(active)
+    return results
+
+
+# ---------------------------------------------------------------- conv
+
+
+@st.composite
+def dense_conv_case(draw):
+    """A conv for the dot4 path: channels not multiples of 4, rows past the tile, wide rows."""
+    x_type, w_type = draw(st.sampled_from(EIGHT_BIT)), draw(st.sampled_from(EIGHT_BIT))
+    groups = draw(st.sampled_from([1, 1, 2]))
+    cig, cog = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = draw(st.sampled_from([(1, 1), (1, 1), (2, 1), (1, 2)]))
+    dilation = draw(st.sampled_from([(1, 1), (1, 1), (2, 1), (1, 2)]))
+    pads = draw(st.sampled_from([(0, 0, 0, 0), (1, 1, 1, 1), (0, 2, 1, 0)]))
+    wide = draw(st.booleans())  # a row past one (stride 1: two) 64-column tiles
+    h_min = max(1, dilation[0] * (kh - 1) + 1 - pads[0] - pads[2])
+    w_min = max(1, dilation[1] * (kw - 1) + 1 - pads[1] - pads[3])
+    h = draw(st.integers(h_min, max(h_min, 2 if wide else 5)))
+    w = draw(st.integers(w_min, 70 if wide else 9))
+    if wide:
+        cig, cog = min(cig, 5), min(cog, 5)
+    n = draw(st.integers(1, 2))
+    c_in, c_out = groups * cig, groups * cog
+    zp_w = [zero_point(draw, w_type) for _ in range(c_out if draw(st.booleans()) else 1)]
+    bias = draw(st.one_of(st.none(), st.lists(st.integers(-(1 << 31), (1 << 31) - 1), min_size=c_out,
+                                              max_size=c_out)))
+    acc_bits = draw(st.sampled_from([32, 32, 64]))
+    return dict(x_type=x_type, w_type=w_type, x_shape=(n, c_in, h, w), w_shape=(c_out, cig, kh, kw),
+                x=values(draw, x_type, n * c_in * h * w), w=values(draw, w_type, c_out * cig * kh * kw),
+                zp_x=zero_point(draw, x_type), zp_w=zp_w, bias=bias, stride=stride, dilation=dilation, pads=pads,
+                groups=groups, acc_bits=acc_bits)
+
+
+def conv_arrays(c):
+    x = np.array(c["x"], c["x_type"]).reshape(c["x_shape"])
+    w = np.array(c["w"], c["w_type"]).reshape(c["w_shape"])
+    bias = None if c["bias"] is None else np.array(c["bias"], np.int64)
+    return x, w, np.array(c["zp_w"], np.int32), bias
+
+
+def conv_out(c):
+    oh, ow = ref_conv.conv2d_output_size(c["x_shape"][2], c["x_shape"][3], c["w_shape"][2], c["w_shape"][3],
+                                         c["stride"], c["dilation"], c["pads"])
+    return np.zeros((c["x_shape"][0], c["w_shape"][0], oh, ow), np.int32 if c["acc_bits"] == 32 else np.int64)
+
+
+def conv_reference(c, policy="wrap"):
+    return ref_conv.conv2d_accumulate(c["x"], c["x_shape"], c["w"], c["w_shape"], c["zp_x"], c["zp_w"], c["bias"],
+                                      c["stride"], c["dilation"], c["pads"], c["groups"], policy, c["acc_bits"])[0]
+
+
+def conv_call(c, weight, zp_w, policy="wrap"):
+    """conv2d_accumulate with `weight` an array (zp_w the zero points) or packed (zp_w None)."""
+    x, _, _, bias = conv_arrays(c)
+
+    def call():
+        out = conv_out(c)
+        _kernels.conv2d_accumulate(x, weight, c["zp_x"], zp_w, bias, c["stride"], c["dilation"], c["pads"],
+                                   c["groups"], policy, c["acc_bits"], out)
+        return out.reshape(-1).tolist()
+    return call
+
+
+@settings(max_examples=80)  # the reference conv in Python ints
+@given(case=dense_conv_case())
+def test_packed_conv_equals_reference_on_every_isa(case):
+    want = conv_reference(case)
+    _, w, zp_w, _ = conv_arrays(case)
+    packed = _kernels.PackedConvWeights(w, zp_w)
+    assert packed.shape == list(case["w_shape"]) and packed.signed == (case["w_type"] == "int8")
+    for isa, got in _each_isa(conv_call(case, packed, None)).items():
+        assert got == want, isa
+    assert conv_call(case, w, zp_w)() == want  # the plain-array call packs per call: the same bits
+
+
+def test_packed_conv_on_a_wider_layer(restore_kernels):
+    """Full and partial 4 x 64 tiles, 9 input channels (3 words, the last one padded), s8 input with
+    its zero point at the range end, u8 weights with per-channel zero points (the activations'
+    sums), padding that holds x_zp, and a stride-2 variant."""
+    rng = np.random.default_rng(5)
+    for stride in [(1, 1), (2, 1)]:
+        case = dict(x_type="int8", w_type="uint8", x_shape=(1, 9, 7, 70), w_shape=(6, 9, 3, 3), stride=stride,
+                    dilation=(1, 1), pads=(1, 1, 1, 1), groups=1, acc_bits=32, zp_x=-128,
+                    zp_w=[0, 255, 128, 1, 77, 254], bias=[5, -5, 0, 1 << 30, -(1 << 31), 7])
+        case["x"] = rng.integers(-128, 128, 9 * 7 * 70).tolist()
+        case["w"] = rng.integers(0, 256, 6 * 81).tolist()
+        want = conv_reference(case)
+        _, w, zp_w, _ = conv_arrays(case)
+        for isa, got in _each_isa(conv_call(case, _kernels.PackedConvWeights(w, zp_w), None)).items():
+            assert got == want, (isa, stride)
+
+
+# ---------------------------------------------------------------- matmul
+
+
+@st.composite
+def dense_matmul_case(draw):
+    """A matmul by constant weights: K not a multiple of 4, M past the row tile, N past 64 and 128."""
+    a_type, b_type = draw(st.sampled_from(EIGHT_BIT)), draw(st.sampled_from(EIGHT_BIT))
+    m = draw(st.integers(1, 9))
+    k = draw(st.integers(1, 70))
+    n = draw(st.integers(1, 140 if m * k <= 64 else 20))
+    zp_b = [zero_point(draw, b_type) for _ in range(n if draw(st.booleans()) else 1)]
+    bias = draw(st.one_of(st.none(), st.lists(st.integers(-(1 << 31), (1 << 31) - 1), min_size=n, max_size=n)))
+    acc_bits = draw(st.sampled_from([32, 32, 48]))
+    return dict(a_type=a_type, b_type=b_type, m=m, k=k, n=n, a=values(draw, a_type, m * k),
+                b=values(draw, b_type, k * n), zp_a=zero_point(draw, a_type), zp_b=zp_b, bias=bias,
+                acc_bits=acc_bits)
+
+
+def matmul_reference(c, policy="wrap"):
+    return ref_matmul.matmul_accumulate(c["a"], c["b"], 1, c["m"], c["k"], c["n"], c["zp_a"], c["zp_b"], c["bias"],
+                                        False, policy, c["acc_bits"])
+
+
+def matmul_call(c, weight, zp_b, policy="wrap"):
+    a = np.array(c["a"], c["a_type"]).reshape(c["m"], c["k"])
+    bias = None if c["bias"] is None else np.array(c["bias"], np.int64)
+
+    def call():
+        out = np.zeros((c["m"], c["n"]), np.int32 if c["acc_bits"] == 32 else np.int64)
+        _kernels.matmul_accumulate(a, weight, c["zp_a"], zp_b, bias, policy, c["acc_bits"], out)
+        return out.reshape(-1).tolist()
+    return call
+
+
+def matmul_weights(c):
+    return np.array(c["b"], c["b_type"]).reshape(c["k"], c["n"]), np.array(c["zp_b"], np.int32)
+
+
+@settings(max_examples=50)
+@given(case=dense_matmul_case())
+def test_packed_matmul_equals_reference_on_every_isa(case):
+    want = matmul_reference(case)
+    b, zp_b = matmul_weights(case)
+    packed = _kernels.PackedMatMulWeights(b, zp_b)
+    assert packed.shape == [case["k"], case["n"]]
+    for isa, got in _each_isa(matmul_call(case, packed, None)).items():
+        assert got == want, isa
+    assert matmul_call(case, b, zp_b)() == want
+
+
+@pytest.mark.parametrize("a_type, b_type", [("uint8", "int8"), ("int8", "uint8")])
+def test_raw_sums_wrap_modulo_2_32(restore_kernels, a_type, b_type):
+    """K = 70,001 products of (255 - 0) * (-128 - 127) (or the mirrored s8 / u8 extremes): the exact
+    sum, about -4.55e9, wraps at 32 bits; the raw sums and every offset term wrap too, and the
+    result still equals the reference's wrap of the exact sum."""
+    k = 70_001
+    lo_a, hi_a = type_range(a_type)
+    lo_b, hi_b = type_range(b_type)
+    a_val, zp_a = (hi_a, lo_a) if a_type == "uint8" else (lo_a, hi_a)
+    b_val, zp_b = (lo_b, hi_b) if b_type == "int8" else (hi_b, lo_b)
+    case = dict(a_type=a_type, b_type=b_type, m=2, k=k, n=3, a=[a_val] * (2 * k), b=[b_val] * (3 * k), zp_a=zp_a,
+                zp_b=[zp_b, zp_b, 0 if b_type == "int8" else 128], bias=None, acc_bits=32)
+    want = matmul_reference(case)
+    exact = (a_val - zp_a) * (b_val - zp_b) * k
+    assert exact < -(1 << 31) and want[0] == (exact + (1 << 31)) % (1 << 32) - (1 << 31)
+    b, zp = matmul_weights(case)
+    for isa, got in _each_isa(matmul_call(case, _kernels.PackedMatMulWeights(b, zp), None)).items():
+        assert got == want, isa
+
+
+# ---------------------------------------------------------------- int4 weights
+
+
+@pytest.mark.parametrize("signed", [True, False])
+@pytest.mark.parametrize("layout", ["dense", "per_channel"])
+def test_int4_conv_weights_unpacked_by_the_constructor(signed, layout):
+    """from_int4 on fxsim's pack_int4 bytes (27 values per channel: the per-channel layout pads each
+    channel to a byte) equals packing the unpacked codes, and the reference."""
+    rng = np.random.default_rng(7)
+    lo, hi = (-8, 7) if signed else (0, 15)
+    codes = rng.integers(lo, hi + 1, size=(5, 3, 3, 3))
+    dtype = np.int8 if signed else np.uint8
+    zp = np.array([lo, hi, 0 if signed else 8, 3, lo], np.int32)
+    channels = 5 if layout == "per_channel" else None
+    packed_bytes = fx.pack_int4(codes.reshape(-1), signed=signed, layout=layout, channels=channels)
+    from_int4 = _kernels.PackedConvWeights.from_int4(packed_bytes, (5, 3, 3, 3), signed, zp,
+                                                     per_channel=layout == "per_channel")
+    assert from_int4.signed == signed
+    case = dict(x_type="uint8", w_type=np.dtype(dtype).name, x_shape=(1, 3, 6, 9), w_shape=(5, 3, 3, 3),
+                stride=(1, 1), dilation=(1, 1), pads=(1, 0, 1, 2), groups=1, acc_bits=32, zp_x=255,
+                zp_w=zp.tolist(), bias=None, x=rng.integers(0, 256, 3 * 54).tolist(), w=codes.reshape(-1).tolist())
+    want = conv_reference(case)
+    assert conv_call(case, from_int4, None)() == want
+    assert conv_call(case, _kernels.PackedConvWeights(codes.astype(dtype), zp), None)() == want
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_int4_matmul_weights_unpacked_by_the_constructor(signed):
+    rng = np.random.default_rng(8)
+    lo, hi = (-8, 7) if signed else (0, 15)
+    k, n = 13, 67  # an odd count: the last byte's high nibble is padding
+    codes = rng.integers(lo, hi + 1, size=(k, n))
+    zp = np.array([hi], np.int32)
+    packed = _kernels.PackedMatMulWeights.from_int4(fx.pack_int4(codes.reshape(-1), signed=signed), (k, n), signed,
+                                                    zp)
+    case = dict(a_type="int8", b_type="int8" if signed else "uint8", m=3, k=k, n=n,
+                a=rng.integers(-128, 128, 3 * k).tolist(), b=codes.reshape(-1).tolist(), zp_a=-128, zp_b=[hi],
+                bias=None, acc_bits=32)
+    assert matmul_call(case, packed, None)() == matmul_reference(case)
+
+
+# ---------------------------------------------------------------- other policies, fused, threads
+
+
+@pytest.mark.parametrize("policy", ["saturate", "raise", "pair_saturate_16", "raw_pair_saturate_16"])
+def test_other_policies_read_the_packed_codes(policy):
+    """Only WRAP reads the packed words; every other policy runs the definition on the codes the
+    packed object keeps, so it equals the plain-array call (and the reference)."""
+    rng = np.random.default_rng(9)
+    case = dict(x_type="uint8", w_type="int8", x_shape=(1, 5, 4, 6), w_shape=(3, 5, 2, 2), stride=(1, 1),
+                dilation=(1, 1), pads=(0, 0, 1, 1), groups=1, acc_bits=32, zp_x=3, zp_w=[0, -128, 127],
+                bias=None, x=rng.integers(0, 256, 120).tolist(), w=rng.integers(-128, 128, 60).tolist())
+    _, w, zp_w, _ = conv_arrays(case)
+    packed = _kernels.PackedConvWeights(w, zp_w)
+    want = conv_reference(case, policy)
+    assert conv_call(case, packed, None, policy)() == want == conv_call(case, w, zp_w, policy)()
+    mcase = dict(a_type="int8", b_type="uint8", m=4, k=11, n=5, a=rng.integers(-128, 128, 44).tolist(),
+                 b=rng.integers(0, 256, 55).tolist(), zp_a=-3, zp_b=[200], bias=None, acc_bits=32)
+    b, zp_b = matmul_weights(mcase)
+    assert matmul_call(mcase, _kernels.PackedMatMulWeights(b, zp_b), None, policy)() == matmul_reference(mcase, policy)
+
+
+def test_packed_weights_with_16_bit_activations():
+    """A 16-bit input takes the definition loop with the packed object's codes."""
+    rng = np.random.default_rng(10)
+    x = rng.integers(-32768, 32768, size=(1, 3, 4, 4)).astype(np.int16)
+    w = rng.integers(-128, 128, size=(2, 3, 3, 3)).astype(np.int8)
+    zp = np.array([1, -2], np.int32)
+    outs = []
+    for weight, zp_w in [(w, zp), (_kernels.PackedConvWeights(w, zp), None)]:
+        out = np.zeros((1, 2, 2, 2), np.int64)
+        _kernels.conv2d_accumulate(x, weight, -5, zp_w, None, (1, 1), (1, 1), (0, 0, 0, 0), 1, "wrap", 64, out)
+        outs.append(out)
+    want = ref_conv.conv2d_accumulate(x.ravel().tolist(), x.shape, w.ravel().tolist(), w.shape, -5, zp.tolist(),
+                                      acc_bits=64)[0]
+    assert outs[0].ravel().tolist() == want == outs[1].ravel().tolist()
+
+
+FP32_REQUANT = dict(acc_offset=None, method="fp32", multiplier=None, shift=None, qmin=0, qmax=255,
+                    rounding=int(fx.RoundingMode.HALF_EVEN), seed=0, product_in_float64=False,
+                    zero_point_in_float=False)
+
+
+def test_fused_requantize_with_packed_weights_equals_the_plain_call(restore_kernels):
+    """conv2d_requantize / matmul_requantize take the packed object too: the same codes."""
+    rng = np.random.default_rng(12)
+    x = rng.integers(0, 256, size=(1, 7, 9, 11)).astype(np.uint8)
+    w = rng.integers(-128, 128, size=(5, 7, 3, 3)).astype(np.int8)
+    zp = np.array([0, 3, -128, 127, 9], np.int32)
+    scale = (rng.random(5) / 2000).astype(np.float32)
+    rq = dict(FP32_REQUANT, scale=scale, zero_point=np.array([128], np.int32))
+    outs = []
+    for weight, zp_w in [(w, zp), (_kernels.PackedConvWeights(w, zp), None)]:
+        out = np.zeros((1, 5, 9, 11), np.uint8)
+        _kernels.conv2d_requantize(x, weight, 100, zp_w, None, (1, 1), (1, 1), (1, 1, 1, 1), 1, "wrap", 32,
+                                   out=out, **rq)
+        outs.append(out)
+    assert np.array_equal(outs[0], outs[1]) and len(np.unique(outs[0])) > 10
+    a = rng.integers(-128, 128, size=(3, 37)).astype(np.int8)
+    b = rng.integers(0, 256, size=(37, 70)).astype(np.uint8)
+    zb = np.array([128], np.int32)
+    rq = dict(FP32_REQUANT, scale=np.array([0.0004], np.float32), zero_point=np.array([128], np.int32))
+    outs = []
+    for weight, zp_b in [(b, zb), (_kernels.PackedMatMulWeights(b, zb), None)]:
+        out = np.zeros((3, 70), np.uint8)
+        _kernels.matmul_requantize(a, weight, -1, zp_b, None, "wrap", 32, out=out, **rq)
+        outs.append(out)
+    assert np.array_equal(outs[0], outs[1]) and len(np.unique(outs[0])) > 10
+
+
+def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
+    """Packed conv (3x3 with padding; 1x1 without: one interleaved run per plane; s8 x u8 with
+    per-channel zero points), the batch-1 GEMV split by column tiles, and a matmul with tails."""
+    rng = np.random.default_rng(13)
+    x3 = rng.integers(0, 256, size=(1, 16, 20, 19)).astype(np.uint8)
+    w3 = rng.integers(-128, 128, size=(24, 16, 3, 3)).astype(np.int8)
+    x1 = rng.integers(-128, 128, size=(2, 21, 17, 23)).astype(np.int8)
+    w1 = rng.integers(0, 256, size=(10, 21, 1, 1)).astype(np.uint8)
+    zp1 = rng.integers(0, 256, size=10).astype(np.int32)
+    p3 = _kernels.PackedConvWeights(w3, np.zeros(1, np.int32))
+    p1 = _kernels.PackedConvWeights(w1, zp1)
+    a1 = rng.integers(0, 256, size=(1, 1280)).astype(np.uint8)
+    bg = rng.integers(-128, 128, size=(1280, 1000)).astype(np.int8)
+    pg = _kernels.PackedMatMulWeights(bg, np.array([5], np.int32))
+    am = rng.integers(-128, 128, size=(2, 33, 70)).astype(np.int8)
+    bm = rng.integers(0, 256, size=(70, 100)).astype(np.uint8)
+    pm = _kernels.PackedMatMulWeights(bm, rng.integers(0, 256, size=100).astype(np.int32))
+
+    def conv(x, p, out_shape, pads):
+        def call():
+            out = np.empty(out_shape, np.int32)
+            _kernels.conv2d_accumulate(x, p, int(x.min()), None, None, (1, 1), (1, 1), pads, 1, "wrap", 32, out)
+            return out
+        return call
+
+    def matmul(a, p, out_shape):
+        def call():
+            out = np.empty(out_shape, np.int32)
+            _kernels.matmul_accumulate(a, p, 7, None, None, "wrap", 32, out)
+            return out
+        return call
+
+    assert_isa_and_thread_identical({
+        "conv3x3": conv(x3, p3, (1, 24, 20, 19), (1, 1, 1, 1)),
+        "conv1x1_zp": conv(x1, p1, (2, 10, 17, 23), (0, 0, 0, 0)),
+        "gemv": matmul(a1, pg, (1, 1000)),
+        "matmul_tails": matmul(am, pm, (2, 33, 100)),
+    })
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_bad_packed_arguments():
+    w = np.zeros((2, 3, 3, 3), np.int8)
+    packed = _kernels.PackedConvWeights(w, np.zeros(1, np.int32))
+    x = np.zeros((1, 6, 5, 5), np.uint8)
+    out = np.zeros((1, 2, 3, 3), np.int32)
+    geometry = ((1, 1), (1, 1), (0, 0, 0, 0))
+    with pytest.raises(KernelError, match="w has 3 input channels, expected C_in / groups = 6"):
+        _kernels.conv2d_accumulate(x, packed, 0, None, None, *geometry, 1, "wrap", 32, out)
+    with pytest.raises(KernelError, match="w_zero_point must be None with PackedConvWeights"):
+        _kernels.conv2d_accumulate(x, packed, 0, np.zeros(1, np.int32), None, *geometry, 2, "wrap", 32, out)
+    with pytest.raises(KernelError, match=r"PackedConvWeights: w_zero_point = 128 is outside the int8 range"):
+        _kernels.PackedConvWeights(w, np.array([128], np.int32))
+    with pytest.raises(KernelError, match="zero_point must have 1 or 2 values"):
+        _kernels.PackedConvWeights(w, np.zeros(3, np.int32))
+    with pytest.raises(KernelError, match="w must be a uint8 or int8 array"):
+        _kernels.PackedConvWeights(w.astype(np.int16), np.zeros(1, np.int32))
+    with pytest.raises(KernelError, match="packed 4-bit weights have 3 bytes, the shape needs 27"):
+        _kernels.PackedConvWeights.from_int4(np.zeros(3, np.uint8), (2, 3, 3, 3), True, np.zeros(1, np.int32))
+    with pytest.raises(KernelError, match="the packed b has K = 4 rows, a has K = 5"):
+        _kernels.matmul_accumulate(np.zeros((2, 5), np.uint8), _kernels.PackedMatMulWeights(
+            np.zeros((4, 3), np.int8), np.zeros(1, np.int32)), 0, None, None, "wrap", 32, np.zeros((2, 3), np.int32))
+    with pytest.raises(KernelError, match="b must be a uint8 or int8 array") as info:
+        _kernels.PackedMatMulWeights(np.zeros((4, 3), np.uint16), np.zeros(1, np.int32))
+    assert isinstance(info.value, FxsimError) and str(info.value).startswith("PackedMatMulWeights: ")
