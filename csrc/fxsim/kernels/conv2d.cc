@@ -8,6 +8,7 @@
 
 #include "fxsim/kernels/accumulate_entry.h"
 #include "fxsim/kernels/accumulator_sink.h"
+#include "fxsim/kernels/direct_conv2d.h"
 #include "fxsim/kernels/gemm_kernels.h"
 #include "fxsim/kernels/parallel.h"
 
@@ -242,6 +243,18 @@ int64_t conv_run(const Geometry& gm, IntRange range, const X* x, int32_t x_zero_
   const Conv2DParams& params = gm.p;
   if (sizeof(X) == 1 && sizeof(W) == 1 && params.acc.policy == AccumulatePolicy::kWrap &&
       (params.acc.acc_bits == 32 || gm.depth <= kExactInt32Depth8)) {
+    if constexpr (sizeof(X) == 1 && sizeof(W) == 1) {  // depthwise and first-layer convs: direct_conv2d.h
+      if (depthwise_conv2d_applies(params, gm.s, gm.oh, gm.ow)) {
+        depthwise_conv2d_wrap8(params, gm.s, gm.oh, gm.ow, x, x_zero_point, w, w_zero_point_count, w_zero_point, bias,
+                               sink);
+        return -1;
+      }
+      if (small_depth_conv2d_applies(params, gm.s, gm.oh, gm.ow)) {
+        small_depth_conv2d_wrap8(params, gm.s, gm.oh, gm.ow, x, x_zero_point, w, w_zero_point_count, w_zero_point,
+                                 bias, sink);
+        return -1;
+      }
+    }
     conv_wrap8(gm, x, x_zero_point, w, w_zero_point_count, w_zero_point, bias, sink);
     return -1;
   }

@@ -1,0 +1,243 @@
+// depthwise_conv2d_wrap8 and small_depth_conv2d_wrap8 (direct_conv2d.h): the phase-split input
+// planes, the filter taps as int16 pairs, the output runs, the thread split, and the choice of
+// the ISA's tile loop (direct_conv_kernels.h).
+#include "fxsim/kernels/direct_conv2d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "fxsim/kernels/accumulate_entry.h"
+#include "fxsim/kernels/accumulator_sink.h"
+#include "fxsim/kernels/direct_conv_kernels.h"
+#include "fxsim/kernels/dispatch.h"
+#include "fxsim/kernels/parallel.h"
+
+namespace fxsim {
+
+const DirectConvTable& active_direct_conv_kernels() {
+  const char* isa = active_isa();
+  if (std::strcmp(isa, "avx512vnni") == 0 && direct_conv_table_avx512vnni != nullptr) {
+    return *direct_conv_table_avx512vnni();
+  }
+  if ((std::strcmp(isa, "avx512bw") == 0 || std::strcmp(isa, "avx512vnni") == 0) &&
+      direct_conv_table_avx512bw != nullptr) {
+    return *direct_conv_table_avx512bw();
+  }
+  if (std::strcmp(isa, "avx2") == 0 && direct_conv_table_avx2 != nullptr) return *direct_conv_table_avx2();
+  return *direct_conv_table_baseline();
+}
+
+namespace {
+
+// Largest buffer (elements) a direct kernel allocates: above it the layer keeps the generic path.
+constexpr int64_t kMaxBuffer = int64_t(1) << 24;
+
+// One padded input channel, zero-point corrected to int16 and split into stride_w phases:
+// padded row r, padded column q * stride_w + phase at [r * row + phase * phase_len + q].
+// phase_len leaves room for the tile loop's reads: a run of 32 outputs starting at column
+// j0 < OW reads phase columns up to round_up(OW, 32) - 1 + (KW - 1) * dilation_w / stride_w.
+struct PlaneLayout {
+  int64_t phase_len, row, plane;
+  int64_t out_runs;  // runs of kDirectConvUnit columns per output row
+};
+
+PlaneLayout plane_layout(const Conv2DParams& p, const Conv2DShape& s, int64_t ow) {
+  const int64_t hp = s.h + p.pad_top + p.pad_bottom, wp = s.w + p.pad_left + p.pad_right;
+  const int64_t sw = p.stride_w;
+  const int64_t runs = (ow + kDirectConvUnit - 1) / kDirectConvUnit;
+  const int64_t phase_len = std::max((wp + sw - 1) / sw, runs * kDirectConvUnit + (s.kw - 1) * p.dilation_w / sw);
+  return PlaneLayout{phase_len, sw * phase_len, hp * sw * phase_len, runs};
+}
+
+// Whether the plane and the accumulators of `outputs` values stay within kMaxBuffer; computed in
+// double first so that no product can overflow int64 (dimensions are < 2^31, conv2d.h).
+bool buffers_fit(const Conv2DParams& p, const Conv2DShape& s, int64_t ow, double outputs, double planes) {
+  const double hp = double(s.h) + double(p.pad_top) + double(p.pad_bottom);
+  const double wq = (double(s.w) + double(p.pad_left) + double(p.pad_right)) / double(p.stride_w) + 1.0;
+  const double len = std::max(wq, double(ow) + double(kDirectConvUnit) + double(s.kw) * double(p.dilation_w));
+  return planes * hp * double(p.stride_w) * len <= double(kMaxBuffer) && outputs <= double(kMaxBuffer) &&
+         p.stride_w <= 16;  // a larger stride wastes most of each phase row
+}
+
+// Writes channel `src` (H x W) into `dst` (zeroed by the caller: the padding stays 0).
+template <typename X>
+void fill_plane(const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay, const X* src, int32_t x_zp,
+                int16_t* dst) {
+  const int64_t sw = p.stride_w;
+  for (int64_t iy = 0; iy < s.h; ++iy) {
+    int16_t* row = dst + (iy + p.pad_top) * lay.row;
+    const X* srow = src + iy * s.w;
+    if (sw == 1) {
+      int16_t* d = row + p.pad_left;
+      for (int64_t ix = 0; ix < s.w; ++ix) d[ix] = static_cast<int16_t>(static_cast<int32_t>(srow[ix]) - x_zp);
+      continue;
+    }
+    // padded column col = ix + pad_left = q * sw + phase goes to row[phase * phase_len + q]
+    for (int64_t phase = 0; phase < sw; ++phase) {
+      const int64_t ix0 = ((phase - p.pad_left) % sw + sw) % sw;
+      int16_t* d = row + phase * lay.phase_len + (ix0 + p.pad_left) / sw;
+      const int64_t count = ix0 < s.w ? (s.w - ix0 + sw - 1) / sw : 0;
+      for (int64_t i = 0; i < count; ++i) d[i] = static_cast<int16_t>(static_cast<int32_t>(srow[ix0 + i * sw]) - x_zp);
+    }
+  }
+}
+
+// Tap k = (ic * KH + ky) * KW + kx (the weights' own layout) reads the plane at koff[k] from the
+// start of its output run; pairs (2p, 2p + 1), an odd tail repeating the last offset (its weight
+// is 0).
+std::vector<int64_t> tap_offsets(const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay, int64_t cig) {
+  const int64_t depth = cig * s.kh * s.kw;
+  std::vector<int64_t> koff(static_cast<size_t>(depth + (depth & 1)));
+  for (int64_t ic = 0; ic < cig; ++ic) {
+    for (int64_t ky = 0; ky < s.kh; ++ky) {
+      for (int64_t kx = 0; kx < s.kw; ++kx) {
+        const int64_t col = kx * p.dilation_w;
+        koff[(ic * s.kh + ky) * s.kw + kx] =
+            ic * lay.plane + ky * p.dilation_h * lay.row + (col % p.stride_w) * lay.phase_len + col / p.stride_w;
+      }
+    }
+  }
+  if (depth & 1) koff[depth] = koff[depth - 1];
+  return koff;
+}
+
+// wp[oc * pairs + p] = (w[2p] - w_zp) | (w[2p + 1] - w_zp) << 16 as int16 halves (0 past the
+// filter): the operand vpmaddwd pairs with the interleaved inputs.
+template <typename W>
+std::vector<int32_t> weight_pairs(const W* w, int64_t c_out, int64_t depth, int64_t wzc, const int32_t* w_zp) {
+  const int64_t pairs = (depth + 1) / 2;
+  std::vector<int32_t> wp(static_cast<size_t>(c_out * pairs));
+  for (int64_t oc = 0; oc < c_out; ++oc) {
+    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
+    for (int64_t q = 0; q < pairs; ++q) {
+      const int64_t k = 2 * q;
+      const uint32_t lo = static_cast<uint16_t>(static_cast<int32_t>(w[oc * depth + k]) - wz);
+      const uint32_t hi = k + 1 < depth ? static_cast<uint16_t>(static_cast<int32_t>(w[oc * depth + k + 1]) - wz) : 0u;
+      wp[oc * pairs + q] = static_cast<int32_t>(lo | (hi << 16));  // modular conversion (gcc; C++20)
+    }
+  }
+  return wp;
+}
+
+// The output runs of rows [oy0, oy1): read from the run's first input at (oy * stride_h) * row +
+// j0, written at (oy - oy0) * OW + j0.
+struct Runs {
+  std::vector<int64_t> src, dst;
+  std::vector<int32_t> width;
+};
+
+Runs output_runs(const Conv2DParams& p, const PlaneLayout& lay, int64_t ow, int64_t oy0, int64_t oy1) {
+  Runs r;
+  for (int64_t oy = oy0; oy < oy1; ++oy) {
+    for (int64_t j0 = 0; j0 < ow; j0 += kDirectConvUnit) {
+      r.src.push_back(oy * p.stride_h * lay.row + j0);
+      r.dst.push_back((oy - oy0) * ow + j0);
+      r.width.push_back(static_cast<int32_t>(std::min(kDirectConvUnit, ow - j0)));
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+bool depthwise_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow) {
+  if (p.groups != s.c_in) return false;
+  const double multiplier = double(s.c_out / s.c_in);
+  return buffers_fit(p, s, ow, multiplier * double(oh) * double(ow), 1.0);
+}
+
+bool small_depth_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow) {
+  (void)oh;
+  if (p.groups != 1 || s.c_in * s.kh * s.kw > kSmallConvDepth) return false;  // each < 2^31: no overflow
+  return buffers_fit(p, s, ow, double(s.c_out) * (double(ow) + 1024.0), double(s.n) * double(s.c_in));  // a band: <= ow + 1024 outputs
+}
+
+// Tasks are input channels (n, ic): each fills its plane once and computes the depth multiplier's
+// output channels ic * M + m from it, the whole plane at once, then one sink call per channel.
+template <typename X, typename W, class Sink>
+int64_t depthwise_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow, const X* x,
+                               int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp, const int64_t* bias,
+                               const Sink& sink) {
+  const PlaneLayout lay = plane_layout(p, s, ow);
+  const int64_t taps = s.kh * s.kw, pairs = (taps + 1) / 2;
+  const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
+  const std::vector<int32_t> wp = weight_pairs(w, s.c_out, taps, wzc, w_zp);
+  const std::vector<int64_t> koff = tap_offsets(p, s, lay, 1);
+  const Runs runs = output_runs(p, lay, ow, 0, oh);
+  const int64_t units = static_cast<int64_t>(runs.src.size());
+  const DirectConvFn conv = active_direct_conv_kernels().direct_conv_u32;
+  return parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
+    std::vector<int16_t> plane(static_cast<size_t>(lay.plane), 0);  // the padding stays 0
+    std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
+    int64_t first = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n = t / s.c_in, ic = t % s.c_in;
+      fill_plane(p, s, lay, x + t * s.h * s.w, x_zp, plane.data());
+      conv(wp.data() + ic * mult * pairs, pairs, mult, plane.data(), koff.data(), runs.src.data(), runs.dst.data(),
+           runs.width.data(), units, acc.data(), outputs);
+      for (int64_t m = 0; m < mult; ++m) {
+        const int64_t oc = ic * mult + m;
+        first = lower_bad(first, sink.wrapped(acc.data() + m * outputs, bias != nullptr ? bias[oc] : 0, oc,
+                                              (n * s.c_out + oc) * outputs, outputs));
+      }
+    }
+    return first;
+  });
+}
+
+// The planes of the whole batch are filled first (split over channels); then tasks are bands of
+// output rows of one image, each computing every output channel of the band and handing each
+// channel's band (consecutive outputs) to the sink in one call.
+template <typename X, typename W, class Sink>
+int64_t small_depth_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow, const X* x,
+                                 int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp, const int64_t* bias,
+                                 const Sink& sink) {
+  const PlaneLayout lay = plane_layout(p, s, ow);
+  const int64_t depth = s.c_in * s.kh * s.kw, pairs = (depth + 1) / 2;
+  const std::vector<int32_t> wp = weight_pairs(w, s.c_out, depth, wzc, w_zp);
+  const std::vector<int64_t> koff = tap_offsets(p, s, lay, s.c_in);
+  std::vector<int16_t> planes(static_cast<size_t>(s.n * s.c_in * lay.plane), 0);
+  parallel_tasks(s.n * s.c_in, lay.plane, [&](int64_t c0, int64_t c1) -> int64_t {
+    for (int64_t nc = c0; nc < c1; ++nc) fill_plane(p, s, lay, x + nc * s.h * s.w, x_zp, planes.data() + nc * lay.plane);
+    return -1;
+  });
+  // about 1024 outputs per channel per band: one requantization tile, a few L2-sized buffers
+  const int64_t band = std::max<int64_t>(1, std::min<int64_t>(oh, 1024 / ow));
+  const int64_t bands = (oh + band - 1) / band;
+  const DirectConvFn conv = active_direct_conv_kernels().direct_conv_u32;
+  return parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
+    std::vector<uint32_t> acc(static_cast<size_t>(s.c_out * band * ow));
+    int64_t first = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
+      const Runs runs = output_runs(p, lay, ow, oy0, oy1);
+      const int64_t count = (oy1 - oy0) * ow;
+      conv(wp.data(), pairs, s.c_out, planes.data() + n * s.c_in * lay.plane, koff.data(), runs.src.data(),
+           runs.dst.data(), runs.width.data(), static_cast<int64_t>(runs.src.size()), acc.data(), count);
+      for (int64_t oc = 0; oc < s.c_out; ++oc) {
+        first = lower_bad(first, sink.wrapped(acc.data() + oc * count, bias != nullptr ? bias[oc] : 0, oc,
+                                              ((n * s.c_out + oc) * oh + oy0) * ow, count));
+      }
+    }
+    return first;
+  });
+}
+
+#define FXSIM_DIRECT_CONV_INSTANTIATE(X, W, SINK)                                                                   \
+  template int64_t depthwise_conv2d_wrap8<X, W, SINK>(const Conv2DParams&, const Conv2DShape&, int64_t, int64_t, \
+                                                      const X*, int32_t, const W*, int64_t, const int32_t*,       \
+                                                      const int64_t*, const SINK&);                              \
+  template int64_t small_depth_conv2d_wrap8<X, W, SINK>(const Conv2DParams&, const Conv2DShape&, int64_t,        \
+                                                        int64_t, const X*, int32_t, const W*, int64_t,            \
+                                                        const int32_t*, const int64_t*, const SINK&);
+#define FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(X, W)                  \
+  FXSIM_DIRECT_CONV_INSTANTIATE(X, W, AccumulatorSink<int32_t>) \
+  FXSIM_DIRECT_CONV_INSTANTIATE(X, W, AccumulatorSink<int64_t>) \
+  FXSIM_DIRECT_CONV_INSTANTIATE(X, W, RequantizeSink)
+FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(uint8_t, int8_t)
+FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(uint8_t, uint8_t)
+FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(int8_t, int8_t)
+FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(int8_t, uint8_t)
+
+}  // namespace fxsim
