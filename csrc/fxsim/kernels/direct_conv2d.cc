@@ -139,12 +139,46 @@ Runs output_runs(const Conv2DParams& p, const PlaneLayout& lay, int64_t ow, int6
   return r;
 }
 
+// Depthwise taps are paired vertically, (ky, kx) with (ky + 1, kx) (an odd last filter row
+// with a 0 weight), so every pair reads the same interleaved copy of the plane at the distance
+// dilation_h rows: pair q = (ky / 2) * KW + kx.
+std::vector<int64_t> vertical_pair_offsets(const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay) {
+  std::vector<int64_t> koff;
+  for (int64_t ky = 0; ky < s.kh; ky += 2) {
+    for (int64_t kx = 0; kx < s.kw; ++kx) {
+      const int64_t col = kx * p.dilation_w;
+      koff.push_back(ky * p.dilation_h * lay.row + (col % p.stride_w) * lay.phase_len + col / p.stride_w);
+    }
+  }
+  return koff;
+}
+
+template <typename W>
+std::vector<int32_t> vertical_weight_pairs(const W* w, const Conv2DShape& s, int64_t wzc, const int32_t* w_zp) {
+  const int64_t pairs = (s.kh + 1) / 2 * s.kw, taps = s.kh * s.kw;
+  std::vector<int32_t> wp(static_cast<size_t>(s.c_out * pairs));
+  for (int64_t oc = 0; oc < s.c_out; ++oc) {
+    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
+    const W* f = w + oc * taps;
+    for (int64_t ky = 0; ky < s.kh; ky += 2) {
+      for (int64_t kx = 0; kx < s.kw; ++kx) {
+        const uint32_t lo = static_cast<uint16_t>(static_cast<int32_t>(f[ky * s.kw + kx]) - wz);
+        const uint32_t hi = ky + 1 < s.kh ? static_cast<uint16_t>(static_cast<int32_t>(f[(ky + 1) * s.kw + kx]) - wz) : 0u;
+        wp[oc * pairs + ky / 2 * s.kw + kx] = static_cast<int32_t>(lo | (hi << 16));  // modular conversion (gcc; C++20)
+      }
+    }
+  }
+  return wp;
+}
+
 }  // namespace
 
 bool depthwise_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow) {
   if (p.groups != s.c_in) return false;
   const double multiplier = double(s.c_out / s.c_in);
-  return buffers_fit(p, s, ow, multiplier * double(oh) * double(ow), 1.0);
+  // the plane with its rows below (< 2 planes: with KH > 1, dilation_h < the padded height) and
+  // its interleaved copy
+  return buffers_fit(p, s, ow, multiplier * double(oh) * double(ow), 3.0);
 }
 
 bool small_depth_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow) {
@@ -153,28 +187,38 @@ bool small_depth_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int
   return buffers_fit(p, s, ow, double(s.c_out) * (double(ow) + 1024.0), double(s.n) * double(s.c_in));  // a band: <= ow + 1024 outputs
 }
 
-// Tasks are input channels (n, ic): each fills its plane once and computes the depth multiplier's
-// output channels ic * M + m from it, the whole plane at once, then one sink call per channel.
+// Tasks are input channels (n, ic): each fills its plane once (with dilation_h zero rows below
+// it, read as the partner of the last filter row), interleaves it with itself dilation_h rows
+// down, and computes the depth multiplier's output channels ic * M + m from it, the whole plane
+// at once, then one sink call per channel.
 template <typename X, typename W, class Sink>
 int64_t depthwise_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow, const X* x,
                                int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp, const int64_t* bias,
                                const Sink& sink) {
   const PlaneLayout lay = plane_layout(p, s, ow);
-  const int64_t taps = s.kh * s.kw, pairs = (taps + 1) / 2;
+  const int64_t pairs = (s.kh + 1) / 2 * s.kw;
+  const int64_t below = (s.kh > 1 ? p.dilation_h : 1) * lay.row;  // KH == 1: the partner's weight is 0
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
-  const std::vector<int32_t> wp = weight_pairs(w, s.c_out, taps, wzc, w_zp);
-  const std::vector<int64_t> koff = tap_offsets(p, s, lay, 1);
+  const std::vector<int32_t> wp = vertical_weight_pairs(w, s, wzc, w_zp);
+  const std::vector<int64_t> koff = vertical_pair_offsets(p, s, lay);
   const Runs runs = output_runs(p, lay, ow, 0, oh);
   const int64_t units = static_cast<int64_t>(runs.src.size());
-  const DirectConvFn conv = active_direct_conv_kernels().direct_conv_u32;
-  return parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
-    std::vector<int16_t> plane(static_cast<size_t>(lay.plane), 0);  // the padding stays 0
+  const DirectConvPairsFn conv = active_direct_conv_kernels().direct_conv_paired_u32;
+  return parallel_tasks(s.n * s.c_in, mult * outputs * s.kh * s.kw, [&](int64_t t0, int64_t t1) -> int64_t {
+    std::vector<int16_t> plane(static_cast<size_t>(lay.plane + below), 0);  // the padding stays 0
+    std::vector<int32_t> paired(static_cast<size_t>(lay.plane));
     std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / s.c_in, ic = t % s.c_in;
       fill_plane(p, s, lay, x + t * s.h * s.w, x_zp, plane.data());
-      conv(wp.data() + ic * mult * pairs, pairs, mult, plane.data(), koff.data(), runs.src.data(), runs.dst.data(),
+      const int16_t* up = plane.data();
+      const int16_t* down = plane.data() + below;
+      for (int64_t i = 0; i < lay.plane; ++i) {
+        paired[i] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(up[i])) |
+                                         (static_cast<uint32_t>(static_cast<uint16_t>(down[i])) << 16));
+      }
+      conv(wp.data() + ic * mult * pairs, pairs, mult, paired.data(), koff.data(), runs.src.data(), runs.dst.data(),
            runs.width.data(), units, acc.data(), outputs);
       for (int64_t m = 0; m < mult; ++m) {
         const int64_t oc = ic * mult + m;

@@ -23,9 +23,21 @@ using DirectConvFn = void (*)(const int32_t* wp, int64_t pairs, int64_t rows, co
                               const int64_t* src, const int64_t* dst, const int32_t* width, int64_t units,
                               uint32_t* c, int64_t ldc);
 
+// The same sums with the inputs of each tap pair already interleaved: b holds int32 elements
+// whose low / high int16 halves are the inputs of taps 2p / 2p + 1, so tap pair p reads
+// b[src[u] + koff[p] + j] (koff has `pairs` entries):
+//   c[m * ldc + dst[u] + j] = sum_{p < pairs} w0(m, p) * lo16(b[src[u] + koff[p] + j])
+//                                             + w1(m, p) * hi16(b[src[u] + koff[p] + j])   (mod 2^32)
+// (the depthwise kernel pairs vertically adjacent taps this way: one interleaved copy of the
+// plane serves every pair, and the loop needs no shuffle). Same reads, writes and exactness.
+using DirectConvPairsFn = void (*)(const int32_t* wp, int64_t pairs, int64_t rows, const int32_t* b,
+                                   const int64_t* koff, const int64_t* src, const int64_t* dst, const int32_t* width,
+                                   int64_t units, uint32_t* c, int64_t ldc);
+
 struct DirectConvTable {
   const char* name;
   DirectConvFn direct_conv_u32;
+  DirectConvPairsFn direct_conv_paired_u32;
 };
 
 const DirectConvTable* direct_conv_table_baseline();
