@@ -15,17 +15,16 @@
 
 namespace fxsim {
 
-const DirectConvTable& active_direct_conv_kernels() {
+const DirectConvTable* active_direct_conv_kernels() {
   const char* isa = active_isa();
   if (std::strcmp(isa, "avx512vnni") == 0 && direct_conv_table_avx512vnni != nullptr) {
-    return *direct_conv_table_avx512vnni();
+    return direct_conv_table_avx512vnni();
   }
   if ((std::strcmp(isa, "avx512bw") == 0 || std::strcmp(isa, "avx512vnni") == 0) &&
       direct_conv_table_avx512bw != nullptr) {
-    return *direct_conv_table_avx512bw();
+    return direct_conv_table_avx512bw();
   }
-  if (std::strcmp(isa, "avx2") == 0 && direct_conv_table_avx2 != nullptr) return *direct_conv_table_avx2();
-  return *direct_conv_table_baseline();
+  return nullptr;
 }
 
 namespace {
@@ -60,25 +59,70 @@ bool buffers_fit(const Conv2DParams& p, const Conv2DShape& s, int64_t ow, double
          p.stride_w <= 16;  // a larger stride wastes most of each phase row
 }
 
+// The active ISA's input loops (direct_conv_kernels.h) for the element type.
+inline void widen_row(const DirectConvTable& k, const uint8_t* src, int64_t step, int64_t count, int32_t x_zp, int16_t* d) {
+  k.widen_u8(src, step, count, x_zp, d);
+}
+inline void widen_row(const DirectConvTable& k, const int8_t* src, int64_t step, int64_t count, int32_t x_zp, int16_t* d) {
+  k.widen_s8(src, step, count, x_zp, d);
+}
+inline void interleave_rows(const DirectConvTable& k, const uint8_t* a, const uint8_t* b, int64_t step, int64_t count, int32_t x_zp,
+                            uint32_t lo_mask, uint32_t hi_mask, int32_t* d) {
+  k.interleave_u8(a, b, step, count, x_zp, lo_mask, hi_mask, d);
+}
+inline void interleave_rows(const DirectConvTable& k, const int8_t* a, const int8_t* b, int64_t step, int64_t count, int32_t x_zp,
+                            uint32_t lo_mask, uint32_t hi_mask, int32_t* d) {
+  k.interleave_s8(a, b, step, count, x_zp, lo_mask, hi_mask, d);
+}
+
+// Where the input columns of one row go in a phase-split row: padded column ix + pad_left =
+// q * stride_w + phase goes to [phase * phase_len + q]; phase `phase` takes the columns
+// ix0 + i * stride_w, i < count, starting at offset `at`.
+struct PhaseRun {
+  int64_t ix0, at, count;
+};
+
+std::vector<PhaseRun> phase_runs(const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay) {
+  const int64_t sw = p.stride_w;
+  std::vector<PhaseRun> runs;
+  for (int64_t phase = 0; phase < sw; ++phase) {
+    const int64_t ix0 = ((phase - p.pad_left) % sw + sw) % sw;
+    const int64_t count = ix0 < s.w ? (s.w - ix0 + sw - 1) / sw : 0;
+    if (count > 0) runs.push_back(PhaseRun{ix0, phase * lay.phase_len + (ix0 + p.pad_left) / sw, count});
+  }
+  return runs;
+}
+
 // Writes channel `src` (H x W) into `dst` (zeroed by the caller: the padding stays 0).
 template <typename X>
-void fill_plane(const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay, const X* src, int32_t x_zp,
-                int16_t* dst) {
-  const int64_t sw = p.stride_w;
+void fill_plane(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay,
+                const std::vector<PhaseRun>& phases, const X* src, int32_t x_zp, int16_t* dst) {
   for (int64_t iy = 0; iy < s.h; ++iy) {
     int16_t* row = dst + (iy + p.pad_top) * lay.row;
     const X* srow = src + iy * s.w;
-    if (sw == 1) {
-      int16_t* d = row + p.pad_left;
-      for (int64_t ix = 0; ix < s.w; ++ix) d[ix] = static_cast<int16_t>(static_cast<int32_t>(srow[ix]) - x_zp);
-      continue;
-    }
-    // padded column col = ix + pad_left = q * sw + phase goes to row[phase * phase_len + q]
-    for (int64_t phase = 0; phase < sw; ++phase) {
-      const int64_t ix0 = ((phase - p.pad_left) % sw + sw) % sw;
-      int16_t* d = row + phase * lay.phase_len + (ix0 + p.pad_left) / sw;
-      const int64_t count = ix0 < s.w ? (s.w - ix0 + sw - 1) / sw : 0;
-      for (int64_t i = 0; i < count; ++i) d[i] = static_cast<int16_t>(static_cast<int32_t>(srow[ix0 + i * sw]) - x_zp);
+    for (const PhaseRun& ph : phases) widen_row(k, srow + ph.ix0, p.stride_w, ph.count, x_zp, row + ph.at);
+  }
+}
+
+// Writes channel `src` into `dst` as the interleaved plane the depthwise pairs read (zeroed by
+// the caller: the padding stays 0): element i of padded row r holds the input of padded row r in
+// its low int16 and of row r + below in its high int16 (0 where that row is padding), with
+// fill_plane's column layout. One pass over the input, no int16 copy in between.
+template <typename X>
+void fill_paired(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay,
+                 const std::vector<PhaseRun>& phases, int64_t below, const X* src, int32_t x_zp, int32_t* dst) {
+  const int64_t hp = s.h + p.pad_top + p.pad_bottom;
+  for (int64_t r = 0; r < hp; ++r) {
+    const int64_t iy_lo = r - p.pad_top, iy_hi = r + below - p.pad_top;
+    const bool lo_in = iy_lo >= 0 && iy_lo < s.h, hi_in = iy_hi >= 0 && iy_hi < s.h;
+    if (!lo_in && !hi_in) continue;
+    // a padding row reads as the zero point: its corrected value is 0 (masked off)
+    const X* lo_row = src + (lo_in ? iy_lo : iy_hi) * s.w;
+    const X* hi_row = src + (hi_in ? iy_hi : iy_lo) * s.w;
+    const uint32_t lo_mask = lo_in ? 0xFFFFu : 0u, hi_mask = hi_in ? 0xFFFFu : 0u;
+    int32_t* row = dst + r * lay.row;
+    for (const PhaseRun& ph : phases) {
+      interleave_rows(k, lo_row + ph.ix0, hi_row + ph.ix0, p.stride_w, ph.count, x_zp, lo_mask, hi_mask, row + ph.at);
     }
   }
 }
@@ -174,22 +218,20 @@ std::vector<int32_t> vertical_weight_pairs(const W* w, const Conv2DShape& s, int
 }  // namespace
 
 bool depthwise_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow) {
-  if (p.groups != s.c_in) return false;
+  if (p.groups != s.c_in || active_direct_conv_kernels() == nullptr) return false;
   const double multiplier = double(s.c_out / s.c_in);
-  // the plane with its rows below (< 2 planes: with KH > 1, dilation_h < the padded height) and
-  // its interleaved copy
-  return buffers_fit(p, s, ow, multiplier * double(oh) * double(ow), 3.0);
+  return buffers_fit(p, s, ow, multiplier * double(oh) * double(ow), 2.0);  // the interleaved plane: 2 x int16
 }
 
 bool small_depth_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow) {
   (void)oh;
   if (p.groups != 1 || s.c_in * s.kh * s.kw > kSmallConvDepth) return false;  // each < 2^31: no overflow
+  if (active_direct_conv_kernels() == nullptr) return false;
   return buffers_fit(p, s, ow, double(s.c_out) * (double(ow) + 1024.0), double(s.n) * double(s.c_in));  // a band: <= ow + 1024 outputs
 }
 
-// Tasks are input channels (n, ic): each fills its plane once (with dilation_h zero rows below
-// it, read as the partner of the last filter row), interleaves it with itself dilation_h rows
-// down, and computes the depth multiplier's output channels ic * M + m from it, the whole plane
+// Tasks are input channels (n, ic): each fills its interleaved plane once (fill_paired) and
+// computes the depth multiplier's output channels ic * M + m from it, the whole plane
 // at once, then one sink call per channel.
 template <typename X, typename W, class Sink>
 int64_t depthwise_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow, const X* x,
@@ -197,27 +239,22 @@ int64_t depthwise_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int6
                                const Sink& sink) {
   const PlaneLayout lay = plane_layout(p, s, ow);
   const int64_t pairs = (s.kh + 1) / 2 * s.kw;
-  const int64_t below = (s.kh > 1 ? p.dilation_h : 1) * lay.row;  // KH == 1: the partner's weight is 0
+  const int64_t below = s.kh > 1 ? p.dilation_h : 0;  // rows; KH == 1: the partner's weight is 0
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
   const std::vector<int32_t> wp = vertical_weight_pairs(w, s, wzc, w_zp);
   const std::vector<int64_t> koff = vertical_pair_offsets(p, s, lay);
   const Runs runs = output_runs(p, lay, ow, 0, oh);
   const int64_t units = static_cast<int64_t>(runs.src.size());
-  const DirectConvPairsFn conv = active_direct_conv_kernels().direct_conv_paired_u32;
+  const DirectConvTable& kernels = *active_direct_conv_kernels();  // non-null: *_applies
+  const DirectConvPairsFn conv = kernels.direct_conv_paired_u32;
+  const std::vector<PhaseRun> phases = phase_runs(p, s, lay);
   return parallel_tasks(s.n * s.c_in, mult * outputs * s.kh * s.kw, [&](int64_t t0, int64_t t1) -> int64_t {
-    std::vector<int16_t> plane(static_cast<size_t>(lay.plane + below), 0);  // the padding stays 0
-    std::vector<int32_t> paired(static_cast<size_t>(lay.plane));
+    std::vector<int32_t> paired(static_cast<size_t>(lay.plane), 0);  // the padding stays 0
     std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / s.c_in, ic = t % s.c_in;
-      fill_plane(p, s, lay, x + t * s.h * s.w, x_zp, plane.data());
-      const int16_t* up = plane.data();
-      const int16_t* down = plane.data() + below;
-      for (int64_t i = 0; i < lay.plane; ++i) {
-        paired[i] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(up[i])) |
-                                         (static_cast<uint32_t>(static_cast<uint16_t>(down[i])) << 16));
-      }
+      fill_paired(kernels, p, s, lay, phases, below, x + t * s.h * s.w, x_zp, paired.data());
       conv(wp.data() + ic * mult * pairs, pairs, mult, paired.data(), koff.data(), runs.src.data(), runs.dst.data(),
            runs.width.data(), units, acc.data(), outputs);
       for (int64_t m = 0; m < mult; ++m) {
@@ -241,15 +278,17 @@ int64_t small_depth_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, in
   const int64_t depth = s.c_in * s.kh * s.kw, pairs = (depth + 1) / 2;
   const std::vector<int32_t> wp = weight_pairs(w, s.c_out, depth, wzc, w_zp);
   const std::vector<int64_t> koff = tap_offsets(p, s, lay, s.c_in);
+  const DirectConvTable& kernels = *active_direct_conv_kernels();  // non-null: *_applies
+  const std::vector<PhaseRun> phases = phase_runs(p, s, lay);
   std::vector<int16_t> planes(static_cast<size_t>(s.n * s.c_in * lay.plane), 0);
   parallel_tasks(s.n * s.c_in, lay.plane, [&](int64_t c0, int64_t c1) -> int64_t {
-    for (int64_t nc = c0; nc < c1; ++nc) fill_plane(p, s, lay, x + nc * s.h * s.w, x_zp, planes.data() + nc * lay.plane);
+    for (int64_t nc = c0; nc < c1; ++nc) fill_plane(kernels, p, s, lay, phases, x + nc * s.h * s.w, x_zp, planes.data() + nc * lay.plane);
     return -1;
   });
   // about 1024 outputs per channel per band: one requantization tile, a few L2-sized buffers
   const int64_t band = std::max<int64_t>(1, std::min<int64_t>(oh, 1024 / ow));
   const int64_t bands = (oh + band - 1) / band;
-  const DirectConvFn conv = active_direct_conv_kernels().direct_conv_u32;
+  const DirectConvFn conv = kernels.direct_conv_u32;
   return parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
     std::vector<uint32_t> acc(static_cast<size_t>(s.c_out * band * ow));
     int64_t first = -1;

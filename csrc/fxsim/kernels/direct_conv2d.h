@@ -30,7 +30,7 @@ namespace fxsim {
 constexpr int64_t kSmallConvDepth = 32;
 
 // Whether the direct kernels take this layer (8-bit types and the WRAP policy are the caller's
-// condition): the geometry above, and the padded, phase-split plane and the per-task
+// condition): an AVX-512 ISA variant active (direct_conv_kernels.h), the geometry above, and the padded, phase-split plane and the per-task
 // accumulator buffer within a bound (a few times the input plane, at most 2^24 elements), so
 // a pathological stride or pad keeps the generic path instead of a huge buffer.
 bool depthwise_conv2d_applies(const Conv2DParams& params, const Conv2DShape& shape, int64_t oh, int64_t ow);

@@ -1,4 +1,4 @@
-// The per-ISA inner loop of the direct 8-bit convolutions on the WRAP path: the depthwise kernel
+// The per-ISA (AVX-512) inner loops of the direct 8-bit convolutions on the WRAP path: the depthwise kernel
 // and the small-depth (first-layer) kernel of depthwise_conv2d.h (direct_conv_kernels.inc).
 // Plain data only (no code, no std:: templates), so every ISA variant can include it.
 #pragma once
@@ -34,24 +34,39 @@ using DirectConvPairsFn = void (*)(const int32_t* wp, int64_t pairs, int64_t row
                                    const int64_t* koff, const int64_t* src, const int64_t* dst, const int32_t* width,
                                    int64_t units, uint32_t* c, int64_t ldc);
 
+// The input side, per ISA so that it vectorizes: d[i] = src[i * step] - x_zp as int16
+// (|v| <= 255), i < count ...
+using WidenU8Fn = void (*)(const uint8_t* src, int64_t step, int64_t count, int32_t x_zp, int16_t* d);
+using WidenS8Fn = void (*)(const int8_t* src, int64_t step, int64_t count, int32_t x_zp, int16_t* d);
+// ... and d[i] = ((a[i * step] - x_zp) & lo_mask) | ((b[i * step] - x_zp) & hi_mask) << 16 as
+// uint32 bits (a mask of 0 stands for a padding row, whose corrected value is 0).
+using InterleaveU8Fn = void (*)(const uint8_t* a, const uint8_t* b, int64_t step, int64_t count, int32_t x_zp,
+                                uint32_t lo_mask, uint32_t hi_mask, int32_t* d);
+using InterleaveS8Fn = void (*)(const int8_t* a, const int8_t* b, int64_t step, int64_t count, int32_t x_zp,
+                                uint32_t lo_mask, uint32_t hi_mask, int32_t* d);
+
 struct DirectConvTable {
   const char* name;
   DirectConvFn direct_conv_u32;
   DirectConvPairsFn direct_conv_paired_u32;
+  WidenU8Fn widen_u8;
+  WidenS8Fn widen_s8;
+  InterleaveU8Fn interleave_u8;
+  InterleaveS8Fn interleave_s8;
 };
 
-const DirectConvTable* direct_conv_table_baseline();
+// AVX-512 only (direct_conv_kernels.inc): weak references, null where the translation unit
+// compiled to nothing.
 #if defined(__GNUC__)
-const DirectConvTable* direct_conv_table_avx2() __attribute__((weak));
 const DirectConvTable* direct_conv_table_avx512bw() __attribute__((weak));
 const DirectConvTable* direct_conv_table_avx512vnni() __attribute__((weak));
 #else
-const DirectConvTable* direct_conv_table_avx2();
 const DirectConvTable* direct_conv_table_avx512bw();
 const DirectConvTable* direct_conv_table_avx512vnni();
 #endif
 
-// The variant matching active_isa() (dispatch.h), as active_gemm_kernels() picks the GEMM loop.
-const DirectConvTable& active_direct_conv_kernels();
+// The variant matching active_isa() (dispatch.h), as active_gemm_kernels() picks the GEMM loop,
+// or null when the active variant is below avx512bw (the direct kernels are then not used).
+const DirectConvTable* active_direct_conv_kernels();
 
 }  // namespace fxsim
