@@ -9,8 +9,10 @@ dilations 1-3, asymmetric pads 0-3, output widths on both sides of the kernels' 
 2, 1), zero points at the range ends, per-channel weight zero points, operands at the type
 extremes, int32/int64 bias at their extremes, acc_bits 32/48/64; the fused requantization
 (every method, stochastic rounding by flat index) against the reference and the unfused call.
-Then MobileNetV2's own layers against an exact int64 numpy model, and every ISA variant and
-thread count bit-identical.
+Depthwise layers whose corrected weights are int8 values take the VNNI u8 x s8 path, the others
+the int16 pair path: both are drawn. Then MobileNetV2's own layers against an exact int64 numpy
+model, and every ISA variant (baseline and avx2 run the GEMM path: a cross-check) and thread
+count bit-identical.
 """
 
 import numpy as np
@@ -30,14 +32,16 @@ OUTPUT_WIDTHS = st.one_of(st.integers(1, 8), st.integers(28, 40), st.integers(60
 
 
 @st.composite
-def direct_case(draw, kind):
-    """A conv call the direct kernels take: kind "depthwise" (groups == C_in) or "small_depth"."""
+def direct_case(draw, kind, int8_weights=False):
+    """A conv call the direct kernels take: kind "depthwise" (groups == C_in) or "small_depth".
+    int8_weights: every w - w_zp an int8 value (int8 with zero point 0, uint8 with 128, int4):
+    the depthwise kernel's VNNI u8 x s8 path (filter rows in groups of four taps, KW up to 6)."""
     x_type = draw(st.sampled_from(["uint8", "int8"]))
     w_type = draw(st.sampled_from(["int8", "uint8", "int4"]))
     if kind == "depthwise":
         c_in = groups = draw(st.integers(1, 3))
         c_out = c_in * draw(st.integers(1, 3))  # depth multiplier
-        kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 6 if int8_weights else 4))
     else:
         groups = 1
         c_in, c_out = draw(st.integers(1, 3)), draw(st.sampled_from([1, 2, 3, 5, 8, 13]))
@@ -54,6 +58,8 @@ def direct_case(draw, kind):
     n = draw(st.integers(1, 2)) if ow <= 8 else 1
     per_channel = draw(st.booleans())
     zp_w = [zero_point(draw, w_type) for _ in range(c_out if per_channel else 1)]
+    if int8_weights and w_type != "int4":
+        zp_w = [0 if w_type == "int8" else 128] * len(zp_w)
     bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
     bias = None
     if bias_kind is not None:
@@ -78,6 +84,15 @@ def test_depthwise_equals_reference(case):
 
 
 @settings(max_examples=60)
+@given(case=direct_case("depthwise", int8_weights=True))
+def test_depthwise_int8_weights_equals_reference(case):
+    want, shape = run_reference(case)
+    got = run_kernel(case)
+    assert got.shape == shape
+    assert got.reshape(-1).tolist() == want
+
+
+@settings(max_examples=60)
 @given(case=direct_case("small_depth"))
 def test_small_depth_equals_reference(case):
     want, shape = run_reference(case)
@@ -89,16 +104,17 @@ def test_small_depth_equals_reference(case):
 @settings(max_examples=30)
 @given(data=st.data())
 def test_fused_requantize_equals_reference_and_unfused(data):
-    c = data.draw(direct_case(data.draw(st.sampled_from(["depthwise", "small_depth"]))))
+    c = data.draw(direct_case(data.draw(st.sampled_from(["depthwise", "small_depth"])), data.draw(st.booleans())))
     run_conv_case(c, data.draw(requant_case(c["w_shape"][0])))
 
 
-def test_extreme_operands_wrap_at_32_bits():
-    """Every product at its extreme ((0 - 255) * (-128 - 127), x_zp 255 and w_zp 127 against
-    codes 0 and -128) and a bias at INT32_MAX: the int32 sums wrap as the reference's do."""
+@pytest.mark.parametrize("w_zp", [127, 0])  # 0: the depthwise u8 x s8 path
+def test_extreme_operands_wrap_at_32_bits(w_zp):
+    """Every product at its extreme ((0 - 255) * (-128 - w_zp), x_zp 255 against codes 0 and
+    w = -128) and a bias at INT32_MAX: the int32 sums wrap as the reference's do."""
     for groups, w_shape in [(2, (4, 1, 3, 3)), (1, (9, 2, 3, 3))]:
         case = dict(x_type="uint8", w_type="int8", x_shape=(1, 2, 4, 40), w_shape=w_shape, x=[0] * 320,
-                    w=[-128] * int(np.prod(w_shape)), zp_x=255, zp_w=[127], bias=[2**31 - 1] * w_shape[0],
+                    w=[-128] * int(np.prod(w_shape)), zp_x=255, zp_w=[w_zp], bias=[2**31 - 1] * w_shape[0],
                     bias_kind="int64", stride=(1, 1), dilation=(1, 1), pads=(1, 1, 1, 1), groups=groups,
                     policy="wrap", acc_bits=32, out_type="int32")
         want, _ = run_reference(case)
@@ -141,7 +157,7 @@ LAYERS = {
 }
 
 
-def _layer_operands(name, x_type=np.uint8, w_type=np.int8):
+def _layer_operands(name, x_type=np.uint8, w_type=np.int8, int8_weights=False):
     x_shape, w_shape, stride, dilation, pads, groups = LAYERS[name]
     rng = np.random.default_rng(abs(hash(name)) % 2**32)
     x = rng.integers(np.iinfo(x_type).min, np.iinfo(x_type).max + 1, size=x_shape).astype(x_type)
@@ -149,14 +165,17 @@ def _layer_operands(name, x_type=np.uint8, w_type=np.int8):
     x.flat[::37] = np.iinfo(x_type).min
     w.flat[::11] = np.iinfo(w_type).max
     w_zp = rng.integers(np.iinfo(w_type).min, np.iinfo(w_type).max + 1, size=w_shape[0]).astype(np.int32)
+    if int8_weights:  # w - w_zp within int8: the depthwise u8 x s8 path
+        w_zp[:] = 0 if w_type == np.int8 else 128
     bias = rng.integers(-(1 << 20), 1 << 20, size=w_shape[0]).astype(np.int32)
     x_zp = int(np.iinfo(x_type).max)
     return x, w, x_zp, w_zp, bias, stride, dilation, pads, groups
 
 
+@pytest.mark.parametrize("int8_weights", [False, True])
 @pytest.mark.parametrize("name", sorted(LAYERS))
-def test_network_layers_equal_exact_int64_model(name):
-    x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands(name)
+def test_network_layers_equal_exact_int64_model(name, int8_weights):
+    x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands(name, int8_weights=int8_weights)
     want = _exact_conv_int64(x, w, x_zp, w_zp, bias, stride, dilation, pads, groups)
     out = np.empty(want.shape, np.int64)
     _kernels.conv2d_accumulate(x, w, x_zp, w_zp, bias, stride, dilation, pads, groups, "wrap", 64, out)
@@ -180,8 +199,11 @@ def _calls():
     """Accumulators and fused codes (power-of-two requantization with stochastic rounding: each
     draw depends on the output's flat index) of four layers with s8 activations and u8 weights."""
     calls = {}
-    for name in ["dw3x3s2_96_112", "dw5x5_mult2_dilated", "first_3x3s2_3x32_224", "small_depth_dilated_c19"]:
-        x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands(name, np.int8, np.uint8)
+    for name, int8_weights in [("dw3x3s2_96_112", False), ("dw3x3s2_96_112", True), ("dw5x5_mult2_dilated", False),
+                               ("dw5x5_mult2_dilated", True), ("first_3x3s2_3x32_224", False),
+                               ("small_depth_dilated_c19", False)]:
+        x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands(name, np.int8, np.uint8, int8_weights)
+        name += "_int8_weights" if int8_weights else ""
         oh, ow = ref.conv2d_output_size(x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, dilation, pads)
         shape = (x.shape[0], w.shape[0], oh, ow)
         args = (x, w, x_zp, w_zp, bias, stride, dilation, pads, groups, "wrap", 32)

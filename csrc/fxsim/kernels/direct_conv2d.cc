@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "fxsim/kernels/accumulate_entry.h"
@@ -215,6 +216,81 @@ std::vector<int32_t> vertical_weight_pairs(const W* w, const Conv2DShape& s, int
   return wp;
 }
 
+// Depthwise through VNNI's u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
+// w - w_zp is an int8 value (symmetric int8 weights, or uint8 with zero point 128): the raw
+// activation codes as u8 (int8 codes + 128, with the zero point), padding = the zero point, and
+//   sum (x - x_zp) * (w - w_zp) = sum x * (w - w_zp) - x_zp * sum (w - w_zp)   (mod 2^32)
+// over every tap (padding included: it holds x_zp), the second term folded into the start value.
+// Returns false (nothing done) when the layer does not qualify.
+template <typename X, typename W, class Sink>
+bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
+                    int64_t ow, const X* x, int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
+                    const int64_t* bias, const Sink& sink, int64_t* first_rejected) {
+  if (kernels.depthwise_u8s8 == nullptr || p.stride_w + p.dilation_w > 5) return false;
+  if ((kDepthwiseU8S8Rows - 1) * p.stride_h + (s.kh - 1) * p.dilation_h >= kDepthwiseU8S8Span) return false;
+  const int64_t taps = s.kh * s.kw, groups = (s.kw + 3) / 4;
+  for (int64_t oc = 0; oc < s.c_out; ++oc) {
+    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
+    for (int64_t k = 0; k < taps; ++k) {
+      const int32_t v = static_cast<int32_t>(w[oc * taps + k]) - wz;
+      if (v < -128 || v > 127) return false;
+    }
+  }
+  const int64_t hp = s.h + p.pad_top + p.pad_bottom, wp = s.w + p.pad_left + p.pad_right;
+  const int64_t row_len = std::max(wp, (ow + 31) / 32 * 32 * p.stride_w + 4 * groups * p.dilation_w + 64);
+  if (hp * row_len > kMaxBuffer) return false;
+  const int32_t shift = std::is_signed<X>::value ? 128 : 0;  // int8 code v is the u8 code v + 128
+  const uint8_t zp = static_cast<uint8_t>(x_zp + shift);
+  std::vector<int32_t> wq(static_cast<size_t>(s.c_out * s.kh * groups));
+  std::vector<uint32_t> init(static_cast<size_t>(s.c_out));
+  for (int64_t oc = 0; oc < s.c_out; ++oc) {
+    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
+    int64_t sum = 0;
+    for (int64_t ky = 0; ky < s.kh; ++ky) {
+      for (int64_t q = 0; q < groups; ++q) {
+        uint32_t packed = 0;
+        for (int64_t b = 0; b < 4; ++b) {
+          const int64_t kx = 4 * q + b;
+          const int32_t v = kx < s.kw ? static_cast<int32_t>(w[oc * taps + ky * s.kw + kx]) - wz : 0;
+          sum += v;
+          packed |= static_cast<uint32_t>(static_cast<uint8_t>(v)) << (8 * b);  // the int8 byte
+        }
+        wq[(oc * s.kh + ky) * groups + q] = static_cast<int32_t>(packed);  // modular conversion (gcc; C++20)
+      }
+    }
+    init[oc] = static_cast<uint32_t>(static_cast<uint64_t>(-int64_t(zp) * sum));  // modulo 2^32
+  }
+  const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
+  const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
+  *first_rejected = parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
+    std::vector<uint8_t> plane(static_cast<size_t>(hp * row_len), zp);  // the padding stays x_zp
+    std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
+    int64_t first = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n = t / s.c_in, ic = t % s.c_in;
+      const X* src = x + t * s.h * s.w;
+      const int64_t width = s.w;  // a local: the uint8 stores may alias the shape for gcc
+      for (int64_t iy = 0; iy < s.h; ++iy) {
+        uint8_t* d = plane.data() + (iy + p.pad_top) * row_len + p.pad_left;
+        const X* r = src + iy * width;
+        if (shift == 0) {
+          std::memcpy(d, r, static_cast<size_t>(width));
+        } else {
+          for (int64_t ix = 0; ix < width; ++ix) d[ix] = static_cast<uint8_t>(static_cast<int32_t>(r[ix]) + 128);
+        }
+      }
+      for (int64_t m = 0; m < mult; ++m) {
+        const int64_t oc = ic * mult + m;
+        kernels.depthwise_u8s8(plane.data(), g, wq.data() + oc * s.kh * groups, init[oc], acc.data() + m * outputs);
+        first = lower_bad(first, sink.wrapped(acc.data() + m * outputs, bias != nullptr ? bias[oc] : 0, oc,
+                                              (n * s.c_out + oc) * outputs, outputs));
+      }
+    }
+    return first;
+  });
+  return true;
+}
+
 }  // namespace
 
 bool depthwise_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow) {
@@ -237,6 +313,9 @@ template <typename X, typename W, class Sink>
 int64_t depthwise_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow, const X* x,
                                int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp, const int64_t* bias,
                                const Sink& sink) {
+  const DirectConvTable& kernels = *active_direct_conv_kernels();  // non-null: *_applies
+  int64_t rejected = -1;
+  if (depthwise_u8s8(kernels, p, s, oh, ow, x, x_zp, w, wzc, w_zp, bias, sink, &rejected)) return rejected;
   const PlaneLayout lay = plane_layout(p, s, ow);
   const int64_t pairs = (s.kh + 1) / 2 * s.kw;
   const int64_t below = s.kh > 1 ? p.dilation_h : 0;  // rows; KH == 1: the partner's weight is 0
@@ -245,7 +324,6 @@ int64_t depthwise_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int6
   const std::vector<int64_t> koff = vertical_pair_offsets(p, s, lay);
   const Runs runs = output_runs(p, lay, ow, 0, oh);
   const int64_t units = static_cast<int64_t>(runs.src.size());
-  const DirectConvTable& kernels = *active_direct_conv_kernels();  // non-null: *_applies
   const DirectConvPairsFn conv = kernels.direct_conv_paired_u32;
   const std::vector<PhaseRun> phases = phase_runs(p, s, lay);
   return parallel_tasks(s.n * s.c_in, mult * outputs * s.kh * s.kw, [&](int64_t t0, int64_t t1) -> int64_t {

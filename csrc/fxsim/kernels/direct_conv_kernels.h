@@ -45,6 +45,24 @@ using InterleaveU8Fn = void (*)(const uint8_t* a, const uint8_t* b, int64_t step
 using InterleaveS8Fn = void (*)(const int8_t* a, const int8_t* b, int64_t step, int64_t count, int32_t x_zp,
                                 uint32_t lo_mask, uint32_t hi_mask, int32_t* d);
 
+// Depthwise with VNNI's u8 x s8 dot product (vpdpbusd: four u8 x s8 products and the int32
+// accumulator summed modulo 2^32, no saturation), for one channel plane:
+//   c[oy * ow + ox] = init + sum_{ky < kh, g < groups, q < 4} plane[(oy * stride_h + ky * dilation_h) * row_len
+//                       + ox * stride_w + (4 * g + q) * dilation_w] * s8(wq[ky * groups + g], byte q)   (mod 2^32)
+// for oy < oh, ox < ow: the filter row ky's taps in groups of four bytes (zero past KW). plane holds
+// raw u8 codes (padding = the zero point), the caller folds -x_zp * sum(w) into init. Reads each
+// row from its start up to ceil(ow / 32) * 32 * stride_w + 4 * groups * dilation_w + 64 bytes.
+// Requires stride_w + dilation_w <= 5 (a 16-output window lies within one 128-bit lane) and
+// (kDepthwiseU8S8Rows - 1) * stride_h + (kh - 1) * dilation_h < kDepthwiseU8S8Span (the input
+// rows of a block of output rows).
+constexpr int kDepthwiseU8S8Rows = 4;
+constexpr int64_t kDepthwiseU8S8Span = 64;
+struct DepthwiseU8Geometry {
+  int64_t row_len, oh, ow, stride_h, stride_w, dilation_h, dilation_w, kh, groups;
+};
+using DepthwiseU8S8Fn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq,
+                                 uint32_t init, uint32_t* c);
+
 struct DirectConvTable {
   const char* name;
   DirectConvFn direct_conv_u32;
@@ -53,6 +71,7 @@ struct DirectConvTable {
   WidenS8Fn widen_s8;
   InterleaveU8Fn interleave_u8;
   InterleaveS8Fn interleave_s8;
+  DepthwiseU8S8Fn depthwise_u8s8;  // null without VNNI
 };
 
 // AVX-512 only (direct_conv_kernels.inc): weak references, null where the translation unit
