@@ -9,8 +9,8 @@ dilations 1-3, asymmetric pads 0-3, output widths on both sides of the kernels' 
 2, 1), zero points at the range ends, per-channel weight zero points, operands at the type
 extremes, int32/int64 bias at their extremes, acc_bits 32/48/64; the fused requantization
 (every method, stochastic rounding by flat index) against the reference and the unfused call.
-Depthwise layers whose corrected weights are int8 values take the VNNI u8 x s8 path, the others
-the int16 pair path: both are drawn. Then MobileNetV2's own layers against an exact int64 numpy
+Layers whose corrected weights are int8 values take the VNNI u8 x s8 paths, the others the
+int16 pair paths: both are drawn. Then MobileNetV2's own layers against an exact int64 numpy
 model, and every ISA variant (baseline and avx2 run the GEMM path: a cross-check) and thread
 count bit-identical.
 """
@@ -35,7 +35,7 @@ OUTPUT_WIDTHS = st.one_of(st.integers(1, 8), st.integers(28, 40), st.integers(60
 def direct_case(draw, kind, int8_weights=False):
     """A conv call the direct kernels take: kind "depthwise" (groups == C_in) or "small_depth".
     int8_weights: every w - w_zp an int8 value (int8 with zero point 0, uint8 with 128, int4):
-    the depthwise kernel's VNNI u8 x s8 path (filter rows in groups of four taps, KW up to 6)."""
+    the VNNI u8 x s8 paths (filter rows in groups of four taps, KW up to 6)."""
     x_type = draw(st.sampled_from(["uint8", "int8"]))
     w_type = draw(st.sampled_from(["int8", "uint8", "int4"]))
     if kind == "depthwise":
@@ -45,8 +45,8 @@ def direct_case(draw, kind, int8_weights=False):
     else:
         groups = 1
         c_in, c_out = draw(st.integers(1, 3)), draw(st.sampled_from([1, 2, 3, 5, 8, 13]))
-        kh, kw = draw(st.sampled_from([(1, 1), (3, 3), (2, 3), (3, 1), (5, 5)] if c_in == 1 else
-                                      [(1, 1), (3, 3), (2, 3), (3, 1)]))
+        kh, kw = draw(st.sampled_from([(1, 1), (3, 3), (2, 3), (3, 1), (5, 5), (4, 6)] if c_in == 1 else
+                                      [(1, 1), (3, 3), (2, 3), (3, 1), (2, 5)]))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     pads = tuple(draw(st.integers(0, 3)) for _ in range(4))
@@ -95,6 +95,15 @@ def test_depthwise_int8_weights_equals_reference(case):
 @settings(max_examples=60)
 @given(case=direct_case("small_depth"))
 def test_small_depth_equals_reference(case):
+    want, shape = run_reference(case)
+    got = run_kernel(case)
+    assert got.shape == shape
+    assert got.reshape(-1).tolist() == want
+
+
+@settings(max_examples=60)
+@given(case=direct_case("small_depth", int8_weights=True))
+def test_small_depth_int8_weights_equals_reference(case):
     want, shape = run_reference(case)
     got = run_kernel(case)
     assert got.shape == shape
@@ -201,7 +210,8 @@ def _calls():
     calls = {}
     for name, int8_weights in [("dw3x3s2_96_112", False), ("dw3x3s2_96_112", True), ("dw5x5_mult2_dilated", False),
                                ("dw5x5_mult2_dilated", True), ("first_3x3s2_3x32_224", False),
-                               ("small_depth_dilated_c19", False)]:
+                               ("first_3x3s2_3x32_224", True), ("small_depth_dilated_c19", False),
+                               ("small_depth_dilated_c19", True)]:
         x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands(name, np.int8, np.uint8, int8_weights)
         name += "_int8_weights" if int8_weights else ""
         oh, ow = ref.conv2d_output_size(x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, dilation, pads)

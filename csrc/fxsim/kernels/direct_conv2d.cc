@@ -216,6 +216,58 @@ std::vector<int32_t> vertical_weight_pairs(const W* w, const Conv2DShape& s, int
   return wp;
 }
 
+// The filter of output channel oc as dwords of four int8 taps (one filter row ky of input channel
+// ic in groups of four, zero past KW), for the u8 x s8 kernels, and each channel's start value
+// -x_zp_u8 * sum(w - w_zp) modulo 2^32. Returns false when some w - w_zp is not an int8 value.
+template <typename W>
+bool int8_weight_groups(const W* w, const Conv2DShape& s, int64_t cig, int64_t wzc, const int32_t* w_zp, uint8_t zp,
+                        std::vector<int32_t>* wq, std::vector<uint32_t>* init) {
+  const int64_t depth = cig * s.kh * s.kw, groups = (s.kw + 3) / 4;
+  for (int64_t oc = 0; oc < s.c_out; ++oc) {
+    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
+    for (int64_t k = 0; k < depth; ++k) {
+      const int32_t v = static_cast<int32_t>(w[oc * depth + k]) - wz;
+      if (v < -128 || v > 127) return false;
+    }
+  }
+  wq->assign(static_cast<size_t>(s.c_out * cig * s.kh * groups), 0);
+  init->assign(static_cast<size_t>(s.c_out), 0);
+  for (int64_t oc = 0; oc < s.c_out; ++oc) {
+    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
+    int64_t sum = 0;
+    for (int64_t row = 0; row < cig * s.kh; ++row) {  // row = ic * KH + ky
+      for (int64_t q = 0; q < groups; ++q) {
+        uint32_t packed = 0;
+        for (int64_t b = 0; b < 4; ++b) {
+          const int64_t kx = 4 * q + b;
+          const int32_t v = kx < s.kw ? static_cast<int32_t>(w[oc * depth + row * s.kw + kx]) - wz : 0;
+          sum += v;
+          packed |= static_cast<uint32_t>(static_cast<uint8_t>(v)) << (8 * b);  // the int8 byte
+        }
+        (*wq)[(oc * cig * s.kh + row) * groups + q] = static_cast<int32_t>(packed);  // modular conversion (gcc; C++20)
+      }
+    }
+    (*init)[oc] = static_cast<uint32_t>(static_cast<uint64_t>(-int64_t(zp) * sum));  // modulo 2^32
+  }
+  return true;
+}
+
+// Copies channel src (H x W codes) into a raw u8 plane already filled with the zero point's u8
+// code (int8 codes + 128).
+template <typename X>
+void copy_u8_plane(const Conv2DParams& p, const Conv2DShape& s, int64_t row_len, const X* src, uint8_t* plane) {
+  const int64_t width = s.w;  // a local: the uint8 stores may alias the shape for gcc
+  for (int64_t iy = 0; iy < s.h; ++iy) {
+    uint8_t* d = plane + (iy + p.pad_top) * row_len + p.pad_left;
+    const X* r = src + iy * width;
+    if (!std::is_signed<X>::value) {
+      std::memcpy(d, r, static_cast<size_t>(width));
+    } else {
+      for (int64_t ix = 0; ix < width; ++ix) d[ix] = static_cast<uint8_t>(static_cast<int32_t>(r[ix]) + 128);
+    }
+  }
+}
+
 // Depthwise through VNNI's u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
 // w - w_zp is an int8 value (symmetric int8 weights, or uint8 with zero point 128): the raw
 // activation codes as u8 (int8 codes + 128, with the zero point), padding = the zero point, and
@@ -229,37 +281,14 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   if (kernels.depthwise_u8s8 == nullptr || p.stride_w + p.dilation_w > 5) return false;
   if ((kDepthwiseU8S8Rows - 1) * p.stride_h + (s.kh - 1) * p.dilation_h >= kDepthwiseU8S8Span) return false;
   const int64_t taps = s.kh * s.kw, groups = (s.kw + 3) / 4;
-  for (int64_t oc = 0; oc < s.c_out; ++oc) {
-    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
-    for (int64_t k = 0; k < taps; ++k) {
-      const int32_t v = static_cast<int32_t>(w[oc * taps + k]) - wz;
-      if (v < -128 || v > 127) return false;
-    }
-  }
   const int64_t hp = s.h + p.pad_top + p.pad_bottom, wp = s.w + p.pad_left + p.pad_right;
   const int64_t row_len = std::max(wp, (ow + 31) / 32 * 32 * p.stride_w + 4 * groups * p.dilation_w + 64);
   if (hp * row_len > kMaxBuffer) return false;
   const int32_t shift = std::is_signed<X>::value ? 128 : 0;  // int8 code v is the u8 code v + 128
   const uint8_t zp = static_cast<uint8_t>(x_zp + shift);
-  std::vector<int32_t> wq(static_cast<size_t>(s.c_out * s.kh * groups));
-  std::vector<uint32_t> init(static_cast<size_t>(s.c_out));
-  for (int64_t oc = 0; oc < s.c_out; ++oc) {
-    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
-    int64_t sum = 0;
-    for (int64_t ky = 0; ky < s.kh; ++ky) {
-      for (int64_t q = 0; q < groups; ++q) {
-        uint32_t packed = 0;
-        for (int64_t b = 0; b < 4; ++b) {
-          const int64_t kx = 4 * q + b;
-          const int32_t v = kx < s.kw ? static_cast<int32_t>(w[oc * taps + ky * s.kw + kx]) - wz : 0;
-          sum += v;
-          packed |= static_cast<uint32_t>(static_cast<uint8_t>(v)) << (8 * b);  // the int8 byte
-        }
-        wq[(oc * s.kh + ky) * groups + q] = static_cast<int32_t>(packed);  // modular conversion (gcc; C++20)
-      }
-    }
-    init[oc] = static_cast<uint32_t>(static_cast<uint64_t>(-int64_t(zp) * sum));  // modulo 2^32
-  }
+  std::vector<int32_t> wq;
+  std::vector<uint32_t> init;
+  if (!int8_weight_groups(w, s, 1, wzc, w_zp, zp, &wq, &init)) return false;
   const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
   *first_rejected = parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
@@ -268,22 +297,62 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / s.c_in, ic = t % s.c_in;
-      const X* src = x + t * s.h * s.w;
-      const int64_t width = s.w;  // a local: the uint8 stores may alias the shape for gcc
-      for (int64_t iy = 0; iy < s.h; ++iy) {
-        uint8_t* d = plane.data() + (iy + p.pad_top) * row_len + p.pad_left;
-        const X* r = src + iy * width;
-        if (shift == 0) {
-          std::memcpy(d, r, static_cast<size_t>(width));
-        } else {
-          for (int64_t ix = 0; ix < width; ++ix) d[ix] = static_cast<uint8_t>(static_cast<int32_t>(r[ix]) + 128);
-        }
-      }
+      copy_u8_plane(p, s, row_len, x + t * s.h * s.w, plane.data());
       for (int64_t m = 0; m < mult; ++m) {
         const int64_t oc = ic * mult + m;
         kernels.depthwise_u8s8(plane.data(), g, wq.data() + oc * s.kh * groups, init[oc], acc.data() + m * outputs);
         first = lower_bad(first, sink.wrapped(acc.data() + m * outputs, bias != nullptr ? bias[oc] : 0, oc,
                                               (n * s.c_out + oc) * outputs, outputs));
+      }
+    }
+    return first;
+  });
+  return true;
+}
+
+// The small-depth conv through VNNI's u8 x s8 dot product under the same condition as
+// depthwise_u8s8 (every w - w_zp an int8 value; stride_w + dilation_w <= 5): raw u8 planes of the
+// batch, bands of output rows as small_depth_conv2d_wrap8. Returns false when the layer does not
+// qualify.
+template <typename X, typename W, class Sink>
+bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
+                      int64_t ow, const X* x, int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
+                      const int64_t* bias, const Sink& sink, int64_t* first_rejected) {
+  const int64_t groups = (s.kw + 3) / 4;
+  if (kernels.small_depth_u8s8 == nullptr || p.stride_w + p.dilation_w > 5 ||
+      s.c_in * s.kh * groups > kSmallDepthTaps4) {
+    return false;
+  }
+  const int64_t hp = s.h + p.pad_top + p.pad_bottom, wp = s.w + p.pad_left + p.pad_right;
+  const int64_t row_len = std::max(wp, (ow + 31) / 32 * 32 * p.stride_w + 4 * groups * p.dilation_w + 64);
+  if (s.n * s.c_in * hp * row_len > kMaxBuffer) return false;
+  const int32_t shift = std::is_signed<X>::value ? 128 : 0;  // int8 code v is the u8 code v + 128
+  const uint8_t zp = static_cast<uint8_t>(x_zp + shift);
+  std::vector<int32_t> wq;
+  std::vector<uint32_t> init;
+  if (!int8_weight_groups(w, s, s.c_in, wzc, w_zp, zp, &wq, &init)) return false;
+  const int64_t plane_len = hp * row_len;
+  std::vector<uint8_t> planes(static_cast<size_t>(s.n * s.c_in * plane_len), zp);  // the padding stays x_zp
+  parallel_tasks(s.n * s.c_in, plane_len, [&](int64_t c0, int64_t c1) -> int64_t {
+    for (int64_t nc = c0; nc < c1; ++nc) copy_u8_plane(p, s, row_len, x + nc * s.h * s.w, planes.data() + nc * plane_len);
+    return -1;
+  });
+  const SmallDepthU8Geometry g{row_len, plane_len, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
+                               s.c_in, s.kh, groups, s.c_out};
+  const int64_t depth = s.c_in * s.kh * s.kw;
+  const int64_t band = std::max<int64_t>(1, std::min<int64_t>(oh, 1024 / ow));
+  const int64_t bands = (oh + band - 1) / band;
+  *first_rejected = parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
+    std::vector<uint32_t> acc(static_cast<size_t>(s.c_out * band * ow));
+    int64_t first = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
+      const int64_t count = (oy1 - oy0) * ow;
+      kernels.small_depth_u8s8(planes.data() + n * s.c_in * plane_len, g, wq.data(), init.data(), oy0, oy1,
+                               acc.data(), count);
+      for (int64_t oc = 0; oc < s.c_out; ++oc) {
+        first = lower_bad(first, sink.wrapped(acc.data() + oc * count, bias != nullptr ? bias[oc] : 0, oc,
+                                              ((n * s.c_out + oc) * oh + oy0) * ow, count));
       }
     }
     return first;
@@ -352,11 +421,13 @@ template <typename X, typename W, class Sink>
 int64_t small_depth_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow, const X* x,
                                  int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp, const int64_t* bias,
                                  const Sink& sink) {
+  const DirectConvTable& kernels = *active_direct_conv_kernels();  // non-null: *_applies
+  int64_t rejected = -1;
+  if (small_depth_u8s8(kernels, p, s, oh, ow, x, x_zp, w, wzc, w_zp, bias, sink, &rejected)) return rejected;
   const PlaneLayout lay = plane_layout(p, s, ow);
   const int64_t depth = s.c_in * s.kh * s.kw, pairs = (depth + 1) / 2;
   const std::vector<int32_t> wp = weight_pairs(w, s.c_out, depth, wzc, w_zp);
   const std::vector<int64_t> koff = tap_offsets(p, s, lay, s.c_in);
-  const DirectConvTable& kernels = *active_direct_conv_kernels();  // non-null: *_applies
   const std::vector<PhaseRun> phases = phase_runs(p, s, lay);
   std::vector<int16_t> planes(static_cast<size_t>(s.n * s.c_in * lay.plane), 0);
   parallel_tasks(s.n * s.c_in, lay.plane, [&](int64_t c0, int64_t c1) -> int64_t {

@@ -63,6 +63,20 @@ struct DepthwiseU8Geometry {
 using DepthwiseU8S8Fn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq,
                                  uint32_t init, uint32_t* c);
 
+// The small-depth conv with VNNI's u8 x s8 dot product, for output rows [oy0, oy1) of one image:
+//   c[oc * ldc + (oy - oy0) * ow + ox] = init[oc] + sum_{ic, ky, g, q} planes[ic * plane_len
+//       + (oy * stride_h + ky * dilation_h) * row_len + ox * stride_w + (4 * g + q) * dilation_w]
+//       * s8(wq[oc * taps4 + (ic * kh + ky) * groups + g], byte q)   (mod 2^32)
+// with taps4 = c_in * kh * groups <= kSmallDepthTaps4: DepthwiseU8S8Fn's windows, built once per
+// 32 output columns and shared by every output channel. Same reads per row, same stride and
+// dilation condition.
+constexpr int64_t kSmallDepthTaps4 = 32;
+struct SmallDepthU8Geometry {
+  int64_t row_len, plane_len, ow, stride_h, stride_w, dilation_h, dilation_w, c_in, kh, groups, c_out;
+};
+using SmallDepthU8S8Fn = void (*)(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq,
+                                  const uint32_t* init, int64_t oy0, int64_t oy1, uint32_t* c, int64_t ldc);
+
 struct DirectConvTable {
   const char* name;
   DirectConvFn direct_conv_u32;
@@ -71,7 +85,8 @@ struct DirectConvTable {
   WidenS8Fn widen_s8;
   InterleaveU8Fn interleave_u8;
   InterleaveS8Fn interleave_s8;
-  DepthwiseU8S8Fn depthwise_u8s8;  // null without VNNI
+  DepthwiseU8S8Fn depthwise_u8s8;      // null without VNNI
+  SmallDepthU8S8Fn small_depth_u8s8;  // null without VNNI
 };
 
 // AVX-512 only (direct_conv_kernels.inc): weak references, null where the translation unit
