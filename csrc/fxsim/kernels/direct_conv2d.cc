@@ -252,6 +252,15 @@ bool int8_weight_groups(const W* w, const Conv2DShape& s, int64_t cig, int64_t w
   return true;
 }
 
+// With acc_bits 32 the sink's finish is (sum + bias) modulo 2^32, so the bias can start the sum:
+// adds bias[oc] to init[oc] modulo 2^32 and returns true (the caller then passes a 0 bias, which
+// lets RequantizeSink read the sums in place). Other widths keep the bias in the sink.
+inline bool fold_bias_into(int bits, const int64_t* bias, std::vector<uint32_t>* init) {
+  if (bits != 32 || bias == nullptr) return false;
+  for (size_t oc = 0; oc < init->size(); ++oc) (*init)[oc] += static_cast<uint32_t>(static_cast<uint64_t>(bias[oc]));
+  return true;
+}
+
 // Copies channel src (H x W codes) into a raw u8 plane already filled with the zero point's u8
 // code (int8 codes + 128).
 template <typename X>
@@ -289,6 +298,7 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   std::vector<int32_t> wq;
   std::vector<uint32_t> init;
   if (!int8_weight_groups(w, s, 1, wzc, w_zp, zp, &wq, &init)) return false;
+  const bool fold_bias = fold_bias_into(sink.bits, bias, &init);
   const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
   *first_rejected = parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
@@ -301,7 +311,7 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
       for (int64_t m = 0; m < mult; ++m) {
         const int64_t oc = ic * mult + m;
         kernels.depthwise_u8s8(plane.data(), g, wq.data() + oc * s.kh * groups, init[oc], acc.data() + m * outputs);
-        first = lower_bad(first, sink.wrapped(acc.data() + m * outputs, bias != nullptr ? bias[oc] : 0, oc,
+        first = lower_bad(first, sink.wrapped(acc.data() + m * outputs, bias != nullptr && !fold_bias ? bias[oc] : 0, oc,
                                               (n * s.c_out + oc) * outputs, outputs));
       }
     }
@@ -331,6 +341,7 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
   std::vector<int32_t> wq;
   std::vector<uint32_t> init;
   if (!int8_weight_groups(w, s, s.c_in, wzc, w_zp, zp, &wq, &init)) return false;
+  const bool fold_bias = fold_bias_into(sink.bits, bias, &init);
   const int64_t plane_len = hp * row_len;
   std::vector<uint8_t> planes(static_cast<size_t>(s.n * s.c_in * plane_len), zp);  // the padding stays x_zp
   parallel_tasks(s.n * s.c_in, plane_len, [&](int64_t c0, int64_t c1) -> int64_t {
@@ -351,7 +362,7 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
       kernels.small_depth_u8s8(planes.data() + n * s.c_in * plane_len, g, wq.data(), init.data(), oy0, oy1,
                                acc.data(), count);
       for (int64_t oc = 0; oc < s.c_out; ++oc) {
-        first = lower_bad(first, sink.wrapped(acc.data() + oc * count, bias != nullptr ? bias[oc] : 0, oc,
+        first = lower_bad(first, sink.wrapped(acc.data() + oc * count, bias != nullptr && !fold_bias ? bias[oc] : 0, oc,
                                               ((n * s.c_out + oc) * oh + oy0) * ow, count));
       }
     }
