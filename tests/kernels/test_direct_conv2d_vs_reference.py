@@ -74,36 +74,12 @@ def direct_case(draw, kind, int8_weights=False):
                 out_type="int32" if acc_bits == 32 and draw(st.booleans()) else "int64")
 
 
+@pytest.mark.parametrize("int8_weights", [False, True])
+@pytest.mark.parametrize("kind", ["depthwise", "small_depth"])
 @settings(max_examples=60)  # the reference conv in Python ints: up to ~0.2 s per example
-@given(case=direct_case("depthwise"))
-def test_depthwise_equals_reference(case):
-    want, shape = run_reference(case)
-    got = run_kernel(case)
-    assert got.shape == shape
-    assert got.reshape(-1).tolist() == want
-
-
-@settings(max_examples=60)
-@given(case=direct_case("depthwise", int8_weights=True))
-def test_depthwise_int8_weights_equals_reference(case):
-    want, shape = run_reference(case)
-    got = run_kernel(case)
-    assert got.shape == shape
-    assert got.reshape(-1).tolist() == want
-
-
-@settings(max_examples=60)
-@given(case=direct_case("small_depth"))
-def test_small_depth_equals_reference(case):
-    want, shape = run_reference(case)
-    got = run_kernel(case)
-    assert got.shape == shape
-    assert got.reshape(-1).tolist() == want
-
-
-@settings(max_examples=60)
-@given(case=direct_case("small_depth", int8_weights=True))
-def test_small_depth_int8_weights_equals_reference(case):
+@given(data=st.data())
+def test_direct_conv_equals_reference(kind, int8_weights, data):
+    case = data.draw(direct_case(kind, int8_weights))
     want, shape = run_reference(case)
     got = run_kernel(case)
     assert got.shape == shape
