@@ -262,19 +262,12 @@ inline bool fold_bias_into(int bits, const int64_t* bias, std::vector<uint32_t>*
 }
 
 // Copies channel src (H x W codes) into a raw u8 plane already filled with the zero point's u8
-// code (int8 codes + 128).
+// code (int8 codes + 128: the top bit flipped).
 template <typename X>
-void copy_u8_plane(const Conv2DParams& p, const Conv2DShape& s, int64_t row_len, const X* src, uint8_t* plane) {
-  const int64_t width = s.w;  // a local: the uint8 stores may alias the shape for gcc
-  for (int64_t iy = 0; iy < s.h; ++iy) {
-    uint8_t* d = plane + (iy + p.pad_top) * row_len + p.pad_left;
-    const X* r = src + iy * width;
-    if (!std::is_signed<X>::value) {
-      std::memcpy(d, r, static_cast<size_t>(width));
-    } else {
-      for (int64_t ix = 0; ix < width; ++ix) d[ix] = static_cast<uint8_t>(static_cast<int32_t>(r[ix]) + 128);
-    }
-  }
+void copy_u8_plane(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, int64_t row_len,
+                   const X* src, uint8_t* plane) {
+  k.copy_rows_u8(reinterpret_cast<const uint8_t*>(src), s.h, s.w, std::is_signed<X>::value ? 0x80 : 0,
+                 plane + p.pad_top * row_len + p.pad_left, row_len);
 }
 
 // Depthwise through VNNI's u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
@@ -307,7 +300,7 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / s.c_in, ic = t % s.c_in;
-      copy_u8_plane(p, s, row_len, x + t * s.h * s.w, plane.data());
+      copy_u8_plane(kernels, p, s, row_len, x + t * s.h * s.w, plane.data());
       for (int64_t m = 0; m < mult; ++m) {
         const int64_t oc = ic * mult + m;
         kernels.depthwise_u8s8(plane.data(), g, wq.data() + oc * s.kh * groups, init[oc], acc.data() + m * outputs);
@@ -345,7 +338,7 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
   const int64_t plane_len = hp * row_len;
   std::vector<uint8_t> planes(static_cast<size_t>(s.n * s.c_in * plane_len), zp);  // the padding stays x_zp
   parallel_tasks(s.n * s.c_in, plane_len, [&](int64_t c0, int64_t c1) -> int64_t {
-    for (int64_t nc = c0; nc < c1; ++nc) copy_u8_plane(p, s, row_len, x + nc * s.h * s.w, planes.data() + nc * plane_len);
+    for (int64_t nc = c0; nc < c1; ++nc) copy_u8_plane(kernels, p, s, row_len, x + nc * s.h * s.w, planes.data() + nc * plane_len);
     return -1;
   });
   const SmallDepthU8Geometry g{row_len, plane_len, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,

@@ -77,6 +77,11 @@ struct SmallDepthU8Geometry {
 using SmallDepthU8S8Fn = void (*)(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq,
                                   const uint32_t* init, int64_t oy0, int64_t oy1, uint32_t* c, int64_t ldc);
 
+// Copies rows codes: dst[r * dst_stride + i] = src[r * width + i] ^ flip for r < rows, i < width
+// (flip 0x80 maps int8 codes to the u8 codes + 128 the u8 x s8 kernels read, 0 keeps u8 codes).
+using CopyRowsU8Fn = void (*)(const uint8_t* src, int64_t rows, int64_t width, uint8_t flip, uint8_t* dst,
+                              int64_t dst_stride);
+
 struct DirectConvTable {
   const char* name;
   DirectConvFn direct_conv_u32;
@@ -87,6 +92,7 @@ struct DirectConvTable {
   InterleaveS8Fn interleave_s8;
   DepthwiseU8S8Fn depthwise_u8s8;      // null without VNNI
   SmallDepthU8S8Fn small_depth_u8s8;  // null without VNNI
+  CopyRowsU8Fn copy_rows_u8;
 };
 
 // AVX-512 only (direct_conv_kernels.inc): weak references, null where the translation unit
