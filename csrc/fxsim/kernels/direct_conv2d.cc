@@ -376,7 +376,8 @@ bool small_depth_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int
   (void)oh;
   if (p.groups != 1 || s.c_in * s.kh * s.kw > kSmallConvDepth) return false;  // each < 2^31: no overflow
   if (active_direct_conv_kernels() == nullptr) return false;
-  return buffers_fit(p, s, ow, double(s.c_out) * (double(ow) + 1024.0), double(s.n) * double(s.c_in));  // a band: <= ow + 1024 outputs
+  // a band holds at most ow + 1024 outputs per channel
+  return buffers_fit(p, s, ow, double(s.c_out) * (double(ow) + 1024.0), double(s.n) * double(s.c_in));
 }
 
 // Tasks are input channels (n, ic): each fills its interleaved plane once (fill_paired) and
