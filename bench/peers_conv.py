@@ -286,23 +286,30 @@ def conv_section(repeats, names=()):
     for layer in layers:
         for threads in (1, 2):
             _kernels.set_num_threads(threads)
-            peers = fxsim_peers(layer)
-            peers.update(ort_peers(layer, threads))
+            # Each engine is set up only after the previous one was timed, and released before the
+            # next: ONNX Runtime's intra-op threads (and OpenMP's) spin after every run while
+            # their session lives, and on 2 CPUs a spinning peer thread took the second core from
+            # fxsim's 2-thread calls (measured: 35.8 GMAC/s on the depthwise layer alone, 23.2
+            # with ORT 2-thread sessions alive).
+            engines = [lambda: fxsim_peers(layer), lambda: ort_peers(layer, threads)]
             if have_torch:
-                peers.update(torch_peers(layer, threads))
-            peers["numpy im2col int64"] = (layer.numpy_acc, lambda y: agreement(y, layer.acc))
-            peers.update(reference_peers(layer))
+                engines.append(lambda: torch_peers(layer, threads))
+            engines.append(lambda: {"numpy im2col int64": (layer.numpy_acc, lambda y: agreement(y, layer.acc))})
+            engines.append(lambda: reference_peers(layer))
             roof = roofs.get((layer.name, threads))
             base = None
-            for name, (call, check) in peers.items():
-                exact = check(call())
-                slow = "numpy" in name or "reference" in name  # Python-speed peers: fewer calls
-                t = best_time(call, max(2, repeats // 3) if slow else repeats)
-                base = t if base is None else base
-                gmacs = layer.macs / t / 1e9
-                c16, cv = ceilings[threads]
-                print(f"{layer.name:34s} {threads:3d} {name:34s} {gmacs:8.2f} {t / base:7.2f} "
-                      f"{_pct(gmacs, c16):>7s} {_pct(gmacs, cv):>6s} {_pct(gmacs, roof):>6s}  {exact}")
+            for make_peers in engines:
+                peers = make_peers()
+                for name, (call, check) in peers.items():
+                    exact = check(call())
+                    slow = "numpy" in name or "reference" in name  # Python-speed peers: fewer calls
+                    t = best_time(call, max(2, repeats // 3) if slow else repeats)
+                    base = t if base is None else base
+                    gmacs = layer.macs / t / 1e9
+                    c16, cv = ceilings[threads]
+                    print(f"{layer.name:34s} {threads:3d} {name:34s} {gmacs:8.2f} {t / base:7.2f} "
+                          f"{_pct(gmacs, c16):>7s} {_pct(gmacs, cv):>6s} {_pct(gmacs, roof):>6s}  {exact}")
+                del peers  # the engine's sessions and threads go before the next engine starts
     print("t/t_fx: the peer's time over fxsim's fused call (above 1: fxsim is faster). %roof: of the read "
           "roofline (weight bytes / read bandwidth of a buffer that size) for the batch-1 classifier.")
 

@@ -1091,15 +1091,18 @@ int64_t naive_conv_at(const Conv2DParams& p, const Conv2DShape& s, const std::ve
   return sum;
 }
 
+// zero_w_zp: weight zero points 0 (int8 weights then take the depthwise kernel's VNNI u8 x s8
+// path, direct_conv2d.h)
 template <typename X, typename W>
-void check_conv_layer(std::mt19937_64& rng, const Conv2DShape& s, Conv2DParams p, bool per_channel) {
+void check_conv_layer(std::mt19937_64& rng, const Conv2DShape& s, Conv2DParams p, bool per_channel,
+                      bool zero_w_zp = false) {
   std::vector<X> x(static_cast<size_t>(s.n * s.c_in * s.h * s.w));
   std::vector<W> w(static_cast<size_t>(s.c_out * (s.c_in / p.groups) * s.kh * s.kw));
   for (auto& v : x) v = static_cast<X>(rng());
   for (auto& v : w) v = static_cast<W>(rng());
   const int32_t xz = static_cast<X>(rng());
   std::vector<int32_t> wz(per_channel ? s.c_out : 1);
-  for (auto& v : wz) v = static_cast<W>(rng());
+  for (auto& v : wz) v = zero_w_zp ? 0 : static_cast<W>(rng());
   std::vector<int64_t> bias(static_cast<size_t>(s.c_out));
   for (auto& v : bias) v = static_cast<int32_t>(rng() % 200001) - 100000;
   const Conv2DOutputSize o = conv2d_output_size(p, s);
@@ -1166,6 +1169,17 @@ void test_conv2d_accumulate() {
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 16, 30, 30, 32, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 16),
                                     true);
   check_conv_layer<int16_t, int16_t>(rng, Conv2DShape{1, 3, 6, 7, 4, 2, 2}, params(1, 1, 1, 1, 1, 0, 0, 1, 1), true);
+  // the direct kernels (direct_conv2d.h) on AVX-512: depthwise through the int16 pairs (per-channel
+  // zero points) and through VNNI u8 x s8 (zero points 0; KW 5: two groups of four taps), strided,
+  // dilated, widths across the 32-column runs; small depth (first conv, 13 channels: every
+  // channel block of the tile loop)
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 11, 67, 6, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 3), true);
+  check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{2, 2, 12, 71, 4, 3, 5}, params(2, 2, 1, 2, 2, 3, 0, 1, 2), false,
+                                   true);
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 4, 9, 40, 4, 4, 3}, params(1, 1, 3, 1, 0, 1, 2, 1, 4), false,
+                                    true);
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 21, 69, 13, 3, 3}, params(2, 2, 1, 1, 0, 0, 1, 1, 1), true);
+  check_conv_layer<int8_t, uint8_t>(rng, Conv2DShape{1, 2, 9, 35, 5, 2, 3}, params(1, 3, 2, 1, 1, 2, 0, 1, 1), false);
   check_conv_layer<uint16_t, int8_t>(rng, Conv2DShape{1, 2, 5, 5, 2, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 2), false);
 
   // Policies on int16 extremes: 4 products of (-32768)^2 = 2^30 each.

@@ -96,6 +96,12 @@ struct RequantizeSink {
   }
 
   int64_t wrapped(const uint32_t* src, int64_t bias, int64_t c, int64_t flat, int64_t count) const {
+    if (!plan->acc64() && static_cast<uint32_t>(static_cast<uint64_t>(bias)) == 0) {
+      // finish_wrapped_row to 32 bits with a bias of 0 modulo 2^32 keeps the bits: the plan reads
+      // the sums in place (int32 may alias uint32), no tile copy (the direct conv kernels fold
+      // the bias into their sums, direct_conv2d.cc)
+      return emit(reinterpret_cast<const int32_t*>(src), c, false, flat, count);
+    }
     int64_t first = -1;
     for (int64_t j0 = 0; j0 < count; j0 += kTile) {
       const int64_t len = count - j0 < kTile ? count - j0 : kTile;

@@ -10,6 +10,7 @@
 
 #include "fxsim/kernels/accumulate_entry.h"
 #include "fxsim/kernels/accumulator_sink.h"
+#include "fxsim/kernels/direct_conv2d.h"
 #include "fxsim/kernels/gemm_kernels.h"
 #include "fxsim/kernels/packed_weights.h"
 #include "fxsim/kernels/parallel.h"
@@ -302,7 +303,19 @@ int64_t conv_run(const Geometry& gm, IntRange range, const X* x, int32_t x_zero_
   if constexpr (sizeof(X) == 1 && sizeof(W) == 1) {
     if (params.acc.policy == AccumulatePolicy::kWrap &&
         (params.acc.acc_bits == 32 || gm.depth <= kExactInt32Depth8)) {
-      // the sink records its rejections; WRAP never leaves the range
+      // the sink records its rejections; WRAP never leaves the range.
+      // Depthwise and first-layer (small depth) convs on AVX-512: direct_conv2d.h, on the codes
+      // (w is the packed object's own copy of them when `packed` is given).
+      if (depthwise_conv2d_applies(params, gm.s, gm.oh, gm.ow)) {
+        depthwise_conv2d_wrap8(params, gm.s, gm.oh, gm.ow, x, x_zero_point, w, w_zero_point_count, w_zero_point, bias,
+                               sink);
+        return -1;
+      }
+      if (small_depth_conv2d_applies(params, gm.s, gm.oh, gm.ow)) {
+        small_depth_conv2d_wrap8(params, gm.s, gm.oh, gm.ow, x, x_zero_point, w, w_zero_point_count, w_zero_point,
+                                 bias, sink);
+        return -1;
+      }
       if (packed != nullptr) {
         conv_dot4(gm, x, x_zero_point, *packed, bias, sink);
       } else {

@@ -20,7 +20,9 @@
 // NHWC im2col K order, and for a depthwise layer (one input channel per group) the row-major
 // order of the filter taps, which FBGEMM's depthwise kernels pair. WRAP is order-free and
 // takes a fast path (raw u8 x s8 products with the zero points restored by row / column sums,
-// packed_weights.h; uint32 sums, per-ISA loops, threads) whose bits equal the definition.
+// packed_weights.h; uint32 sums, per-ISA loops, threads) whose bits equal the definition; on
+// AVX-512 depthwise and small-depth layers take the direct kernels of direct_conv2d.h (the same
+// modular sums).
 //
 // Element types: x uint8, int8, uint16, int16; w int8 (also int4 values unpacked to int8),
 // uint8, int16; out int32 (acc_bits 32 only) or int64. Products are exact in int64 (|p| < 2^33).

@@ -1,0 +1,480 @@
+// depthwise_conv2d_wrap8 and small_depth_conv2d_wrap8 (direct_conv2d.h): the phase-split input
+// planes, the filter taps as int16 pairs, the output runs, the thread split, and the choice of
+// the ISA's tile loop (direct_conv_kernels.h).
+#include "fxsim/kernels/direct_conv2d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "fxsim/kernels/accumulate_entry.h"
+#include "fxsim/kernels/accumulator_sink.h"
+#include "fxsim/kernels/direct_conv_kernels.h"
+#include "fxsim/kernels/dispatch.h"
+#include "fxsim/kernels/parallel.h"
+
+namespace fxsim {
+
+const DirectConvTable* active_direct_conv_kernels() {
+  const char* isa = active_isa();
+  if (std::strcmp(isa, "avx512vnni") == 0 && direct_conv_table_avx512vnni != nullptr) {
+    return direct_conv_table_avx512vnni();
+  }
+  if ((std::strcmp(isa, "avx512bw") == 0 || std::strcmp(isa, "avx512vnni") == 0) &&
+      direct_conv_table_avx512bw != nullptr) {
+    return direct_conv_table_avx512bw();
+  }
+  return nullptr;
+}
+
+namespace {
+
+// Largest buffer (elements) a direct kernel allocates: above it the layer keeps the generic path.
+constexpr int64_t kMaxBuffer = int64_t(1) << 24;
+
+// One padded input channel, zero-point corrected to int16 and split into stride_w phases:
+// padded row r, padded column q * stride_w + phase at [r * row + phase * phase_len + q].
+// phase_len leaves room for the tile loop's reads: a run of 32 outputs starting at column
+// j0 < OW reads phase columns up to round_up(OW, 32) - 1 + (KW - 1) * dilation_w / stride_w.
+struct PlaneLayout {
+  int64_t phase_len, row, plane;
+  int64_t out_runs;  // runs of kDirectConvUnit columns per output row
+};
+
+PlaneLayout plane_layout(const Conv2DParams& p, const Conv2DShape& s, int64_t ow) {
+  const int64_t hp = s.h + p.pad_top + p.pad_bottom, wp = s.w + p.pad_left + p.pad_right;
+  const int64_t sw = p.stride_w;
+  const int64_t runs = (ow + kDirectConvUnit - 1) / kDirectConvUnit;
+  const int64_t phase_len = std::max((wp + sw - 1) / sw, runs * kDirectConvUnit + (s.kw - 1) * p.dilation_w / sw);
+  return PlaneLayout{phase_len, sw * phase_len, hp * sw * phase_len, runs};
+}
+
+// Whether the plane and the accumulators of `outputs` values stay within kMaxBuffer; computed in
+// double first so that no product can overflow int64 (dimensions are < 2^31, conv2d.h).
+bool buffers_fit(const Conv2DParams& p, const Conv2DShape& s, int64_t ow, double outputs, double planes) {
+  const double hp = double(s.h) + double(p.pad_top) + double(p.pad_bottom);
+  const double wq = (double(s.w) + double(p.pad_left) + double(p.pad_right)) / double(p.stride_w) + 1.0;
+  const double len = std::max(wq, double(ow) + double(kDirectConvUnit) + double(s.kw) * double(p.dilation_w));
+  return planes * hp * double(p.stride_w) * len <= double(kMaxBuffer) && outputs <= double(kMaxBuffer) &&
+         p.stride_w <= 16;  // a larger stride wastes most of each phase row
+}
+
+// The active ISA's input loops (direct_conv_kernels.h) for the element type.
+inline void widen_row(const DirectConvTable& k, const uint8_t* src, int64_t step, int64_t count, int32_t x_zp, int16_t* d) {
+  k.widen_u8(src, step, count, x_zp, d);
+}
+inline void widen_row(const DirectConvTable& k, const int8_t* src, int64_t step, int64_t count, int32_t x_zp, int16_t* d) {
+  k.widen_s8(src, step, count, x_zp, d);
+}
+inline void interleave_rows(const DirectConvTable& k, const uint8_t* a, const uint8_t* b, int64_t step, int64_t count, int32_t x_zp,
+                            uint32_t lo_mask, uint32_t hi_mask, int32_t* d) {
+  k.interleave_u8(a, b, step, count, x_zp, lo_mask, hi_mask, d);
+}
+inline void interleave_rows(const DirectConvTable& k, const int8_t* a, const int8_t* b, int64_t step, int64_t count, int32_t x_zp,
+                            uint32_t lo_mask, uint32_t hi_mask, int32_t* d) {
+  k.interleave_s8(a, b, step, count, x_zp, lo_mask, hi_mask, d);
+}
+
+// Where the input columns of one row go in a phase-split row: padded column ix + pad_left =
+// q * stride_w + phase goes to [phase * phase_len + q]; phase `phase` takes the columns
+// ix0 + i * stride_w, i < count, starting at offset `at`.
+struct PhaseRun {
+  int64_t ix0, at, count;
+};
+
+std::vector<PhaseRun> phase_runs(const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay) {
+  const int64_t sw = p.stride_w;
+  std::vector<PhaseRun> runs;
+  for (int64_t phase = 0; phase < sw; ++phase) {
+    const int64_t ix0 = ((phase - p.pad_left) % sw + sw) % sw;
+    const int64_t count = ix0 < s.w ? (s.w - ix0 + sw - 1) / sw : 0;
+    if (count > 0) runs.push_back(PhaseRun{ix0, phase * lay.phase_len + (ix0 + p.pad_left) / sw, count});
+  }
+  return runs;
+}
+
+// Writes channel `src` (H x W) into `dst` (zeroed by the caller: the padding stays 0).
+template <typename X>
+void fill_plane(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay,
+                const std::vector<PhaseRun>& phases, const X* src, int32_t x_zp, int16_t* dst) {
+  for (int64_t iy = 0; iy < s.h; ++iy) {
+    int16_t* row = dst + (iy + p.pad_top) * lay.row;
+    const X* srow = src + iy * s.w;
+    for (const PhaseRun& ph : phases) widen_row(k, srow + ph.ix0, p.stride_w, ph.count, x_zp, row + ph.at);
+  }
+}
+
+// Writes channel `src` into `dst` as the interleaved plane the depthwise pairs read (zeroed by
+// the caller: the padding stays 0): element i of padded row r holds the input of padded row r in
+// its low int16 and of row r + below in its high int16 (0 where that row is padding), with
+// fill_plane's column layout. One pass over the input, no int16 copy in between.
+template <typename X>
+void fill_paired(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay,
+                 const std::vector<PhaseRun>& phases, int64_t below, const X* src, int32_t x_zp, int32_t* dst) {
+  const int64_t hp = s.h + p.pad_top + p.pad_bottom;
+  for (int64_t r = 0; r < hp; ++r) {
+    const int64_t iy_lo = r - p.pad_top, iy_hi = r + below - p.pad_top;
+    const bool lo_in = iy_lo >= 0 && iy_lo < s.h, hi_in = iy_hi >= 0 && iy_hi < s.h;
+    if (!lo_in && !hi_in) continue;
+    // a padding row reads as the zero point: its corrected value is 0 (masked off)
+    const X* lo_row = src + (lo_in ? iy_lo : iy_hi) * s.w;
+    const X* hi_row = src + (hi_in ? iy_hi : iy_lo) * s.w;
+    const uint32_t lo_mask = lo_in ? 0xFFFFu : 0u, hi_mask = hi_in ? 0xFFFFu : 0u;
+    int32_t* row = dst + r * lay.row;
+    for (const PhaseRun& ph : phases) {
+      interleave_rows(k, lo_row + ph.ix0, hi_row + ph.ix0, p.stride_w, ph.count, x_zp, lo_mask, hi_mask, row + ph.at);
+    }
+  }
+}
+
+// Tap k = (ic * KH + ky) * KW + kx (the weights' own layout) reads the plane at koff[k] from the
+// start of its output run; pairs (2p, 2p + 1), an odd tail repeating the last offset (its weight
+// is 0).
+std::vector<int64_t> tap_offsets(const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay, int64_t cig) {
+  const int64_t depth = cig * s.kh * s.kw;
+  std::vector<int64_t> koff(static_cast<size_t>(depth + (depth & 1)));
+  for (int64_t ic = 0; ic < cig; ++ic) {
+    for (int64_t ky = 0; ky < s.kh; ++ky) {
+      for (int64_t kx = 0; kx < s.kw; ++kx) {
+        const int64_t col = kx * p.dilation_w;
+        koff[(ic * s.kh + ky) * s.kw + kx] =
+            ic * lay.plane + ky * p.dilation_h * lay.row + (col % p.stride_w) * lay.phase_len + col / p.stride_w;
+      }
+    }
+  }
+  if (depth & 1) koff[depth] = koff[depth - 1];
+  return koff;
+}
+
+// wp[oc * pairs + p] = (w[2p] - w_zp) | (w[2p + 1] - w_zp) << 16 as int16 halves (0 past the
+// filter): the operand vpmaddwd pairs with the interleaved inputs.
+template <typename W>
+std::vector<int32_t> weight_pairs(const W* w, int64_t c_out, int64_t depth, int64_t wzc, const int32_t* w_zp) {
+  const int64_t pairs = (depth + 1) / 2;
+  std::vector<int32_t> wp(static_cast<size_t>(c_out * pairs));
+  for (int64_t oc = 0; oc < c_out; ++oc) {
+    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
+    for (int64_t q = 0; q < pairs; ++q) {
+      const int64_t k = 2 * q;
+      const uint32_t lo = static_cast<uint16_t>(static_cast<int32_t>(w[oc * depth + k]) - wz);
+      const uint32_t hi = k + 1 < depth ? static_cast<uint16_t>(static_cast<int32_t>(w[oc * depth + k + 1]) - wz) : 0u;
+      wp[oc * pairs + q] = static_cast<int32_t>(lo | (hi << 16));  // modular conversion (gcc; C++20)
+    }
+  }
+  return wp;
+}
+
+// The output runs of rows [oy0, oy1): read from the run's first input at (oy * stride_h) * row +
+// j0, written at (oy - oy0) * OW + j0.
+struct Runs {
+  std::vector<int64_t> src, dst;
+  std::vector<int32_t> width;
+};
+
+Runs output_runs(const Conv2DParams& p, const PlaneLayout& lay, int64_t ow, int64_t oy0, int64_t oy1) {
+  Runs r;
+  for (int64_t oy = oy0; oy < oy1; ++oy) {
+    for (int64_t j0 = 0; j0 < ow; j0 += kDirectConvUnit) {
+      r.src.push_back(oy * p.stride_h * lay.row + j0);
+      r.dst.push_back((oy - oy0) * ow + j0);
+      r.width.push_back(static_cast<int32_t>(std::min(kDirectConvUnit, ow - j0)));
+    }
+  }
+  return r;
+}
+
+// Depthwise taps are paired vertically, (ky, kx) with (ky + 1, kx) (an odd last filter row
+// with a 0 weight), so every pair reads the same interleaved copy of the plane at the distance
+// dilation_h rows: pair q = (ky / 2) * KW + kx.
+std::vector<int64_t> vertical_pair_offsets(const Conv2DParams& p, const Conv2DShape& s, const PlaneLayout& lay) {
+  std::vector<int64_t> koff;
+  for (int64_t ky = 0; ky < s.kh; ky += 2) {
+    for (int64_t kx = 0; kx < s.kw; ++kx) {
+      const int64_t col = kx * p.dilation_w;
+      koff.push_back(ky * p.dilation_h * lay.row + (col % p.stride_w) * lay.phase_len + col / p.stride_w);
+    }
+  }
+  return koff;
+}
+
+template <typename W>
+std::vector<int32_t> vertical_weight_pairs(const W* w, const Conv2DShape& s, int64_t wzc, const int32_t* w_zp) {
+  const int64_t pairs = (s.kh + 1) / 2 * s.kw, taps = s.kh * s.kw;
+  std::vector<int32_t> wp(static_cast<size_t>(s.c_out * pairs));
+  for (int64_t oc = 0; oc < s.c_out; ++oc) {
+    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
+    const W* f = w + oc * taps;
+    for (int64_t ky = 0; ky < s.kh; ky += 2) {
+      for (int64_t kx = 0; kx < s.kw; ++kx) {
+        const uint32_t lo = static_cast<uint16_t>(static_cast<int32_t>(f[ky * s.kw + kx]) - wz);
+        const uint32_t hi = ky + 1 < s.kh ? static_cast<uint16_t>(static_cast<int32_t>(f[(ky + 1) * s.kw + kx]) - wz) : 0u;
+        wp[oc * pairs + ky / 2 * s.kw + kx] = static_cast<int32_t>(lo | (hi << 16));  // modular conversion (gcc; C++20)
+      }
+    }
+  }
+  return wp;
+}
+
+// The filter of output channel oc as dwords of four int8 taps (one filter row ky of input channel
+// ic in groups of four, zero past KW), for the u8 x s8 kernels, and each channel's start value
+// -x_zp_u8 * sum(w - w_zp) modulo 2^32. Returns false when some w - w_zp is not an int8 value.
+template <typename W>
+bool int8_weight_groups(const W* w, const Conv2DShape& s, int64_t cig, int64_t wzc, const int32_t* w_zp, uint8_t zp,
+                        std::vector<int32_t>* wq, std::vector<uint32_t>* init) {
+  const int64_t depth = cig * s.kh * s.kw, groups = (s.kw + 3) / 4;
+  for (int64_t oc = 0; oc < s.c_out; ++oc) {
+    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
+    for (int64_t k = 0; k < depth; ++k) {
+      const int32_t v = static_cast<int32_t>(w[oc * depth + k]) - wz;
+      if (v < -128 || v > 127) return false;
+    }
+  }
+  wq->assign(static_cast<size_t>(s.c_out * cig * s.kh * groups), 0);
+  init->assign(static_cast<size_t>(s.c_out), 0);
+  for (int64_t oc = 0; oc < s.c_out; ++oc) {
+    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
+    int64_t sum = 0;
+    for (int64_t row = 0; row < cig * s.kh; ++row) {  // row = ic * KH + ky
+      for (int64_t q = 0; q < groups; ++q) {
+        uint32_t packed = 0;
+        for (int64_t b = 0; b < 4; ++b) {
+          const int64_t kx = 4 * q + b;
+          const int32_t v = kx < s.kw ? static_cast<int32_t>(w[oc * depth + row * s.kw + kx]) - wz : 0;
+          sum += v;
+          packed |= static_cast<uint32_t>(static_cast<uint8_t>(v)) << (8 * b);  // the int8 byte
+        }
+        (*wq)[(oc * cig * s.kh + row) * groups + q] = static_cast<int32_t>(packed);  // modular conversion (gcc; C++20)
+      }
+    }
+    (*init)[oc] = static_cast<uint32_t>(static_cast<uint64_t>(-int64_t(zp) * sum));  // modulo 2^32
+  }
+  return true;
+}
+
+// With acc_bits 32 the sink's finish is (sum + bias) modulo 2^32, so the bias can start the sum:
+// adds bias[oc] to init[oc] modulo 2^32 and returns true (the caller then passes a 0 bias, which
+// lets RequantizeSink read the sums in place). Other widths keep the bias in the sink.
+inline bool fold_bias_into(int bits, const int64_t* bias, std::vector<uint32_t>* init) {
+  if (bits != 32 || bias == nullptr) return false;
+  for (size_t oc = 0; oc < init->size(); ++oc) (*init)[oc] += static_cast<uint32_t>(static_cast<uint64_t>(bias[oc]));
+  return true;
+}
+
+// Copies channel src (H x W codes) into a raw u8 plane already filled with the zero point's u8
+// code (int8 codes + 128: the top bit flipped).
+template <typename X>
+void copy_u8_plane(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, int64_t row_len,
+                   const X* src, uint8_t* plane) {
+  k.copy_rows_u8(reinterpret_cast<const uint8_t*>(src), s.h, s.w, std::is_signed<X>::value ? 0x80 : 0,
+                 plane + p.pad_top * row_len + p.pad_left, row_len);
+}
+
+// Depthwise through VNNI's u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
+// w - w_zp is an int8 value (symmetric int8 weights, or uint8 with zero point 128): the raw
+// activation codes as u8 (int8 codes + 128, with the zero point), padding = the zero point, and
+//   sum (x - x_zp) * (w - w_zp) = sum x * (w - w_zp) - x_zp * sum (w - w_zp)   (mod 2^32)
+// over every tap (padding included: it holds x_zp), the second term folded into the start value.
+// Returns false (nothing done) when the layer does not qualify.
+template <typename X, typename W, class Sink>
+bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
+                    int64_t ow, const X* x, int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
+                    const int64_t* bias, const Sink& sink, int64_t* first_rejected) {
+  if (kernels.depthwise_u8s8 == nullptr || p.stride_w + p.dilation_w > 5) return false;
+  if ((kDepthwiseU8S8Rows - 1) * p.stride_h + (s.kh - 1) * p.dilation_h >= kDepthwiseU8S8Span) return false;
+  const int64_t taps = s.kh * s.kw, groups = (s.kw + 3) / 4;
+  const int64_t hp = s.h + p.pad_top + p.pad_bottom, wp = s.w + p.pad_left + p.pad_right;
+  const int64_t row_len = std::max(wp, (ow + 31) / 32 * 32 * p.stride_w + 4 * groups * p.dilation_w + 64);
+  if (hp * row_len > kMaxBuffer) return false;
+  const int32_t shift = std::is_signed<X>::value ? 128 : 0;  // int8 code v is the u8 code v + 128
+  const uint8_t zp = static_cast<uint8_t>(x_zp + shift);
+  std::vector<int32_t> wq;
+  std::vector<uint32_t> init;
+  if (!int8_weight_groups(w, s, 1, wzc, w_zp, zp, &wq, &init)) return false;
+  const bool fold_bias = fold_bias_into(sink.bits, bias, &init);
+  const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
+  const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
+  *first_rejected = parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
+    std::vector<uint8_t> plane(static_cast<size_t>(hp * row_len), zp);  // the padding stays x_zp
+    std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
+    int64_t first = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n = t / s.c_in, ic = t % s.c_in;
+      copy_u8_plane(kernels, p, s, row_len, x + t * s.h * s.w, plane.data());
+      for (int64_t m = 0; m < mult; ++m) {
+        const int64_t oc = ic * mult + m;
+        kernels.depthwise_u8s8(plane.data(), g, wq.data() + oc * s.kh * groups, init[oc], acc.data() + m * outputs);
+        first = lower_bad(first, sink.wrapped(acc.data() + m * outputs, bias != nullptr && !fold_bias ? bias[oc] : 0, oc,
+                                              (n * s.c_out + oc) * outputs, outputs));
+      }
+    }
+    return first;
+  });
+  return true;
+}
+
+// The small-depth conv through VNNI's u8 x s8 dot product under the same condition as
+// depthwise_u8s8 (every w - w_zp an int8 value; stride_w + dilation_w <= 5): raw u8 planes of the
+// batch, bands of output rows as small_depth_conv2d_wrap8. Returns false when the layer does not
+// qualify.
+template <typename X, typename W, class Sink>
+bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
+                      int64_t ow, const X* x, int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
+                      const int64_t* bias, const Sink& sink, int64_t* first_rejected) {
+  const int64_t groups = (s.kw + 3) / 4;
+  if (kernels.small_depth_u8s8 == nullptr || p.stride_w + p.dilation_w > 5 ||
+      s.c_in * s.kh * groups > kSmallDepthTaps4) {
+    return false;
+  }
+  const int64_t hp = s.h + p.pad_top + p.pad_bottom, wp = s.w + p.pad_left + p.pad_right;
+  const int64_t row_len = std::max(wp, (ow + 31) / 32 * 32 * p.stride_w + 4 * groups * p.dilation_w + 64);
+  if (s.n * s.c_in * hp * row_len > kMaxBuffer) return false;
+  const int32_t shift = std::is_signed<X>::value ? 128 : 0;  // int8 code v is the u8 code v + 128
+  const uint8_t zp = static_cast<uint8_t>(x_zp + shift);
+  std::vector<int32_t> wq;
+  std::vector<uint32_t> init;
+  if (!int8_weight_groups(w, s, s.c_in, wzc, w_zp, zp, &wq, &init)) return false;
+  const bool fold_bias = fold_bias_into(sink.bits, bias, &init);
+  const int64_t plane_len = hp * row_len;
+  std::vector<uint8_t> planes(static_cast<size_t>(s.n * s.c_in * plane_len), zp);  // the padding stays x_zp
+  parallel_tasks(s.n * s.c_in, plane_len, [&](int64_t c0, int64_t c1) -> int64_t {
+    for (int64_t nc = c0; nc < c1; ++nc) copy_u8_plane(kernels, p, s, row_len, x + nc * s.h * s.w, planes.data() + nc * plane_len);
+    return -1;
+  });
+  const SmallDepthU8Geometry g{row_len, plane_len, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
+                               s.c_in, s.kh, groups, s.c_out};
+  const int64_t depth = s.c_in * s.kh * s.kw;
+  const int64_t band = std::max<int64_t>(1, std::min<int64_t>(oh, 1024 / ow));
+  const int64_t bands = (oh + band - 1) / band;
+  *first_rejected = parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
+    std::vector<uint32_t> acc(static_cast<size_t>(s.c_out * band * ow));
+    int64_t first = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
+      const int64_t count = (oy1 - oy0) * ow;
+      kernels.small_depth_u8s8(planes.data() + n * s.c_in * plane_len, g, wq.data(), init.data(), oy0, oy1,
+                               acc.data(), count);
+      for (int64_t oc = 0; oc < s.c_out; ++oc) {
+        first = lower_bad(first, sink.wrapped(acc.data() + oc * count, bias != nullptr && !fold_bias ? bias[oc] : 0, oc,
+                                              ((n * s.c_out + oc) * oh + oy0) * ow, count));
+      }
+    }
+    return first;
+  });
+  return true;
+}
+
+}  // namespace
+
+bool depthwise_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow) {
+  if (p.groups != s.c_in || active_direct_conv_kernels() == nullptr) return false;
+  const double multiplier = double(s.c_out / s.c_in);
+  return buffers_fit(p, s, ow, multiplier * double(oh) * double(ow), 2.0);  // the interleaved plane: 2 x int16
+}
+
+bool small_depth_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow) {
+  (void)oh;
+  if (p.groups != 1 || s.c_in * s.kh * s.kw > kSmallConvDepth) return false;  // each < 2^31: no overflow
+  if (active_direct_conv_kernels() == nullptr) return false;
+  // a band holds at most ow + 1024 outputs per channel
+  return buffers_fit(p, s, ow, double(s.c_out) * (double(ow) + 1024.0), double(s.n) * double(s.c_in));
+}
+
+// Tasks are input channels (n, ic): each fills its interleaved plane once (fill_paired) and
+// computes the depth multiplier's output channels ic * M + m from it, the whole plane
+// at once, then one sink call per channel.
+template <typename X, typename W, class Sink>
+int64_t depthwise_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow, const X* x,
+                               int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp, const int64_t* bias,
+                               const Sink& sink) {
+  const DirectConvTable& kernels = *active_direct_conv_kernels();  // non-null: *_applies
+  int64_t rejected = -1;
+  if (depthwise_u8s8(kernels, p, s, oh, ow, x, x_zp, w, wzc, w_zp, bias, sink, &rejected)) return rejected;
+  const PlaneLayout lay = plane_layout(p, s, ow);
+  const int64_t pairs = (s.kh + 1) / 2 * s.kw;
+  const int64_t below = s.kh > 1 ? p.dilation_h : 0;  // rows; KH == 1: the partner's weight is 0
+  const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
+  const std::vector<int32_t> wp = vertical_weight_pairs(w, s, wzc, w_zp);
+  const std::vector<int64_t> koff = vertical_pair_offsets(p, s, lay);
+  const Runs runs = output_runs(p, lay, ow, 0, oh);
+  const int64_t units = static_cast<int64_t>(runs.src.size());
+  const DirectConvPairsFn conv = kernels.direct_conv_paired_u32;
+  const std::vector<PhaseRun> phases = phase_runs(p, s, lay);
+  return parallel_tasks(s.n * s.c_in, mult * outputs * s.kh * s.kw, [&](int64_t t0, int64_t t1) -> int64_t {
+    std::vector<int32_t> paired(static_cast<size_t>(lay.plane), 0);  // the padding stays 0
+    std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
+    int64_t first = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n = t / s.c_in, ic = t % s.c_in;
+      fill_paired(kernels, p, s, lay, phases, below, x + t * s.h * s.w, x_zp, paired.data());
+      conv(wp.data() + ic * mult * pairs, pairs, mult, paired.data(), koff.data(), runs.src.data(), runs.dst.data(),
+           runs.width.data(), units, acc.data(), outputs);
+      for (int64_t m = 0; m < mult; ++m) {
+        const int64_t oc = ic * mult + m;
+        first = lower_bad(first, sink.wrapped(acc.data() + m * outputs, bias != nullptr ? bias[oc] : 0, oc,
+                                              (n * s.c_out + oc) * outputs, outputs));
+      }
+    }
+    return first;
+  });
+}
+
+// The planes of the whole batch are filled first (split over channels); then tasks are bands of
+// output rows of one image, each computing every output channel of the band and handing each
+// channel's band (consecutive outputs) to the sink in one call.
+template <typename X, typename W, class Sink>
+int64_t small_depth_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow, const X* x,
+                                 int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp, const int64_t* bias,
+                                 const Sink& sink) {
+  const DirectConvTable& kernels = *active_direct_conv_kernels();  // non-null: *_applies
+  int64_t rejected = -1;
+  if (small_depth_u8s8(kernels, p, s, oh, ow, x, x_zp, w, wzc, w_zp, bias, sink, &rejected)) return rejected;
+  const PlaneLayout lay = plane_layout(p, s, ow);
+  const int64_t depth = s.c_in * s.kh * s.kw, pairs = (depth + 1) / 2;
+  const std::vector<int32_t> wp = weight_pairs(w, s.c_out, depth, wzc, w_zp);
+  const std::vector<int64_t> koff = tap_offsets(p, s, lay, s.c_in);
+  const std::vector<PhaseRun> phases = phase_runs(p, s, lay);
+  std::vector<int16_t> planes(static_cast<size_t>(s.n * s.c_in * lay.plane), 0);
+  parallel_tasks(s.n * s.c_in, lay.plane, [&](int64_t c0, int64_t c1) -> int64_t {
+    for (int64_t nc = c0; nc < c1; ++nc) fill_plane(kernels, p, s, lay, phases, x + nc * s.h * s.w, x_zp, planes.data() + nc * lay.plane);
+    return -1;
+  });
+  // about 1024 outputs per channel per band: one requantization tile, a few L2-sized buffers
+  const int64_t band = std::max<int64_t>(1, std::min<int64_t>(oh, 1024 / ow));
+  const int64_t bands = (oh + band - 1) / band;
+  const DirectConvFn conv = kernels.direct_conv_u32;
+  return parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
+    std::vector<uint32_t> acc(static_cast<size_t>(s.c_out * band * ow));
+    int64_t first = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
+      const Runs runs = output_runs(p, lay, ow, oy0, oy1);
+      const int64_t count = (oy1 - oy0) * ow;
+      conv(wp.data(), pairs, s.c_out, planes.data() + n * s.c_in * lay.plane, koff.data(), runs.src.data(),
+           runs.dst.data(), runs.width.data(), static_cast<int64_t>(runs.src.size()), acc.data(), count);
+      for (int64_t oc = 0; oc < s.c_out; ++oc) {
+        first = lower_bad(first, sink.wrapped(acc.data() + oc * count, bias != nullptr ? bias[oc] : 0, oc,
+                                              ((n * s.c_out + oc) * oh + oy0) * ow, count));
+      }
+    }
+    return first;
+  });
+}
+
+#define FXSIM_DIRECT_CONV_INSTANTIATE(X, W, SINK)                                                                   \
+  template int64_t depthwise_conv2d_wrap8<X, W, SINK>(const Conv2DParams&, const Conv2DShape&, int64_t, int64_t, \
+                                                      const X*, int32_t, const W*, int64_t, const int32_t*,       \
+                                                      const int64_t*, const SINK&);                              \
+  template int64_t small_depth_conv2d_wrap8<X, W, SINK>(const Conv2DParams&, const Conv2DShape&, int64_t,        \
+                                                        int64_t, const X*, int32_t, const W*, int64_t,            \
+                                                        const int32_t*, const int64_t*, const SINK&);
+#define FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(X, W)                  \
+  FXSIM_DIRECT_CONV_INSTANTIATE(X, W, AccumulatorSink<int32_t>) \
+  FXSIM_DIRECT_CONV_INSTANTIATE(X, W, AccumulatorSink<int64_t>) \
+  FXSIM_DIRECT_CONV_INSTANTIATE(X, W, RequantizeSink)
+FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(uint8_t, int8_t)
+FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(uint8_t, uint8_t)
+FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(int8_t, int8_t)
+FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(int8_t, uint8_t)
+
+}  // namespace fxsim

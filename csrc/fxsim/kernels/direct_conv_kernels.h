@@ -1,0 +1,112 @@
+// The per-ISA (AVX-512) inner loops of the direct 8-bit convolutions on the WRAP path: the depthwise kernel
+// and the small-depth (first-layer) kernel of depthwise_conv2d.h (direct_conv_kernels.inc).
+// Plain data only (no code, no std:: templates), so every ISA variant can include it.
+#pragma once
+
+#include <cstdint>
+
+namespace fxsim {
+
+// Output columns one unit computes: a run of up to kDirectConvUnit consecutive outputs of one
+// output row (one zmm pair of int32 lanes).
+constexpr int64_t kDirectConvUnit = 32;
+
+// For m < rows, u < units, j < width[u] (1 <= width[u] <= kDirectConvUnit):
+//   c[m * ldc + dst[u] + j] = sum_{p < pairs} w0(m, p) * b[src[u] + koff[2p] + j]
+//                                             + w1(m, p) * b[src[u] + koff[2p + 1] + j]   (mod 2^32)
+// with w0 / w1 the low / high int16 halves of wp[m * pairs + p] (the filter taps 2p and 2p + 1 of
+// output channel m, the odd tail paired with a 0 weight). Reads b[src[u] + koff[k] + j] for every
+// j < kDirectConvUnit (the caller sizes b for that), writes only j < width[u]. Every product of
+// two int16 fits int32 and the sum is taken modulo 2^32 (uint32 arithmetic, or vpmaddwd /
+// vpdpwssd pair sums, exact modulo 2^32: order-free), so every variant gives the same bits.
+using DirectConvFn = void (*)(const int32_t* wp, int64_t pairs, int64_t rows, const int16_t* b, const int64_t* koff,
+                              const int64_t* src, const int64_t* dst, const int32_t* width, int64_t units,
+                              uint32_t* c, int64_t ldc);
+
+// The same sums with the inputs of each tap pair already interleaved: b holds int32 elements
+// whose low / high int16 halves are the inputs of taps 2p / 2p + 1, so tap pair p reads
+// b[src[u] + koff[p] + j] (koff has `pairs` entries):
+//   c[m * ldc + dst[u] + j] = sum_{p < pairs} w0(m, p) * lo16(b[src[u] + koff[p] + j])
+//                                             + w1(m, p) * hi16(b[src[u] + koff[p] + j])   (mod 2^32)
+// (the depthwise kernel pairs vertically adjacent taps this way: one interleaved copy of the
+// plane serves every pair, and the loop needs no shuffle). Same reads, writes and exactness.
+using DirectConvPairsFn = void (*)(const int32_t* wp, int64_t pairs, int64_t rows, const int32_t* b,
+                                   const int64_t* koff, const int64_t* src, const int64_t* dst, const int32_t* width,
+                                   int64_t units, uint32_t* c, int64_t ldc);
+
+// The input side, per ISA so that it vectorizes: d[i] = src[i * step] - x_zp as int16
+// (|v| <= 255), i < count ...
+using WidenU8Fn = void (*)(const uint8_t* src, int64_t step, int64_t count, int32_t x_zp, int16_t* d);
+using WidenS8Fn = void (*)(const int8_t* src, int64_t step, int64_t count, int32_t x_zp, int16_t* d);
+// ... and d[i] = ((a[i * step] - x_zp) & lo_mask) | ((b[i * step] - x_zp) & hi_mask) << 16 as
+// uint32 bits (a mask of 0 stands for a padding row, whose corrected value is 0).
+using InterleaveU8Fn = void (*)(const uint8_t* a, const uint8_t* b, int64_t step, int64_t count, int32_t x_zp,
+                                uint32_t lo_mask, uint32_t hi_mask, int32_t* d);
+using InterleaveS8Fn = void (*)(const int8_t* a, const int8_t* b, int64_t step, int64_t count, int32_t x_zp,
+                                uint32_t lo_mask, uint32_t hi_mask, int32_t* d);
+
+// Depthwise with VNNI's u8 x s8 dot product (vpdpbusd: four u8 x s8 products and the int32
+// accumulator summed modulo 2^32, no saturation), for one channel plane:
+//   c[oy * ow + ox] = init + sum_{ky < kh, g < groups, q < 4} plane[(oy * stride_h + ky * dilation_h) * row_len
+//                       + ox * stride_w + (4 * g + q) * dilation_w] * s8(wq[ky * groups + g], byte q)   (mod 2^32)
+// for oy < oh, ox < ow: the filter row ky's taps in groups of four bytes (zero past KW). plane holds
+// raw u8 codes (padding = the zero point), the caller folds -x_zp * sum(w) into init. Reads each
+// row from its start up to ceil(ow / 32) * 32 * stride_w + 4 * groups * dilation_w + 64 bytes.
+// Requires stride_w + dilation_w <= 5 (a 16-output window lies within one 128-bit lane) and
+// (kDepthwiseU8S8Rows - 1) * stride_h + (kh - 1) * dilation_h < kDepthwiseU8S8Span (the input
+// rows of a block of output rows).
+constexpr int kDepthwiseU8S8Rows = 4;
+constexpr int64_t kDepthwiseU8S8Span = 64;
+struct DepthwiseU8Geometry {
+  int64_t row_len, oh, ow, stride_h, stride_w, dilation_h, dilation_w, kh, groups;
+};
+using DepthwiseU8S8Fn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq,
+                                 uint32_t init, uint32_t* c);
+
+// The small-depth conv with VNNI's u8 x s8 dot product, for output rows [oy0, oy1) of one image:
+//   c[oc * ldc + (oy - oy0) * ow + ox] = init[oc] + sum_{ic, ky, g, q} planes[ic * plane_len
+//       + (oy * stride_h + ky * dilation_h) * row_len + ox * stride_w + (4 * g + q) * dilation_w]
+//       * s8(wq[oc * taps4 + (ic * kh + ky) * groups + g], byte q)   (mod 2^32)
+// with taps4 = c_in * kh * groups <= kSmallDepthTaps4: DepthwiseU8S8Fn's windows, built once per
+// 32 output columns and shared by every output channel. Same reads per row, same stride and
+// dilation condition.
+constexpr int64_t kSmallDepthTaps4 = 32;
+struct SmallDepthU8Geometry {
+  int64_t row_len, plane_len, ow, stride_h, stride_w, dilation_h, dilation_w, c_in, kh, groups, c_out;
+};
+using SmallDepthU8S8Fn = void (*)(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq,
+                                  const uint32_t* init, int64_t oy0, int64_t oy1, uint32_t* c, int64_t ldc);
+
+// Copies rows codes: dst[r * dst_stride + i] = src[r * width + i] ^ flip for r < rows, i < width
+// (flip 0x80 maps int8 codes to the u8 codes + 128 the u8 x s8 kernels read, 0 keeps u8 codes).
+using CopyRowsU8Fn = void (*)(const uint8_t* src, int64_t rows, int64_t width, uint8_t flip, uint8_t* dst,
+                              int64_t dst_stride);
+
+struct DirectConvTable {
+  const char* name;
+  DirectConvFn direct_conv_u32;
+  DirectConvPairsFn direct_conv_paired_u32;
+  WidenU8Fn widen_u8;
+  WidenS8Fn widen_s8;
+  InterleaveU8Fn interleave_u8;
+  InterleaveS8Fn interleave_s8;
+  DepthwiseU8S8Fn depthwise_u8s8;      // null without VNNI
+  SmallDepthU8S8Fn small_depth_u8s8;  // null without VNNI
+  CopyRowsU8Fn copy_rows_u8;
+};
+
+// AVX-512 only (direct_conv_kernels.inc): weak references, null where the translation unit
+// compiled to nothing.
+#if defined(__GNUC__)
+const DirectConvTable* direct_conv_table_avx512bw() __attribute__((weak));
+const DirectConvTable* direct_conv_table_avx512vnni() __attribute__((weak));
+#else
+const DirectConvTable* direct_conv_table_avx512bw();
+const DirectConvTable* direct_conv_table_avx512vnni();
+#endif
+
+// The variant matching active_isa() (dispatch.h), as active_gemm_kernels() picks the GEMM loop,
+// or null when the active variant is below avx512bw (the direct kernels are then not used).
+const DirectConvTable* active_direct_conv_kernels();
+
+}  // namespace fxsim

@@ -1,0 +1,217 @@
+"""The direct conv kernels (csrc/fxsim/kernels/direct_conv2d.h: depthwise, groups == C_in, and
+small depth, groups == 1 with C_in * KH * KW <= 32), which conv2d_accumulate / conv2d_requantize
+pick for 8-bit operands under WRAP, equal the exact reference (fxsim/reference/conv2d.py) with
+``==``.
+
+Drawn: depth multipliers 1-3, kernels up to 4 x 4 (and 5 x 5 single-channel), strides and
+dilations 1-3, asymmetric pads 0-3, output widths on both sides of the kernels' 32-column runs
+(1-8, 28-40, 60-70), output channel counts that hit every channel block of the tile loop (8, 4,
+2, 1), zero points at the range ends, per-channel weight zero points, operands at the type
+extremes, int32/int64 bias at their extremes, acc_bits 32/48/64; the fused requantization
+(every method, stochastic rounding by flat index) against the reference and the unfused call.
+Layers whose corrected weights are int8 values take the VNNI u8 x s8 paths, the others the
+int16 pair paths: both are drawn. Then MobileNetV2's own layers against an exact int64 numpy
+model, and every ISA variant (baseline and avx2 run the GEMM path: a cross-check) and thread
+count bit-identical.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fxsim as fx
+from fxsim import _kernels
+from fxsim.reference import conv2d as ref
+from kernel_helpers import assert_isa_and_thread_identical, values, zero_point
+from test_conv2d_vs_reference import run_kernel, run_reference
+from test_fused_requantize_vs_reference import requant_case, run_conv_case
+
+# widths of the output row: one partial run, around one and two full runs of 32 columns
+OUTPUT_WIDTHS = st.one_of(st.integers(1, 8), st.integers(28, 40), st.integers(60, 70))
+
+
+@st.composite
+def direct_case(draw, kind, int8_weights=False):
+    """A conv call the direct kernels take: kind "depthwise" (groups == C_in) or "small_depth".
+    int8_weights: every w - w_zp an int8 value (int8 with zero point 0, uint8 with 128, int4):
+    the VNNI u8 x s8 paths (filter rows in groups of four taps, KW up to 6)."""
+    x_type = draw(st.sampled_from(["uint8", "int8"]))
+    w_type = draw(st.sampled_from(["int8", "uint8", "int4"]))
+    if kind == "depthwise":
+        c_in = groups = draw(st.integers(1, 3))
+        c_out = c_in * draw(st.integers(1, 3))  # depth multiplier
+        kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 6 if int8_weights else 4))
+    else:
+        groups = 1
+        c_in, c_out = draw(st.integers(1, 3)), draw(st.sampled_from([1, 2, 3, 5, 8, 13]))
+        kh, kw = draw(st.sampled_from([(1, 1), (3, 3), (2, 3), (3, 1), (5, 5), (4, 6)] if c_in == 1 else
+                                      [(1, 1), (3, 3), (2, 3), (3, 1), (2, 5)]))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    pads = tuple(draw(st.integers(0, 3)) for _ in range(4))
+    ow = draw(OUTPUT_WIDTHS)
+    # the input width giving that output width (at least the dilated kernel minus the pads)
+    w = max(1, (ow - 1) * stride[1] + dilation[1] * (kw - 1) + 1 - pads[1] - pads[3])
+    h_min = max(1, dilation[0] * (kh - 1) + 1 - pads[0] - pads[2])
+    h = draw(st.integers(h_min, h_min + 4))
+    n = draw(st.integers(1, 2)) if ow <= 8 else 1
+    per_channel = draw(st.booleans())
+    zp_w = [zero_point(draw, w_type) for _ in range(c_out if per_channel else 1)]
+    if int8_weights and w_type != "int4":
+        zp_w = [0 if w_type == "int8" else 128] * len(zp_w)
+    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
+    bias = None
+    if bias_kind is not None:
+        info = np.iinfo(bias_kind)
+        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([int(info.min), int(info.max)])),
+                             min_size=c_out, max_size=c_out))
+    acc_bits = draw(st.sampled_from([32, 48, 64]))
+    return dict(x_type=x_type, w_type=w_type, x_shape=(n, c_in, h, w), w_shape=(c_out, c_in // groups, kh, kw),
+                x=values(draw, x_type, n * c_in * h * w), w=values(draw, w_type, c_out * (c_in // groups) * kh * kw),
+                zp_x=zero_point(draw, x_type), zp_w=zp_w, bias=bias, bias_kind=bias_kind, stride=stride,
+                dilation=dilation, pads=pads, groups=groups, policy="wrap", acc_bits=acc_bits,
+                out_type="int32" if acc_bits == 32 and draw(st.booleans()) else "int64")
+
+
+@pytest.mark.parametrize("int8_weights", [False, True])
+@pytest.mark.parametrize("kind", ["depthwise", "small_depth"])
+@settings(max_examples=60)  # the reference conv in Python ints: up to ~0.2 s per example
+@given(data=st.data())
+def test_direct_conv_equals_reference(kind, int8_weights, data):
+    case = data.draw(direct_case(kind, int8_weights))
+    want, shape = run_reference(case)
+    got = run_kernel(case)
+    assert got.shape == shape
+    assert got.reshape(-1).tolist() == want
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_fused_requantize_equals_reference_and_unfused(data):
+    c = data.draw(direct_case(data.draw(st.sampled_from(["depthwise", "small_depth"])), data.draw(st.booleans())))
+    run_conv_case(c, data.draw(requant_case(c["w_shape"][0])))
+
+
+@pytest.mark.parametrize("w_zp", [127, 0])  # 0: the depthwise u8 x s8 path
+def test_extreme_operands_wrap_at_32_bits(w_zp):
+    """Every product at its extreme ((0 - 255) * (-128 - w_zp), x_zp 255 against codes 0 and
+    w = -128) and a bias at INT32_MAX: the int32 sums wrap as the reference's do."""
+    for groups, w_shape in [(2, (4, 1, 3, 3)), (1, (9, 2, 3, 3))]:
+        case = dict(x_type="uint8", w_type="int8", x_shape=(1, 2, 4, 40), w_shape=w_shape, x=[0] * 320,
+                    w=[-128] * int(np.prod(w_shape)), zp_x=255, zp_w=[w_zp], bias=[2**31 - 1] * w_shape[0],
+                    bias_kind="int64", stride=(1, 1), dilation=(1, 1), pads=(1, 1, 1, 1), groups=groups,
+                    policy="wrap", acc_bits=32, out_type="int32")
+        want, _ = run_reference(case)
+        got = run_kernel(case).reshape(-1).tolist()
+        assert got == want
+        assert min(want) < 0  # INT32_MAX + a positive sum wrapped
+
+
+def _exact_conv_int64(x, w, x_zp, w_zp, bias, stride, dilation, pads, groups):
+    """conv2d.h's definition in numpy int64 (exact: |sum| < 2^40 here): the padded input holds x_zp,
+    each tap adds a strided slice times its corrected weight."""
+    n, c_in, h, wd = x.shape
+    c_out, cig, kh, kw = w.shape
+    (sh, sw), (dh, dw), (pt, pl, pb, pr) = stride, dilation, pads
+    xp = np.full((n, c_in, h + pt + pb, wd + pl + pr), x_zp, np.int64)
+    xp[:, :, pt:pt + h, pl:pl + wd] = x
+    xp -= x_zp
+    oh, ow = ref.conv2d_output_size(h, wd, kh, kw, stride, dilation, pads)
+    wc = w.astype(np.int64) - np.asarray(w_zp, np.int64).reshape(-1, 1, 1, 1)
+    out = np.zeros((n, c_out, oh, ow), np.int64)
+    cog = c_out // groups
+    for oc in range(c_out):
+        g = oc // cog
+        for ic in range(cig):
+            for ky in range(kh):
+                for kx in range(kw):
+                    sl = xp[:, g * cig + ic, ky * dh: ky * dh + (oh - 1) * sh + 1: sh, kx * dw: kx * dw + (ow - 1) * sw + 1: sw]
+                    out[:, oc] += wc[oc, ic, ky, kx] * sl
+    return out + np.asarray(bias, np.int64).reshape(1, -1, 1, 1)
+
+
+# MobileNetV2's depthwise and first layers (bench/shapes.py), and stride / dilation variants
+LAYERS = {
+    "dw3x3_144_56": ((1, 144, 56, 56), (144, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 144),
+    "dw3x3_32_112": ((1, 32, 112, 112), (32, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 32),
+    "dw3x3s2_96_112": ((1, 96, 113, 111), (96, 1, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 96),
+    "dw5x5_mult2_dilated": ((2, 8, 30, 47), (16, 1, 5, 5), (1, 2), (2, 1), (3, 2, 1, 4), 8),
+    "first_3x3s2_3x32_224": ((1, 3, 224, 224), (32, 3, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 1),
+    "small_depth_dilated_c19": ((2, 2, 41, 67), (19, 2, 2, 3), (1, 3), (2, 1), (1, 0, 2, 2), 1),
+}
+
+
+def _layer_operands(name, x_type=np.uint8, w_type=np.int8, int8_weights=False):
+    x_shape, w_shape, stride, dilation, pads, groups = LAYERS[name]
+    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    x = rng.integers(np.iinfo(x_type).min, np.iinfo(x_type).max + 1, size=x_shape).astype(x_type)
+    w = rng.integers(np.iinfo(w_type).min, np.iinfo(w_type).max + 1, size=w_shape).astype(w_type)
+    x.flat[::37] = np.iinfo(x_type).min
+    w.flat[::11] = np.iinfo(w_type).max
+    w_zp = rng.integers(np.iinfo(w_type).min, np.iinfo(w_type).max + 1, size=w_shape[0]).astype(np.int32)
+    if int8_weights:  # w - w_zp within int8: the depthwise u8 x s8 path
+        w_zp[:] = 0 if w_type == np.int8 else 128
+    bias = rng.integers(-(1 << 20), 1 << 20, size=w_shape[0]).astype(np.int32)
+    x_zp = int(np.iinfo(x_type).max)
+    return x, w, x_zp, w_zp, bias, stride, dilation, pads, groups
+
+
+@pytest.mark.parametrize("int8_weights", [False, True])
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_network_layers_equal_exact_int64_model(name, int8_weights):
+    x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands(name, int8_weights=int8_weights)
+    want = _exact_conv_int64(x, w, x_zp, w_zp, bias, stride, dilation, pads, groups)
+    out = np.empty(want.shape, np.int64)
+    _kernels.conv2d_accumulate(x, w, x_zp, w_zp, bias, stride, dilation, pads, groups, "wrap", 64, out)
+    assert np.array_equal(out, want)
+
+
+def test_network_layer_equals_reference_on_a_corner():
+    """The first conv's top-left 9 x 40 outputs through the pure-Python reference (a full layer
+    in Python ints takes too long): the same values as the kernel on the whole layer."""
+    x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands("first_3x3s2_3x32_224")
+    out = np.empty((1, 32, 112, 112), np.int32)
+    _kernels.conv2d_accumulate(x, w, x_zp, w_zp, bias, stride, dilation, pads, groups, "wrap", 32, out)
+    xs = x[:, :, :19, :81]  # rows 0..18, columns 0..80 feed outputs oy < 9, ox < 40 (no bottom/right pad)
+    want, shape = ref.conv2d_accumulate(xs.ravel().tolist(), xs.shape, w.ravel().tolist(), w.shape, x_zp,
+                                        w_zp.tolist(), bias.tolist(), stride, dilation, (0, 0, 0, 0), groups,
+                                        "wrap", 32)
+    assert np.array_equal(out[:, :, :9, :40], np.array(want, np.int64).reshape(shape))
+
+
+def _calls():
+    """Accumulators and fused codes (power-of-two requantization with stochastic rounding: each
+    draw depends on the output's flat index) of four layers with s8 activations and u8 weights."""
+    calls = {}
+    for name, int8_weights in [("dw3x3s2_96_112", False), ("dw3x3s2_96_112", True), ("dw5x5_mult2_dilated", False),
+                               ("dw5x5_mult2_dilated", True), ("first_3x3s2_3x32_224", False),
+                               ("first_3x3s2_3x32_224", True), ("small_depth_dilated_c19", False),
+                               ("small_depth_dilated_c19", True)]:
+        x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands(name, np.int8, np.uint8, int8_weights)
+        name += "_int8_weights" if int8_weights else ""
+        oh, ow = ref.conv2d_output_size(x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, dilation, pads)
+        shape = (x.shape[0], w.shape[0], oh, ow)
+        args = (x, w, x_zp, w_zp, bias, stride, dilation, pads, groups, "wrap", 32)
+
+        def accumulate(args=args, shape=shape):
+            out = np.empty(shape, np.int32)
+            _kernels.conv2d_accumulate(*args, out)
+            return out
+
+        def fused_stochastic(args=args, shape=shape):
+            out = np.empty(shape, np.int8)
+            _kernels.conv2d_requantize(*args, acc_offset=None, method="power_of_two", multiplier=None,
+                                       shift=np.full(shape[1], -11, np.int32), scale=None,
+                                       zero_point=np.array([3], np.int32), qmin=-128, qmax=127,
+                                       rounding=int(fx.RoundingMode.STOCHASTIC), seed=99, product_in_float64=False,
+                                       zero_point_in_float=False, out=out)
+            return out
+
+        calls[name + "_accumulate"] = accumulate
+        calls[name + "_fused_stochastic"] = fused_stochastic
+    return calls
+
+
+def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
+    assert_isa_and_thread_identical(_calls())
