@@ -109,22 +109,26 @@ def lower_integer(ctx):
     acc_shape = out_shape if len(out_shape) == 4 else (out_shape[0], out_shape[1], 1, out_shape[2])
     stride, dilation = tuple(strides), tuple(dilations)
     pads = (begin[0], begin[1], end[0], end[1])
+    # every kernel argument but the input and the output, built once (a run only adds x and out)
+    conv_args = (prep.weight, prep.input_zero_point, prep.weight_zero_points, prep.bias, stride, dilation, pads,
+                 group, prep.policy, prep.acc_bits)
+    fused_args = None if prep.rescale.fused_arguments is None else conv_args + tuple(prep.rescale.fused_arguments)
+    out_dtype = prep.rescale.enc.dtype
+    one_d = len(x.shape) == 3
+    reshape_out = acc_shape != out_shape
+    stats = {"record": False}  # the Lowered's stats (compare sets "record" to collect accumulators)
 
     def run(inputs):
-        xq = inputs[0] if inputs[0].ndim == 4 else inputs[0][:, :, None, :]
-        fused = prep.fused(lowered.stats)
-        if fused is not None:  # one kernel call: accumulate and requantize tile by tile
-            out = np.empty(acc_shape, prep.rescale.enc.dtype)
-            _kernels.conv2d_requantize(np.ascontiguousarray(xq), prep.weight, prep.input_zero_point,
-                                       prep.weight_zero_points, prep.bias, stride, dilation, pads, group,
-                                       prep.policy, prep.acc_bits, *fused, out)
-            return [out.reshape(out_shape)]
+        xq = inputs[0][:, :, None, :] if one_d else inputs[0]
+        if not xq.flags.c_contiguous:
+            xq = np.ascontiguousarray(xq)
+        if fused_args is not None and not stats["record"]:  # one kernel call: accumulate and requantize by tiles
+            out = np.empty(acc_shape, out_dtype)
+            _kernels.conv2d_requantize(xq, *fused_args, out)
+            return [out.reshape(out_shape) if reshape_out else out]
         acc = np.empty(acc_shape, prep.acc_dtype)
-        _kernels.conv2d_accumulate(np.ascontiguousarray(xq), prep.weight, prep.input_zero_point,
-                                   prep.weight_zero_points, prep.bias, stride, dilation, pads, group,
-                                   prep.policy, prep.acc_bits, acc)
-        prep.observe(acc, lowered.stats)
+        _kernels.conv2d_accumulate(xq, *conv_args, acc)
+        prep.observe(acc, stats)
         return [prep.rescale(acc, axis=1).reshape(out_shape)]
 
-    lowered = Lowered(run, arithmetic=prep.arithmetic(), info=prep.info())
-    return lowered
+    return Lowered(run, arithmetic=prep.arithmetic(), info=prep.info(), stats=stats)
