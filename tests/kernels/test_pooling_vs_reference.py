@@ -231,6 +231,24 @@ def test_global_average_kernel_errors_name_the_argument():
         P.global_average_pool(x.reshape(1, 2, 2, 2), _enc(1e34, 0, "int8"), _enc(1e34, 0, "int8"), "pytorch")
 
 
+def test_bindings_refuse_misaligned_and_strided_arrays():
+    """Every array argument must be C-contiguous and aligned (csrc/bindings/array.h
+    require_layout reads numpy's flags word): an int16 view one byte into a buffer is misaligned,
+    a strided view is not contiguous; both are refused with the argument's name, never read."""
+    raw = np.zeros(2 * 8 + 1, np.uint8)
+    misaligned = raw[1:].view(np.int16)
+    assert not misaligned.flags.aligned
+    out = np.empty(2, np.int16)
+    with pytest.raises(KernelError, match="^global_average_pool: x must be aligned"):
+        _kernels.global_average_pool(misaligned, 4, 0, 0, 1 << 30, 0, 0, 1.0, -32768, 32767, out)
+    strided = np.zeros(16, np.int16)[::2]
+    with pytest.raises(KernelError, match="x must be C-contiguous"):
+        _kernels.global_average_pool(strided, 4, 0, 0, 1 << 30, 0, 0, 1.0, -32768, 32767, out)
+    aligned = misaligned.copy()  # (ascontiguousarray would return the misaligned view itself)
+    _kernels.global_average_pool(aligned, 4, 0, 0, 1 << 30, 0, 0, 1.0, -32768, 32767, out)
+    assert out.tolist() == [0, 0]
+
+
 def test_targets_vectors_at_kernel_level():
     """TARGETS.md "Known differences": DPU 3x3 (7/64) sum 900 -> 98; Hexagon count 6, sum 3 -> 0
     where TFLite gives 1 (research notes D4, D5)."""
