@@ -124,7 +124,19 @@ def _best(fn, *args, repeat=15):
 
 
 def main():
-    print(f"{'shape':28} {'observer':10} {'fxsim Mvalues/s':>16} {'numpy Mvalues/s':>16} {'ratio':>6}")
+    import argparse
+    import os
+
+    import fxsim as fx
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="fxsim thread counts to measure (numpy's passes are single-threaded)")
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    load = os.getloadavg()
+    print(f"load {load[0]:.2f} {load[1]:.2f}; best of {args.repeat}")
+    print(f"{'shape':28} {'observer':10} {'threads':>7} {'fxsim Mvalues/s':>16} {'numpy Mvalues/s':>16} {'ratio':>6}")
     for name, shape in SHAPES.items():
         x = _data(shape)
         lo, hi = float(x.min()), float(x.max())
@@ -134,9 +146,12 @@ def main():
             ("observer", (TensorObserver("t").update, x), (NumpyObserver().update, x)),
         ]
         for what, fx_call, np_call in rows:
-            t_fx = _best(*fx_call)
-            t_np = _best(*np_call)
-            print(f"{name:28} {what:10} {x.size / t_fx / 1e6:16.0f} {x.size / t_np / 1e6:16.0f} {t_np / t_fx:6.1f}")
+            t_np = _best(*np_call, repeat=args.repeat)
+            for threads in args.threads:
+                fx.set_num_threads(threads)
+                t_fx = _best(*fx_call, repeat=args.repeat)
+                print(f"{name:28} {what:10} {threads:7d} {x.size / t_fx / 1e6:16.0f} {x.size / t_np / 1e6:16.0f} "
+                      f"{t_np / t_fx:6.1f}")
 
 
 if __name__ == "__main__":
