@@ -110,6 +110,12 @@ static ptrdiff_t fx_chunk_size(ptrdiff_t n, ptrdiff_t cap) {
     return chunk < cap ? chunk : cap;
 }
 
+/* Values in chunk c of n values cut into chunks of `chunk` (the last one may be shorter). */
+static inline ptrdiff_t fx_chunk_length(ptrdiff_t n, ptrdiff_t chunk, int64_t c) {
+    ptrdiff_t left = n - (ptrdiff_t)c * chunk;
+    return left < chunk ? left : chunk;
+}
+
 typedef struct {
     const float* x;
     ptrdiff_t n, chunk;
@@ -119,9 +125,8 @@ typedef struct {
 static int64_t fx_minmax_chunks(void* ctx, int64_t begin, int64_t end) {
     fx_minmax_job* job = (fx_minmax_job*)ctx;
     for (int64_t c = begin; c < end; ++c) {
-        ptrdiff_t start = (ptrdiff_t)c * job->chunk;
-        ptrdiff_t len = job->n - start < job->chunk ? job->n - start : job->chunk;
-        job->z[c] = fx_minmax_f32_chunk(job->x + start, len, &job->lo[c], &job->hi[c]);
+        job->z[c] = fx_minmax_f32_chunk(job->x + (ptrdiff_t)c * job->chunk, fx_chunk_length(job->n, job->chunk, c),
+                                        &job->lo[c], &job->hi[c]);
     }
     return -1;
 }
@@ -215,17 +220,17 @@ typedef struct {
 static int64_t fx_histogram_chunks(void* ctx, int64_t begin, int64_t end) {
     fx_histogram_job* job = (fx_histogram_job*)ctx;
     for (int64_t c = begin; c < end; ++c) {
-        ptrdiff_t start = (ptrdiff_t)c * job->chunk;
-        ptrdiff_t len = job->n - start < job->chunk ? job->n - start : job->chunk;
+        const float* x = job->x + (ptrdiff_t)c * job->chunk;
+        ptrdiff_t len = fx_chunk_length(job->n, job->chunk, c);
         uint32_t* sub = job->scratch + (ptrdiff_t)c * 4 * (job->nb + 1);
         memset(sub, 0, sizeof(uint32_t) * 4 * (size_t)(job->nb + 1));
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
         if (job->avx512) {
-            fx_histogram_chunk_avx512(job->x + start, len, job->lo, job->inv_width, job->nb, sub);
+            fx_histogram_chunk_avx512(x, len, job->lo, job->inv_width, job->nb, sub);
             continue;
         }
 #endif
-        fx_histogram_chunk_scalar(job->x + start, len, job->lo, job->inv_width, job->nb, sub);
+        fx_histogram_chunk_scalar(x, len, job->lo, job->inv_width, job->nb, sub);
     }
     return -1;
 }
