@@ -108,7 +108,7 @@ def _global_reference(method, plane, enc_in, enc_out):
             "ort": ref.ort_global_average}[method](*args)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(data=st.data())
 def test_global_average_pool_equals_reference(data):
     """Every method of the one-call kernel equals its exact model (fxsim.reference.pooling):
