@@ -316,6 +316,8 @@ def prepare_global_average_pool(shape, enc_in, enc_out, method="tflite", *, acti
         t = np.float32(zp_in) * s_in / s_out
         t = t + np.float32(0.5) if t > 0 else t - np.float32(0.5)
         out_add = zp_out - int(t)  # (int32_t) truncates toward zero
+        if not _I32.min <= out_add <= _I32.max:
+            raise EncodingError(f"{what}: the folded bias {out_add} (zp_in * s_in / s_out) does not fit int32")
         m = quantize_multiplier(float(np.float32(s_in / (np.float32(count) * s_out))), "tflite")
         multiplier, shift = m.value, m.shift
     elif method == "tflite_folded":

@@ -229,6 +229,8 @@ def test_global_average_kernel_errors_name_the_argument():
         _kernels.global_average_pool(x, 4, 0, 0, 1 << 30, 0, 0, 1.0, -128, 127, np.empty(2, np.int32))
     with pytest.raises(EncodingError, match="too large"):
         P.global_average_pool(x.reshape(1, 2, 2, 2), _enc(1e34, 0, "int8"), _enc(1e34, 0, "int8"), "pytorch")
+    with pytest.raises(EncodingError, match="folded bias -100000006144 .* does not fit int32"):
+        P.global_average_pool(x.reshape(1, 2, 2, 2), _enc(1e4, 100, "int8"), _enc(1e-5, 0, "int8"), "tflite_opt")
 
 
 def test_bindings_refuse_misaligned_and_strided_arrays():
