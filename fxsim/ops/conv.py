@@ -109,10 +109,7 @@ def lower_integer(ctx):
     acc_shape = out_shape if len(out_shape) == 4 else (out_shape[0], out_shape[1], 1, out_shape[2])
     stride, dilation = tuple(strides), tuple(dilations)
     pads = (begin[0], begin[1], end[0], end[1])
-    # every kernel argument but the input and the output, built once (a run only adds x and out)
-    conv_args = (prep.weight, prep.input_zero_point, prep.weight_zero_points, prep.bias, stride, dilation, pads,
-                 group, prep.policy, prep.acc_bits)
-    fused_args = None if prep.rescale.fused_arguments is None else conv_args + tuple(prep.rescale.fused_arguments)
+    conv_args, fused_args = prep.kernel_arguments(stride, dilation, pads, group)
     out_dtype = prep.rescale.enc.dtype
     one_d = len(x.shape) == 3
     reshape_out = acc_shape != out_shape
