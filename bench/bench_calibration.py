@@ -12,14 +12,21 @@ Groups (pytest-benchmark; ``pytest bench/bench_calibration.py --benchmark-only``
 Inputs are named MobileNetV2 activation shapes, seeded, allocated outside the timed call.
 ``python bench/bench_calibration.py`` prints a table of values/s and the ratio to numpy.
 
-Measured (2 vCPUs shared, load average ~11): minmax 14.1-14.4 G values/s vs numpy 5.4-5.6
-(2.6x); histogram 0.85-0.90 G vs 0.16-0.17 (5.2-5.4x); observer 0.83-0.84 G vs 0.16 (5.1x).
-The min/max pass was already one fused AVX2 pass; restructuring it (four independent min/max
-chains, NaN found by one unordered compare per pair of vectors instead of a subtract and an add
-per vector) moved it from 13.7 to 14.1 G values/s: it runs at the cache bandwidth of these
-1.6-2 MB tensors (~56 GB/s), and numpy's min and max are each one SIMD pass at nearly that
-speed, so against numpy's three passes the ratio cannot pass ~3x: the 5x goal holds for the
-histogram and the whole observer, not for min/max alone.
+``--threads 1 2`` (the default) measures fxsim on 1 and 2 threads (``fx.set_num_threads``);
+the compiled loops split buffers from 2^18 values across the kernels' worker pool.
+
+Measured (AMD EPYC Zen 4, 2 vCPUs shared with other jobs, load average 1.5, best of 60, one
+thread): minmax 20.0-22.3 G values/s vs numpy 5.4-5.6 (3.6-3.9x); histogram 1.60-1.78 G vs
+0.18 (9.0-9.9x; AVX-512 bin indices, was 0.9 G and 4.7-5.2x); observer 1.46-1.63 G vs 0.17
+(8.5-9.4x, was 4.5-5.1x). The min/max pass is one fused AVX2 pass (an AVX-512 one measured the
+same, in a standalone C loop: 25 G values/s on a 1.8 MB tensor, 29 G on one that fits L2): it is
+bound by the L3 bandwidth of these 1.6-2 MB tensors (L2 is 1 MB per core) and, from L2, by the
+min/max/compare throughput; numpy's min and max are each one SIMD pass at nearly that speed, so
+on one thread the ratio to numpy's three passes stays near 4x: the 5x goal holds for min/max
+only with a second core. On two threads with the second core free (measured
+between other jobs): minmax 33 G values/s (6.0x), histogram 1.75x its one-thread speed; while
+another job holds the second core, two threads measure the same as one (the worker is not
+scheduled within a 20-270 us call and the caller takes every chunk itself).
 """
 
 import time
@@ -124,7 +131,19 @@ def _best(fn, *args, repeat=15):
 
 
 def main():
-    print(f"{'shape':28} {'observer':10} {'fxsim Mvalues/s':>16} {'numpy Mvalues/s':>16} {'ratio':>6}")
+    import argparse
+    import os
+
+    import fxsim as fx
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="fxsim thread counts to measure (numpy's passes are single-threaded)")
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    load = os.getloadavg()
+    print(f"load {load[0]:.2f} {load[1]:.2f}; best of {args.repeat}")
+    print(f"{'shape':28} {'observer':10} {'threads':>7} {'fxsim Mvalues/s':>16} {'numpy Mvalues/s':>16} {'ratio':>6}")
     for name, shape in SHAPES.items():
         x = _data(shape)
         lo, hi = float(x.min()), float(x.max())
@@ -134,9 +153,12 @@ def main():
             ("observer", (TensorObserver("t").update, x), (NumpyObserver().update, x)),
         ]
         for what, fx_call, np_call in rows:
-            t_fx = _best(*fx_call)
-            t_np = _best(*np_call)
-            print(f"{name:28} {what:10} {x.size / t_fx / 1e6:16.0f} {x.size / t_np / 1e6:16.0f} {t_np / t_fx:6.1f}")
+            t_np = _best(*np_call, repeat=args.repeat)
+            for threads in args.threads:
+                fx.set_num_threads(threads)
+                t_fx = _best(*fx_call, repeat=args.repeat)
+                print(f"{name:28} {what:10} {threads:7d} {x.size / t_fx / 1e6:16.0f} {x.size / t_np / 1e6:16.0f} "
+                      f"{t_np / t_fx:6.1f}")
 
 
 if __name__ == "__main__":

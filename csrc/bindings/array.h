@@ -86,7 +86,9 @@ inline std::string actual_dtype(const py::array& a) { return py::str(a.dtype()).
 // C-contiguous and aligned (required for every array argument).
 inline void require_layout(const char* arg, const py::array& a) {
   if ((a.flags() & py::array::c_style) == 0) fail(std::string(arg) + " must be C-contiguous");
-  if (!a.attr("flags").attr("aligned").cast<bool>()) fail(std::string(arg) + " must be aligned");
+  // numpy's ALIGNED flag bit, read from the flags word (a.flags.aligned through Python attribute
+  // lookups cost ~0.2 us per array per call)
+  if ((a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) == 0) fail(std::string(arg) + " must be aligned");
 }
 
 // Pointer to the data of `a`, which must have exactly dtype T (native byte order).

@@ -1,4 +1,4 @@
-// Pooling kernels (fxsim/kernels/pooling.h): avg_pool2d, max_pool2d, plane_sums.
+// Pooling kernels (fxsim/kernels/pooling.h): avg_pool2d, max_pool2d, plane_sums, global_average_pool.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -123,6 +123,44 @@ void bind_pooling(py::module_& m) {
       },
       py::arg("x").noconvert(), py::arg("cols"), py::arg("out").noconvert(),
       "Exact int64 sum of each run of `cols` codes (global average pooling's window sums); out int64[size / cols].");
+
+  m.def(
+      "global_average_pool",
+      [](const py::array& x, int64_t count, int method, int64_t in_zero_point, int64_t multiplier, int64_t shift,
+         int64_t out_add, double scale, int64_t qmin, int64_t qmax, py::array& out) {
+        guarded("global_average_pool", [&] {
+          if (count < 1 || size_of(x) % count != 0) fail("x must hold a whole number of planes of count >= 1 codes");
+          const int64_t planes = size_of(x) / count;
+          require_size("out", out, planes);
+          require_no_overlap("x", x, out);
+          if (method < 0 || method > 4) fail("method must be 0 (tflite) .. 4 (pytorch), got " + std::to_string(method));
+          fxsim::GlobalAverageParams p{};
+          p.method = static_cast<fxsim::GlobalAverageMethod>(method);
+          p.in_zero_point = int32_arg("in_zero_point", in_zero_point);
+          p.multiplier = int32_arg("multiplier", multiplier);
+          p.shift = int32_arg("shift", shift);
+          p.out_add = int32_arg("out_add", out_add);
+          p.scale = float32_arg("scale", scale);
+          p.qmin = int32_arg("qmin", qmin);
+          p.qmax = int32_arg("qmax", qmax);
+          const fxsim::OutType out_type = code_out_type(out);
+          void* po = out.mutable_data();
+          with_code_in("x", x, [&](const auto* px) {
+            py::gil_scoped_release release;
+            switch (out_type) {
+              case fxsim::OutType::kInt8: return fxsim::global_average_pool(p, planes, count, px, static_cast<int8_t*>(po));
+              case fxsim::OutType::kUInt8:
+                return fxsim::global_average_pool(p, planes, count, px, static_cast<uint8_t*>(po));
+              default: return fxsim::global_average_pool(p, planes, count, px, static_cast<int16_t*>(po));
+            }
+          });
+        });
+      },
+      py::arg("x").noconvert(), py::arg("count"), py::arg("method"), py::arg("in_zero_point"), py::arg("multiplier"),
+      py::arg("shift"), py::arg("out_add"), py::arg("scale"), py::arg("qmin"), py::arg("qmax"),
+      py::arg("out").noconvert(),
+      "Global average pool of each run of `count` codes (int8/uint8/int16) into out[size / count] (int8/uint8/int16), "
+      "method 0 tflite, 1 tflite_folded, 2 tflite_opt, 3 ort, 4 pytorch (fxsim/kernels/pooling.h).");
 }
 
 }  // namespace fxsim_bind

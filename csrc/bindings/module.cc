@@ -9,8 +9,23 @@
 
 #include "fxsim/fixedpoint/rounding.h"
 #include "fxsim/kernels/dispatch.h"
+#include "fxsim/kernels/parallel.h"
 
 namespace py = pybind11;
+
+namespace {
+
+// The kernels' worker pool as a C function, for fxsim.calib._stats (Cython; DESIGN.md: the
+// calibration layer builds on the binding): fn(ctx, begin, end) runs over contiguous ranges
+// covering [0, count) on the pool's threads (fxsim.set_num_threads / FXSIM_NUM_THREADS) as
+// parallel_tasks does; fn must not throw or touch Python objects (it runs with the GIL
+// released). Returns the lowest non-negative value fn returned, or -1.
+extern "C" int64_t fxsim_parallel_ranges(int64_t count, int64_t work_per_task,
+                                          int64_t (*fn)(void*, int64_t, int64_t), void* ctx) {
+  return fxsim::parallel_tasks(count, work_per_task, [&](int64_t begin, int64_t end) { return fn(ctx, begin, end); });
+}
+
+}  // namespace
 
 namespace fxsim_bind {
 void bind_fixedpoint(py::module_& m);
@@ -62,6 +77,9 @@ PYBIND11_MODULE(_kernels, m) {
   m.def(
       "set_num_threads", [](int n) { fxsim::set_kernel_threads(n); }, py::arg("n"),
       "Set the number of kernel threads (>= 1); results are bit-identical for every count.");
+
+  m.attr("_parallel_ranges") = py::capsule(reinterpret_cast<void*>(&fxsim_parallel_ranges),
+                                           "fxsim._kernels._parallel_ranges");
 
   fxsim_bind::bind_fixedpoint(m);
   fxsim_bind::bind_requantize(m);

@@ -180,9 +180,9 @@ def prepare_binary(op, shape_a, enc_a, shape_b, enc_b, enc_out, family="tflite",
     check_a = prepared_codes_check(shape_a, enc_a.dtype, f"{what} a")
     check_b = prepared_codes_check(shape_b, enc_b.dtype, f"{what} b")
 
-    def run(a, b):
+    def run(a, b):  # the kernels read C-contiguous arrays by size: no flattening views needed
         out = np.empty(out_shape, dtype=out_dtype)
-        getattr(_kernels, kernel)(check_a(a).reshape(-1), check_b(b).reshape(-1), *args, out.reshape(-1))
+        getattr(_kernels, kernel)(check_a(a), check_b(b), *args, out)
         return out
 
     return run

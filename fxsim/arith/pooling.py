@@ -15,7 +15,6 @@ from .. import _kernels
 from ..errors import EncodingError, FormatError, OverflowRangeError, UnsupportedOpError
 from ._arguments import (CODE_DTYPES, activation_range, as_integer_array, per_tensor_encoding, power_of_two_position,
                          prepared_codes_check)
-from .rounding import RoundingMode
 
 #: The division methods of :func:`average_divide`.
 AVERAGE_METHODS = ("tflite", "tosa", "hexagon", "dpu")
@@ -281,12 +280,16 @@ def avg_pool2d(x, enc_in, kernel, stride=None, pads=(0, 0, 0, 0), method="tflite
                               activation_min=activation_min, activation_max=activation_max)(x)
 
 
+#: The kernel's method codes (csrc/fxsim/kernels/pooling.h GlobalAverageMethod).
+_GLOBAL_AVERAGE_CODES = {"tflite": 0, "tflite_folded": 1, "tflite_opt": 2, "ort": 3, "pytorch": 4}
+
+
 def prepare_global_average_pool(shape, enc_in, enc_out, method="tflite", *, activation_min=None,
                                 activation_max=None):
     """:func:`global_average_pool` prepared once for NCHW codes of ``shape`` (in ``enc_in``'s
-    storage): arguments checked, multipliers derived and the int32 accumulator's range proven
-    (or left to a per-call check when ``H W`` codes could overflow it); the returned ``run(x)``
-    checks ``x``'s dtype and shape and calls the kernels."""
+    storage): arguments checked and the multipliers, biases and scales derived here; the returned
+    ``run(x)`` checks ``x``'s dtype and shape and makes one kernel call
+    (``_kernels.global_average_pool``: the plane sums and the method's requantization)."""
     what = f"global_average_pool(method={method!r})"
     if method not in GLOBAL_AVERAGE_METHODS:
         raise EncodingError(f"global_average_pool: method must be one of {GLOBAL_AVERAGE_METHODS}, got {method!r}")
@@ -298,96 +301,54 @@ def prepare_global_average_pool(shape, enc_in, enc_out, method="tflite", *, acti
     count = h * w
     qmin, qmax = activation_range(enc_out, activation_min, activation_max, what)
     zp_in = int(enc_in.zero_point)
-    info = np.iinfo(dtype)
-    # |sum(code - zp)| <= count * max|code - zp|: when that fits int32, no run can overflow
-    may_overflow = count * max(info.max - zp_in, zp_in - info.min) > _I32.max
     out_dtype = np.dtype(enc_out.dtype)
     zp_out = int(enc_out.zero_point)
     s_in, s_out = np.float32(enc_in.scale), np.float32(enc_out.scale)
+    multiplier = shift = 0
+    scale = 1.0
+    out_add = zp_out
+    if method in ("tflite", "tflite_opt", "tflite_folded"):
+        from .multiplier import quantize_multiplier
     if method == "tflite":
-        from .multiplier import quantize_multiplier
-
         m = quantize_multiplier(float(s_in) / float(s_out), "tflite")
-        multiplier, shift = np.array([m.value], np.int32), np.array([m.shift], np.int32)
-        zeros, counts = np.zeros(1, np.int32), np.array([count], np.int64)
+        multiplier, shift = m.value, m.shift
     elif method == "tflite_opt":
-        from .multiplier import quantize_multiplier
-
-        # the raw code sum is what must fit int32 here (the zero point is folded into a bias)
-        may_overflow = count * max(abs(int(info.min)), abs(int(info.max))) > _I32.max
         t = np.float32(zp_in) * s_in / s_out
         t = t + np.float32(0.5) if t > 0 else t - np.float32(0.5)
-        biases = np.array([zp_out - int(t)], np.int32)  # (int32_t) truncates toward zero
+        out_add = zp_out - int(t)  # (int32_t) truncates toward zero
+        if not _I32.min <= out_add <= _I32.max:
+            raise EncodingError(f"{what}: the folded bias {out_add} (zp_in * s_in / s_out) does not fit int32")
         m = quantize_multiplier(float(np.float32(s_in / (np.float32(count) * s_out))), "tflite")
-        multiplier, shift = np.array([m.value], np.int32), np.array([m.shift], np.int32)
+        multiplier, shift = m.value, m.shift
     elif method == "tflite_folded":
-        from .multiplier import quantize_multiplier
-
         m = quantize_multiplier(float(s_in) / float(s_out), "tflite")
         k = min(count.bit_length() - 1, 32, 31 + m.shift)
-        folded = (m.value << k) // count if k >= 0 else m.value
-        multiplier = np.array([folded], np.int32)
-        shift = np.array([m.shift - k if k >= 0 else m.shift], np.int32)
-        zp_outs = np.array([zp_out], np.int32)
+        multiplier = (m.value << k) // count if k >= 0 else m.value
+        shift = m.shift - k if k >= 0 else m.shift
     elif method == "pytorch":
         if dtype.itemsize != 1:
             raise FormatError(f"{what}: PyTorch's quantized mean takes 8-bit codes, got {dtype}")
         if s_out != s_in or zp_out != zp_in:
             raise EncodingError(f"{what}: torch.mean keeps the input's encoding; enc_out must equal enc_in")
-        check = prepared_codes_check(shape, dtype, what)
-        return lambda x: _pytorch_mean(check(x), enc_in, enc_out, qmin, qmax, what)
+        if not (s_in < np.float32(1e33) and np.isfinite(np.float32(1) / s_in)):
+            raise EncodingError(f"{what}: scale {float(s_in)!r} is too large for float32 sums or too small to "
+                                "invert in float32")
+        scale = float(s_in)
     else:
-        scale = s_in / (s_out * np.float32(count))
-        if count >= 1 << 24 or not (np.float32(2.0 ** -32) <= scale < np.float32(256.0)):
-            raise UnsupportedOpError(f"{what}: ONNX Runtime refuses this case (H*W = {count}, scale {scale!r})")
-        scales, zp_outs = np.array([scale], np.float32), np.array([zp_out], np.int32)
+        ort_scale = s_in / (s_out * np.float32(count))
+        if count >= 1 << 24 or not (np.float32(2.0 ** -32) <= ort_scale < np.float32(256.0)):
+            raise UnsupportedOpError(f"{what}: ONNX Runtime refuses this case (H*W = {count}, scale {ort_scale!r})")
+        scale = float(ort_scale)
     check = prepared_codes_check(shape, dtype, what)
-    half_even = int(RoundingMode.HALF_EVEN)
-    i32_min, i32_max = int(_I32.min), int(_I32.max)
-    offset = zp_in * count
+    out_shape = (n, c, 1, 1)
+    tail = (_GLOBAL_AVERAGE_CODES[method], zp_in, multiplier, shift, out_add, scale, qmin, qmax)
 
     def run(x):
-        x = check(x)
-        sums = np.empty(n * c, dtype=np.int64)
-        _kernels.plane_sums(x.reshape(-1), count, sums)
-        acc = sums if method == "tflite_opt" else sums - offset
-        if may_overflow and acc.size and (acc.min() < i32_min or acc.max() > i32_max):
-            raise OverflowRangeError(f"{what}: a window sum does not fit the engines' int32 accumulator")
-        acc = acc.astype(np.int32)
-        out = np.empty(n * c, dtype=out_dtype)
-        if method == "tflite_opt":
-            _kernels.requantize_double_round(acc, multiplier, shift, biases, qmin, qmax, 1, 32, out)
-        elif method == "tflite_folded":
-            _kernels.requantize_double_round(acc, multiplier, shift, zp_outs, qmin, qmax, 1, 32, out)
-        elif method == "tflite":
-            scaled = np.empty(n * c, dtype=np.int32)
-            _kernels.requantize_double_round(acc, multiplier, shift, zeros, i32_min, i32_max, 1, 32, scaled)
-            avg = _kernels.divide_round_half_away(scaled.astype(np.int64), counts)
-            avg += zp_out  # then clamped to [qmin, qmax] (ufuncs: np.clip's wrapper costs more than the work)
-            np.minimum(np.maximum(avg, qmin, out=avg), qmax, out=avg)
-            out[...] = avg
-        else:
-            _kernels.requantize_fp32(acc, scales, zp_outs, qmin, qmax, 1, 32, half_even, 0, False, False, out)
-        return out.reshape(n, c, 1, 1)
+        out = np.empty(out_shape, out_dtype)
+        _kernels.global_average_pool(check(x), count, *tail, out)
+        return out
 
     return run
-
-
-def _pytorch_mean(x, enc_in, enc_out, qmin, qmax, what):
-    """``global_average_pool(method="pytorch")`` on checked 8-bit codes (see its docstring;
-    :func:`prepare_global_average_pool` checks the dtype and that the encoding is kept)."""
-    n, c, h, w = x.shape
-    scale = np.float32(enc_in.scale)
-    zp = int(enc_in.zero_point)
-    premul = np.float32(np.float32(-zp) * scale)
-    values = (x.astype(np.float64) * float(scale) + float(premul)).astype(np.float32).reshape(n * c, h * w)
-    total = np.zeros(n * c, np.float32)
-    for i in range(h * w):  # element order, float32 (numpy's sum would add pairwise)
-        total = np.add(total, values[:, i], dtype=np.float32)
-    mean = np.divide(total, np.float32(h * w), dtype=np.float32)
-    inverse = np.divide(np.float32(1.0), scale, dtype=np.float32)
-    codes = np.rint(np.multiply(mean, inverse, dtype=np.float32)).astype(np.int64) + zp
-    return np.clip(codes, qmin, qmax).astype(enc_out.dtype).reshape(n, c, 1, 1)
 
 
 def global_average_pool(x, enc_in, enc_out, method="tflite", *, activation_min=None, activation_max=None):
@@ -419,10 +380,13 @@ def global_average_pool(x, enc_in, enc_out, method="tflite", *, activation_min=N
       ``dequantize`` does, ``fma(code, s, -zp * s)`` in float32 (``-zp * s`` rounded first); the
       plane summed in float32 in element order; divided by ``H W`` in float32; quantized as
       ``rint(mean * (1 / s)) + zp`` (half even), clamped. Measured on torch 2.13 (FBGEMM and x86
-      engines, ``tests/oracles/test_pytorch_golden.py``). A float32 expression: numpy float32
-      operations are IEEE single precision, and the fma is exact in float64 before its one
-      rounding (an 8-bit code times a float32 scale, plus a float32 of similar magnitude).
+      engines, ``tests/oracles/test_pytorch_golden.py``). Scales from 1e33 up, or whose float32
+      reciprocal overflows, are refused.
 
+    Every method is one kernel call, ``_kernels.global_average_pool`` (csrc/fxsim/kernels/
+    pooling.h), whose exact models are ``fxsim.reference.pooling`` ``tflite_mean``,
+    ``tflite_mean_folded``, ``tflite_mean_opt``, ``ort_global_average`` and ``pytorch_mean``. A
+    window sum outside int32 (every method but ``"pytorch"``) raises ``OverflowRangeError``.
     :func:`prepare_global_average_pool` does the checks once for repeated calls.
     """
     what = f"global_average_pool(method={method!r})"

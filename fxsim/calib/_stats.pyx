@@ -4,8 +4,12 @@
 Each function makes one pass over a contiguous float32 buffer with the GIL released and writes
 into arrays its caller allocated (STYLE.md rule 4: the caller owns memory). Float32 values are
 compared as float32 and accumulated in float64; nothing here rounds a statistic to float32.
-The min/max and histogram loops are C in ``_stats_simd.h`` (an AVX2 min/max chosen at run time,
-four interleaved sub-histograms).
+The min/max and histogram loops are C in ``_stats_simd.h`` (an AVX2 min/max and AVX-512 bin
+indices chosen at run time, four interleaved sub-histograms). Both split a large buffer (from
+2^18 values) across fxsim's kernel threads (``fxsim.set_num_threads`` / ``FXSIM_NUM_THREADS``),
+through the worker pool of ``fxsim._kernels`` (its ``_parallel_ranges`` capsule): chunks of the
+buffer each write their own partial min/max or counts, combined in chunk order, so the results
+are the same for every thread count.
 
 * ``minmax_f32(x)`` -> ``(min, max, nonfinite)``: the extrema of the finite values and how many
   values are NaN or +-Inf (``v - v != 0`` holds exactly for those; a second pass counts them
@@ -24,16 +28,34 @@ four interleaved sub-histograms).
   mean (two passes, float64), so that batches combine with Chan's parallel formula.
 """
 
+from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.math cimport floorf, INFINITY
 from libc.stdint cimport uint32_t
 
 import numpy as np
 
+from fxsim import _kernels
+
 
 cdef extern from "_stats_simd.h":
-    float fx_minmax_f32(const float* x, Py_ssize_t n, float* lo, float* hi) nogil
+    ctypedef void* fx_parallel_fn
+    int fx_simd_enabled
+    float fx_minmax_f32(const float* x, Py_ssize_t n, float* lo, float* hi, fx_parallel_fn parallel) nogil
+    Py_ssize_t fx_histogram_scratch(Py_ssize_t n, Py_ssize_t nb) nogil
     void fx_histogram_f32(const float* x, Py_ssize_t n, double lo, double inv_width, double* counts,
-                          Py_ssize_t nb, uint32_t* scratch) nogil
+                          Py_ssize_t nb, uint32_t* scratch, fx_parallel_fn parallel) nogil
+
+
+# the kernels' worker pool (csrc/bindings/module.cc fxsim_parallel_ranges)
+cdef fx_parallel_fn _parallel = <fx_parallel_fn>PyCapsule_GetPointer(_kernels._parallel_ranges,
+                                                                    b"fxsim._kernels._parallel_ranges")
+
+
+def _set_simd(bint enabled):
+    """Tests only: ``False`` runs the portable C loops instead of the AVX2 / AVX-512 ones (which
+    must give the same results), ``True`` restores the CPU's choice."""
+    global fx_simd_enabled
+    fx_simd_enabled = 1 if enabled else 0
 
 
 def minmax_f32(const float[::1] x):
@@ -44,7 +66,7 @@ def minmax_f32(const float[::1] x):
         with nogil:
             # one pass (AVX2 where the CPU has it): extrema and the sum of v - v, which is 0
             # unless a NaN or +-Inf is present
-            z = fx_minmax_f32(&x[0], n, &lo, &hi)
+            z = fx_minmax_f32(&x[0], n, &lo, &hi, _parallel)
     if z != 0 or z != z:
         # a NaN or +-Inf is present: count them and recompute over the finite values only
         lo = INFINITY
@@ -61,15 +83,12 @@ def minmax_f32(const float[::1] x):
 
 
 def histogram_add_f32(const float[::1] x, double lo, double inv_width, double[::1] counts):
-    cdef Py_ssize_t n = x.shape[0], nb = counts.shape[0], start, step = 1 << 30
-    cdef uint32_t[::1] scratch = np.empty(4 * nb, np.uint32)
+    cdef Py_ssize_t n = x.shape[0], nb = counts.shape[0]
     if n == 0 or nb == 0:
         return
+    cdef uint32_t[::1] scratch = np.empty(fx_histogram_scratch(n, nb), np.uint32)
     with nogil:
-        start = 0
-        while start < n:
-            fx_histogram_f32(&x[start], min(step, n - start), lo, inv_width, &counts[0], nb, &scratch[0])
-            start += step
+        fx_histogram_f32(&x[0], n, lo, inv_width, &counts[0], nb, &scratch[0], _parallel)
 
 
 def pdf_add_f32(const float[::1] x, float bucket, double first, double[::1] counts):

@@ -680,6 +680,18 @@ class WeightedLowering:
         """Record the largest |accumulator| when ``stats["record"]`` is set."""
         record_accumulator(stats, acc, self.acc_bits)
 
+    def kernel_arguments(self, *geometry):
+        """The kernel arguments between the input and the output, built once at lowering, after
+        ``pack`` (a run then adds only those two): ``plain`` for the accumulate kernel (weight
+        codes or their packed object, input and weight zero points, bias, ``geometry``, policy,
+        accumulator bits) and ``fused`` for the fused accumulate-and-requantize kernel (``plain``
+        then ``Rescale.fused_arguments``), None when the rescale runs in Python. A run calls the
+        fused kernel unless ``stats["record"]`` asks for the accumulator array."""
+        plain = (self.kernel_weight, self.input_zero_point, self.kernel_weight_zero_points, self.bias, *geometry,
+                 self.policy, self.acc_bits)
+        fused = None if self.rescale.fused_arguments is None else plain + tuple(self.rescale.fused_arguments)
+        return plain, fused
+
     def fused(self, stats):
         """The requantization arguments of the fused kernel (``Rescale.fused_arguments``) when a
         run may call it: one kernel call per node, no accumulator array. None when the rescale

@@ -113,22 +113,23 @@ def lower_integer(ctx):
                             channels, bias, conv_geometry)
     prep.pack("conv")  # 8-bit WRAP: the weights packed once, at preparation
     acc_shape = out_shape if len(out_shape) == 4 else (out_shape[0], out_shape[1], 1, out_shape[2])
+    conv_args, fused_args = prep.kernel_arguments(stride, dilation, pads, group)
+    out_dtype = prep.rescale.enc.dtype
+    one_d = len(x.shape) == 3
+    reshape_out = acc_shape != out_shape
+    stats = {"record": False}  # the Lowered's stats (compare sets "record" to collect accumulators)
 
     def run(inputs):
-        xq = inputs[0] if inputs[0].ndim == 4 else inputs[0][:, :, None, :]
-        fused = prep.fused(lowered.stats)
-        if fused is not None:  # one kernel call: accumulate and requantize tile by tile
-            out = np.empty(acc_shape, prep.rescale.enc.dtype)
-            _kernels.conv2d_requantize(np.ascontiguousarray(xq), prep.kernel_weight, prep.input_zero_point,
-                                       prep.kernel_weight_zero_points, prep.bias, stride, dilation, pads, group,
-                                       prep.policy, prep.acc_bits, *fused, out)
-            return [out.reshape(out_shape)]
+        xq = inputs[0][:, :, None, :] if one_d else inputs[0]
+        if not xq.flags.c_contiguous:
+            xq = np.ascontiguousarray(xq)
+        if fused_args is not None and not stats["record"]:  # one kernel call: accumulate and requantize by tiles
+            out = np.empty(acc_shape, out_dtype)
+            _kernels.conv2d_requantize(xq, *fused_args, out)
+            return [out.reshape(out_shape) if reshape_out else out]
         acc = np.empty(acc_shape, prep.acc_dtype)
-        _kernels.conv2d_accumulate(np.ascontiguousarray(xq), prep.kernel_weight, prep.input_zero_point,
-                                   prep.kernel_weight_zero_points, prep.bias, stride, dilation, pads, group,
-                                   prep.policy, prep.acc_bits, acc)
-        prep.observe(acc, lowered.stats)
+        _kernels.conv2d_accumulate(xq, *conv_args, acc)
+        prep.observe(acc, stats)
         return [prep.rescale(acc, axis=1).reshape(out_shape)]
 
-    lowered = Lowered(run, arithmetic=prep.arithmetic(), info=prep.info())
-    return lowered
+    return Lowered(run, arithmetic=prep.arithmetic(), info=prep.info(), stats=stats)

@@ -83,19 +83,19 @@ def lower_integer(ctx):
     prep = WeightedLowering(ctx, "fully_connected", weight, enc, channels, bias)
     prep.pack("matmul")  # 8-bit WRAP: the weights packed once, at preparation
     out_shape = tuple(ctx.outputs[0].shape)
+    fc_args, fused_args = prep.kernel_arguments()
+    out_dtype = prep.rescale.enc.dtype
+    stats = {"record": False}  # the Lowered's stats (compare sets "record" to collect accumulators)
 
     def run(inputs):
-        fused = prep.fused(lowered.stats)
-        if fused is not None:  # one kernel call: accumulate and requantize tile by tile
-            out = np.empty(out_shape, prep.rescale.enc.dtype)
-            _kernels.matmul_requantize(np.ascontiguousarray(inputs[0]), prep.kernel_weight, prep.input_zero_point,
-                                       prep.kernel_weight_zero_points, prep.bias, prep.policy, prep.acc_bits, *fused, out)
+        x = inputs[0] if inputs[0].flags.c_contiguous else np.ascontiguousarray(inputs[0])
+        if fused_args is not None and not stats["record"]:  # one kernel call: accumulate and requantize by tiles
+            out = np.empty(out_shape, out_dtype)
+            _kernels.matmul_requantize(x, *fused_args, out)
             return [out]
         acc = np.empty(out_shape, prep.acc_dtype)
-        _kernels.matmul_accumulate(np.ascontiguousarray(inputs[0]), prep.kernel_weight, prep.input_zero_point,
-                                   prep.kernel_weight_zero_points, prep.bias, prep.policy, prep.acc_bits, acc)
-        prep.observe(acc, lowered.stats)
+        _kernels.matmul_accumulate(x, *fc_args, acc)
+        prep.observe(acc, stats)
         return [prep.rescale(acc, axis=1)]
 
-    lowered = Lowered(run, arithmetic=prep.arithmetic(), info=prep.info())
-    return lowered
+    return Lowered(run, arithmetic=prep.arithmetic(), info=prep.info(), stats=stats)

@@ -8,6 +8,7 @@ with ``Fraction``; none saturates (the caller adds the output zero point and cla
 precondition raises ``ValueError``.
 """
 
+import math
 from fractions import Fraction
 
 from fxsim.constants import HALF_AWAY, HALF_EVEN, HALF_UP, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
@@ -17,9 +18,13 @@ from fxsim.reference.multiplier import (
     multiply_by_quantized_multiplier_double_round,
     tosa_apply_scale_32,
 )
+from fxsim.reference.requantize import requantize_fp32
 from fxsim.reference.rounding import as_int, clamp, round_fraction, x86_int32
 
 __all__ = [
+    "tflite_mean",
+    "ort_global_average",
+    "pytorch_mean",
     "tflite_mean_folded",
     "tflite_mean_opt",
     "divide_round_half_away",
@@ -266,3 +271,54 @@ def tflite_mean_opt(codes, zp_in, scale_in, zp_out, scale_out, qmin, qmax):
     bias = int(zp_out) - int(t)
     m, e = derive_tflite(float(f32_div(s_in, f32_mul(int_to_float32(n), s_out))))
     return clamp(multiply_by_quantized_multiplier_double_round(sum(int(c) for c in codes), m, e) + bias, qmin, qmax)
+
+
+def tflite_mean(codes, zp_in, scale_in, zp_out, scale_out, qmin, qmax):
+    """TFLite's int8 reference MEAN over (H, W) of one output element
+    (tensorflow/lite/kernels/internal/reference/integer_ops/mean.h): ``acc = sum(codes) - zp_in n``
+    (int32: a sum outside it raises ``ValueError``), ``acc = MBQM(acc, QuantizeMultiplier(double(s_in)
+    / double(s_out)))`` (float32 scales, double rounding), then ``round(acc / n)`` half away from
+    zero, ``+ zp_out``, clamped to ``[qmin, qmax]``."""
+    n = len(codes)
+    acc = as_int("acc", sum(int(c) for c in codes) - int(zp_in) * n, INT32_MIN, INT32_MAX)
+    m, e = derive_tflite(float(round_to_float32(Fraction(scale_in))) / float(round_to_float32(Fraction(scale_out))))
+    scaled = multiply_by_quantized_multiplier_double_round(acc, m, e)
+    return clamp(divide_round_half_away(scaled, n) + int(zp_out), qmin, qmax)
+
+
+def ort_global_average(codes, zp_in, scale_in, zp_out, scale_out, qmin, qmax):
+    """ONNX Runtime QLinearGlobalAveragePool of one output element (onnxruntime/core/mlas/lib/
+    qlgavgpool.cpp): ``acc = sum(codes) - zp_in n`` (int32: ``ValueError`` outside it), ``scale =
+    float32(s_in / float32(s_out * float32(n)))`` computed in float32, then MLAS's requantization
+    (:func:`fxsim.reference.requantize.requantize_fp32`: float32 product, clamp to ``[qmin - zp_out,
+    qmax - zp_out]``, half even, ``+ zp_out``)."""
+    n = len(codes)
+    acc = as_int("acc", sum(int(c) for c in codes) - int(zp_in) * n, INT32_MIN, INT32_MAX)
+    s_in, s_out = round_to_float32(Fraction(scale_in)), round_to_float32(Fraction(scale_out))
+    scale = f32_div(s_in, f32_mul(s_out, int_to_float32(n)))
+    return requantize_fp32(acc, float(scale), int(zp_out), qmin, qmax, HALF_EVEN)
+
+
+def pytorch_mean(codes, zp, scale, qmin, qmax):
+    """``torch.mean`` over (H, W) of a quantized tensor, one output element (the encoding is kept):
+    each code dequantized as ATen's vectorized dequantize does, ``fma(code, s, premul)`` rounded
+    once to float32 with ``premul = float32(-zp * s)``; summed in float32 in element order from 0;
+    ``mean = sum / float32(n)``; ``rint(mean * float32(1 / s)) + zp`` (half even), clamped. Every
+    step is one IEEE float32 operation, computed exactly here and rounded. A NaN product gives
+    ``qmin``, one beyond int32 the clamp bound of its sign. Measured on torch 2.13
+    (tests/oracles/test_pytorch_golden.py)."""
+    s = round_to_float32(Fraction(scale))
+    premul = f32_mul(int_to_float32(-int(zp)), s)
+    total = 0.0
+    for c in codes:
+        total = f32_add(total, round_to_float32(Fraction(int(c)) * Fraction(s) + Fraction(premul)))
+    mean = f32_div(total, int_to_float32(len(codes)))
+    inverse = f32_div(1.0, s)  # Inf for a subnormal scale below 2^-128
+    if mean == 0 and math.isinf(inverse):
+        return qmin  # 0 * Inf: NaN in IEEE arithmetic
+    v = f32_mul(mean, inverse)
+    if v <= -2.0 ** 31:
+        return qmin
+    if v >= 2.0 ** 31:
+        return qmax
+    return clamp(round_fraction(Fraction(v), HALF_EVEN) + int(zp), qmin, qmax)

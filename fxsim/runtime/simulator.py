@@ -367,14 +367,22 @@ class Simulator:
     # ------------------------------------------------------------------ running
 
     def _run_plan(self):
-        """Per node, resolved once: its input and output names, its ``Lowered`` (looked up as an
-        object at run time, so that its ``run`` may be wrapped, as the benchmark does), and the
-        computed tensors it reads for the last time that are not graph outputs."""
+        """Per node, resolved once: its input and output names (and, for the common one-input or
+        one-output node, that name alone, so a run indexes no list for it), its ``Lowered``
+        (looked up as an object at run time, so that its ``run`` may be wrapped, as the benchmark
+        does), and the computed tensors it reads for the last time that are not graph outputs.
+        An absent optional input is named ``""``, which is never a key of the run's tensors, so
+        fetching it gives None."""
         g = self.graph
         outputs = set(g.outputs)
-        return [(node, tuple(node.inputs), tuple(node.outputs), lowered,
-                 tuple(name for name in release if name not in outputs))
-                for node, lowered, release in zip(g.nodes, self.lowerings, self._release)]
+        plan = []
+        for node, lowered, release in zip(g.nodes, self.lowerings, self._release):
+            names_in, names_out = tuple(name or "" for name in node.inputs), tuple(node.outputs)
+            single_in = names_in[0] if len(names_in) == 1 else None
+            single_out = names_out[0] if len(names_out) == 1 and names_out[0] else None
+            plan.append((node, single_in, names_in, single_out, names_out, lowered,
+                         tuple(name for name in release if name not in outputs)))
+        return plan
 
     def _input_plan(self):
         """Per graph input with a quantized encoding: the target's quantize, prepared once."""
@@ -428,14 +436,17 @@ class Simulator:
         kept = kept_names(g, keep)
         protected = set(kept.values())  # (graph outputs are never in a release list)
         get, pop = env.get, env.pop
-        for node, names_in, names_out, lowered, release in self._plan:
+        for node, single_in, names_in, single_out, names_out, lowered, release in self._plan:
             try:
-                results = lowered.run([get(name) if name else None for name in names_in])
+                results = lowered.run([get(single_in)] if single_in is not None else [get(n) for n in names_in])
             except FxsimError as error:
                 raise type(error)(f"node {node.name!r} ({node.op_type}): {error}") from error
-            for name, value in zip(names_out, results):
-                if name:
-                    env[name] = value
+            if single_out is not None:
+                env[single_out] = results[0]
+            else:
+                for name, value in zip(names_out, results):
+                    if name:
+                        env[name] = value
             for name in release:
                 if name not in protected:
                     pop(name, None)

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fxsim/fixedpoint/division.h"
+#include "fxsim/fixedpoint/multiplier.h"
 #include "fxsim/fixedpoint/rounding.h"
 #include "fxsim/kernels/common.h"
 #include "fxsim/kernels/parallel.h"
@@ -215,6 +216,124 @@ void plane_sums(int64_t rows, int64_t cols, const T* x, int64_t* out) {
     return int64_t(-1);
   });
 }
+
+namespace {
+
+// One plane's output code by method kMethod (pooling.h "global_average_pool"); the int32 sum
+// check is the caller's. `acc` is the zero-point adjusted (raw for tflite_opt) exact sum.
+template <GlobalAverageMethod kMethod>
+int32_t global_average_code(const GlobalAverageParams& p, int64_t count, int64_t acc) {
+  if constexpr (kMethod == GlobalAverageMethod::kTflite) {
+    const int32_t v = nocheck::multiply_by_quantized_multiplier_double_round(static_cast<int32_t>(acc), p.multiplier,
+                                                                             p.shift);
+    return clamp_to(divide_round_half_away(v, count) + p.out_add, p.qmin, p.qmax);
+  } else if constexpr (kMethod == GlobalAverageMethod::kOrt) {
+    float v = static_cast<float>(static_cast<int32_t>(acc)) * p.scale;
+    const float lo = static_cast<float>(int64_t(p.qmin) - p.out_add);  // |bounds| < 2^17: exact floats
+    const float hi = static_cast<float>(int64_t(p.qmax) - p.out_add);
+    v = v > lo ? v : lo;
+    v = v < hi ? v : hi;
+    return clamp_to(static_cast<int64_t>(round_half_even_bounded(v)) + p.out_add, p.qmin, p.qmax);
+  } else {
+    static_assert(kMethod == GlobalAverageMethod::kTfliteFolded || kMethod == GlobalAverageMethod::kTfliteOpt,
+                  "method");
+    (void)count;
+    const int32_t v = nocheck::multiply_by_quantized_multiplier_double_round(static_cast<int32_t>(acc), p.multiplier,
+                                                                             p.shift);
+    return clamp_to(int64_t(v) + p.out_add, p.qmin, p.qmax);
+  }
+}
+
+// torch.mean of one plane (pooling.h "global_average_pool", pytorch).
+template <typename T>
+int32_t pytorch_mean_code(const GlobalAverageParams& p, int64_t count, const T* in) {
+  const float premul = static_cast<float>(-p.in_zero_point) * p.scale;
+  const double scale = static_cast<double>(p.scale), add = static_cast<double>(premul);
+  float total = 0.0f;
+  for (int64_t j = 0; j < count; ++j) {
+    // fma(code, scale, premul): code * scale (<= 16 + 24 bits) and the sum are exact in double
+    total = total + static_cast<float>(static_cast<double>(in[j]) * scale + add);
+  }
+  const float mean = total / static_cast<float>(count);
+  const float v = mean * (1.0f / p.scale);
+  if (!(v > -2147483648.0f)) return p.qmin;  // NaN or below int32
+  if (!(v < 2147483648.0f)) return p.qmax;
+  return clamp_to(static_cast<int64_t>(round_to_integral_mode<RoundingMode::HALF_EVEN>(v, 0)) + p.out_add, p.qmin,
+                  p.qmax);
+}
+
+template <GlobalAverageMethod kMethod, typename T, typename U>
+void global_average_planes(const GlobalAverageParams& p, int64_t planes, int64_t count, const T* x, U* out) {
+  const int64_t offset = kMethod == GlobalAverageMethod::kTfliteOpt ? 0 : int64_t(p.in_zero_point) * count;
+  const int64_t bad = parallel_tasks(planes, count, [&](int64_t p0, int64_t p1) {
+    for (int64_t plane = p0; plane < p1; ++plane) {
+      const T* in = x + plane * count;
+      if constexpr (kMethod == GlobalAverageMethod::kPytorch) {
+        out[plane] = static_cast<U>(pytorch_mean_code(p, count, in));
+      } else {
+        int64_t acc = 0;
+        for (int64_t j = 0; j < count; ++j) acc += in[j];
+        acc -= offset;
+        if (acc < INT32_MIN || acc > INT32_MAX) return plane;
+        out[plane] = static_cast<U>(global_average_code<kMethod>(p, count, acc));
+      }
+    }
+    return int64_t(-1);
+  });
+  if (bad >= 0) {
+    int64_t acc = -offset;
+    for (int64_t j = 0; j < count; ++j) acc += x[bad * count + j];
+    throw_range("global_average_pool", "plane " + std::to_string(bad) + ": the window sum " + std::to_string(acc) +
+                                           " does not fit the engines' int32 accumulator");
+  }
+}
+
+}  // namespace
+
+template <typename T, typename U>
+void global_average_pool(const GlobalAverageParams& params, int64_t planes, int64_t count, const T* x, U* out) {
+  const char* k = "global_average_pool";
+  if (planes < 0 || count < 1) throw_invalid(k, "planes must be >= 0 and count >= 1");
+  if (count > (int64_t(1) << 40)) throw_invalid(k, "count must be below 2^40");
+  check_code_value<U>(k, "qmin", params.qmin);
+  check_code_value<U>(k, "qmax", params.qmax);
+  if (params.qmin > params.qmax) throw_invalid(k, "qmin must be <= qmax");
+  check_code_value<T>(k, "in_zero_point", params.in_zero_point);
+  const GlobalAverageMethod m = params.method;
+  if (m == GlobalAverageMethod::kOrt || m == GlobalAverageMethod::kPytorch) {
+    check_code_value<U>(k, "out zero point", params.out_add);
+    check_scale(k, "scale", params.scale);
+    // pytorch: |code * scale + premul| <= 2^17 scale must stay a finite float (no overflowing cast)
+    if (m == GlobalAverageMethod::kPytorch && !(params.scale < 1.0e33f)) throw_invalid(k, "scale must be below 1e33");
+  } else if (params.shift < -31 || params.shift > 31) {
+    throw_invalid(k, "shift must be in [-31, 31], got " + std::to_string(params.shift));
+  }
+  switch (m) {
+    case GlobalAverageMethod::kTflite:
+      check_code_value<U>(k, "out zero point", params.out_add);
+      return global_average_planes<GlobalAverageMethod::kTflite>(params, planes, count, x, out);
+    case GlobalAverageMethod::kTfliteFolded:
+      check_code_value<U>(k, "out zero point", params.out_add);
+      return global_average_planes<GlobalAverageMethod::kTfliteFolded>(params, planes, count, x, out);
+    case GlobalAverageMethod::kTfliteOpt:  // out_add is a bias: any int32
+      return global_average_planes<GlobalAverageMethod::kTfliteOpt>(params, planes, count, x, out);
+    case GlobalAverageMethod::kOrt:
+      return global_average_planes<GlobalAverageMethod::kOrt>(params, planes, count, x, out);
+    case GlobalAverageMethod::kPytorch:
+      return global_average_planes<GlobalAverageMethod::kPytorch>(params, planes, count, x, out);
+  }
+  throw_invalid(k, "unknown method code " + std::to_string(static_cast<int>(m)));
+}
+
+#define FXSIM_GLOBAL_AVERAGE_INSTANTIATE(T)                                                                    \
+  template void global_average_pool<T, int8_t>(const GlobalAverageParams&, int64_t, int64_t, const T*, int8_t*); \
+  template void global_average_pool<T, uint8_t>(const GlobalAverageParams&, int64_t, int64_t, const T*,        \
+                                                uint8_t*);                                                     \
+  template void global_average_pool<T, int16_t>(const GlobalAverageParams&, int64_t, int64_t, const T*, int16_t*);
+FXSIM_GLOBAL_AVERAGE_INSTANTIATE(int8_t)
+FXSIM_GLOBAL_AVERAGE_INSTANTIATE(uint8_t)
+FXSIM_GLOBAL_AVERAGE_INSTANTIATE(int16_t)
+#undef FXSIM_GLOBAL_AVERAGE_INSTANTIATE
 
 #define FXSIM_POOLING_INSTANTIATE(T)                                                                           \
   template void avg_pool2d<T>(const AvgPoolParams&, const Pool2DWindow&, const Pool2DShape&, const T*, T*); \

@@ -34,6 +34,34 @@
 // Scalar primitives: fxsim/fixedpoint/division.h. max_pool2d: the largest code of the window's
 // in-image positions (padding never wins). plane_sums: the exact int64 sum of each of `rows`
 // contiguous runs of `cols` codes.
+//
+// global_average_pool: the mean of each of `planes` contiguous runs of `count` codes (the H*W
+// planes of an NCHW tensor) requantized to the output encoding in one call (the whole of an
+// engine's global average / spatial MEAN, so an executor node is one kernel call). Methods
+// (GlobalAverageParams; `out_add` is the output zero point unless said otherwise):
+//   tflite         acc = sum(code) - in_zero_point * count (TFLite sums in int32: a sum outside
+//                  int32 is std::out_of_range); v = MultiplyByQuantizedMultiplier(acc,
+//                  multiplier, shift) (double rounding); code = clamp(round_half_away(v / count)
+//                  + out_add) (tensorflow/lite/kernels/internal/reference/integer_ops/mean.h)
+//   tflite_folded  acc as tflite; code = clamp(MBQM(acc, multiplier, shift) + out_add), the
+//                  caller having folded 1/count into the multiplier (reference_ops::
+//                  QuantizedMeanOrSum, tensorflow/lite/kernels/internal/reference/reduce.h)
+//   tflite_opt     acc = sum(code), the raw codes (int32 as above); code = clamp(MBQM(acc,
+//                  multiplier, shift) + out_add) with out_add the caller's folded bias
+//                  (optimized_ops::MeanImpl, tensorflow/lite/kernels/internal/optimized/
+//                  optimized_ops.h)
+//   ort            acc as tflite; v = float(acc) * scale in float32 (scale = s_in / (s_out *
+//                  float(count)), computed by the caller), clamped in float to [qmin - out_add,
+//                  qmax - out_add], rounded half even, + out_add (onnxruntime/core/mlas/lib/
+//                  qlgavgpool.cpp and MLAS's requantization)
+//   pytorch        torch.mean of a quantized tensor (ATen, measured on torch 2.13): each code
+//                  dequantized as fma(code, scale, premul) with premul = float(-in_zero_point) *
+//                  scale rounded to float32 first (one rounding: the product and sum are exact
+//                  in double, then rounded to float); summed in float32 in element order from
+//                  0.0f; mean = sum / float(count); code = clamp(rint(mean * (1.0f / scale)) +
+//                  out_add), half even; a NaN product gives qmin and one beyond int32 the clamp
+//                  end of its sign (no undefined conversion); scale below 1e33.
+// Multipliers: shift in [-31, 31]; scales finite and > 0; zero points within the code types.
 // Bad arguments: std::invalid_argument; a DPU result outside int64: std::out_of_range.
 // The GIL is released by the binding; calls split across threads by planes, bit-identically.
 #pragma once
@@ -45,6 +73,18 @@
 namespace fxsim {
 
 enum class AvgPoolMethod { kTflite = 0, kTosa = 1, kHexagon = 2, kDpu = 3, kOrt = 4, kPytorch = 5 };
+
+enum class GlobalAverageMethod { kTflite = 0, kTfliteFolded = 1, kTfliteOpt = 2, kOrt = 3, kPytorch = 4 };
+
+struct GlobalAverageParams {
+  GlobalAverageMethod method;
+  int32_t in_zero_point;       // tflite, tflite_folded, ort (subtracted count times), pytorch
+  int32_t multiplier;          // tflite, tflite_folded, tflite_opt: MBQM multiplier ...
+  int shift;                   // ... and left shift in [-31, 31]
+  int32_t out_add;             // output zero point (tflite_opt: its bias)
+  float scale;                 // ort: s_in / (s_out * count); pytorch: the shared scale
+  int32_t qmin, qmax;          // output clamp within the output code type
+};
 
 struct Pool2DShape {
   int64_t n, c, h, w;
@@ -80,5 +120,8 @@ template <typename T>
 void max_pool2d(const Pool2DWindow& window, const Pool2DShape& shape, const T* x, T* out);
 template <typename T>
 void plane_sums(int64_t rows, int64_t cols, const T* x, int64_t* out);
+// T, U: int8_t, uint8_t or int16_t. x [planes, count], out [planes].
+template <typename T, typename U>
+void global_average_pool(const GlobalAverageParams& params, int64_t planes, int64_t count, const T* x, U* out);
 
 FXSIM_NAMESPACE_END
