@@ -1,7 +1,11 @@
 """The executor computes the codes it computed before prepared plans: every tensor of the
 model-shaped graphs (``tests/golden/executor_codes/cases.py``) on twelve targets, kept with
-``keep="all"`` and dequantized, equals the digest recorded by ``generate.py`` at commit 9145695,
-the per-call executor. One differing code anywhere changes a digest.
+``keep="all"`` and dequantized, equals the digest recorded by ``generate.py``: first at commit
+9145695, the per-call executor (the prepared plans computed the same codes wherever a lowering
+had not changed on purpose), recorded again after the fourth session's kernel merges (direct
+depthwise / small-depth kernels, packed u8 x s8 weights, the global-average kernel), whose
+intentional lowering changes since 9145695 had left 11 runs with every tensor exempt. One
+differing code anywhere changes a digest.
 
 A node whose lowering is described differently from the recording (another lowering was added
 on purpose, e.g. an integer kernel replacing a float fallback) exempts its outputs and what is

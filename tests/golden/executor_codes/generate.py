@@ -4,7 +4,8 @@
     PYTHONPATH=.:tests python tests/golden/executor_codes/generate.py
 
 The file was first recorded at commit 9145695 (the per-call executor, before prepared plans),
-so the test proves the prepared-plan executor computes the same codes.
+so the test proved the prepared-plan executor computes the same codes; it was recorded again
+after the fourth session's kernel merges (the provenance names the commit).
 """
 
 import gzip
