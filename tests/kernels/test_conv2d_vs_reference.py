@@ -152,8 +152,8 @@ def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
         "depthwise_mult2": _layer(rng, np.uint8, np.int8, (1, 32, 40, 40), (64, 1, 3, 3), 32, (1, 1), (1, 1, 1, 1)),
         "grouped_acc64": _layer(rng, np.uint8, np.int8, (1, 16, 24, 24), (16, 4, 3, 3), 4, (1, 1), (1, 2, 0, 1),
                                 acc_bits=64),
-        # 1x1 at stride 1 without padding: the GEMM tasks interleave their own columns (conv2d.cc);
-        # a partial channel quad (38 and 10 channels per group; 38 > kSmallConvDepth keeps the
+        # 1x1 at stride 1 without padding (the dense GEMM path's stride-1 column chunks): a partial
+        # channel quad (38 and 10 channels per group; 38 > kSmallConvDepth keeps the
         # ungrouped one off the small-depth kernel), a plane of 667 columns (not a multiple of the
         # 256-column task), batch 2, signed activations (the 0x80 flip)
         "pointwise_1x1": _layer(rng, np.uint8, np.int8, (2, 38, 23, 29), (24, 38, 1, 1), 1, (1, 1), (0, 0, 0, 0)),

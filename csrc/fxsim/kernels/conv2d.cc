@@ -102,40 +102,24 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const std::vector<uint8_t> zero_row(static_cast<size_t>(s.w), 0);
   const std::vector<uint8_t> zero_plane(static_cast<size_t>(fill ? 0 : s.h * s.w), 0);
   const Interleave4Fn interleave4 = active_gemm_kernels().interleave4;
-  // stride 1, no padding: plane pl (of n * groups * cq) is its 4 channels' h * w bytes in order;
-  // words [j0, j0 + count) of it come from bytes [j0, j0 + count) of each channel
-  auto interleave_columns = [&](int64_t pl, int64_t j0, int64_t count) {
-    const int64_t q = pl % cq, g = pl / cq % groups, n = pl / (cq * groups);
-    const int64_t c_first = g * gm.cig + 4 * q;
-    const int valid = static_cast<int>(std::min<int64_t>(4, gm.cig - 4 * q));
-    const uint32_t bytes = valid == 4 ? 0xFFFFFFFFu : (uint32_t(1) << (8 * valid)) - 1u;
-    const uint32_t flip = x_signed ? 0x80808080u & bytes : 0u;  // x + 128 as a byte: x ^ 0x80
-    const uint8_t* src[4];
-    for (int b = 0; b < 4; ++b) {
-      src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + (n * s.c_in + c_first + b) * s.h * s.w) + j0
-                         : zero_plane.data();
-    }
-    interleave4(src[0], src[1], src[2], src[3], count, flip, xq.get() + pl * plane + j0);
-  };
-  // A 1x1 kernel at stride 1 without padding reads, for output column j, word j of each plane and
-  // nothing else: each GEMM task below interleaves its own columns just before its GEMM (no pass
-  // over the whole input first, and the words a thread reads are the ones it wrote, in its own
-  // cache, instead of half of them from the other core's: 1x1 144 -> 24 at 56 x 56 went from 1.18x
-  // to ~1.9x on 2 threads). The words are the same, so are the bits.
-  const bool pack_in_tasks = !fill && p.stride_h == 1 && s.kh == 1 && s.kw == 1;
-  if (!pack_in_tasks) parallel_tasks(s.n * groups * cq, plane, [&](int64_t c0, int64_t c1) -> int64_t {
+  parallel_tasks(s.n * groups * cq, plane, [&](int64_t c0, int64_t c1) -> int64_t {
     for (int64_t pl = c0; pl < c1; ++pl) {
-      if (!fill) {
-        interleave_columns(pl, 0, plane);
-        continue;
-      }
       const int64_t q = pl % cq, g = pl / cq % groups, n = pl / (cq * groups);
       const int64_t c_first = g * gm.cig + 4 * q;
       const int valid = static_cast<int>(std::min<int64_t>(4, gm.cig - 4 * q));
       const uint32_t bytes = valid == 4 ? 0xFFFFFFFFu : (uint32_t(1) << (8 * valid)) - 1u;
       const uint32_t flip = x_signed ? 0x80808080u & bytes : 0u;  // x + 128 as a byte: x ^ 0x80
       uint32_t* dst = xq.get() + pl * plane;
-      std::fill(dst, dst + plane, (static_cast<uint32_t>(x_zp_packed) * 0x01010101u) & bytes);
+      if (fill) std::fill(dst, dst + plane, (static_cast<uint32_t>(x_zp_packed) * 0x01010101u) & bytes);
+      if (!fill) {  // stride 1, no padding: the plane is the channels' h * w bytes in order, one run
+        const uint8_t* src[4];
+        for (int b = 0; b < 4; ++b) {
+          src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + (n * s.c_in + c_first + b) * s.h * s.w)
+                             : zero_plane.data();
+        }
+        interleave4(src[0], src[1], src[2], src[3], s.h * s.w, flip, dst);
+        continue;
+      }
       for (int64_t iy = 0; iy < s.h; ++iy) {
         const uint8_t* src[4];  // the codes' bytes (int8 read as unsigned char: the two's-complement byte)
         for (int b = 0; b < 4; ++b) {
@@ -220,9 +204,6 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
         const int64_t chunk = t % chunks, ng = t / chunks;
         const int64_t g = ng % groups, n = ng / groups;
         const int64_t j0 = chunk * kChunk, count = std::min(kChunk, cols - j0);
-        if (pack_in_tasks) {
-          for (int64_t q = 0; q < cq; ++q) interleave_columns((n * groups + g) * cq + q, j0, count);
-        }
         corrected_gemm(g, xq.get() + (n * groups + g) * group_words + j0, count, tmp.data(), xsum.data());
         for (int64_t m = 0; m < gm.cog; ++m) {
           // columns [j0, j0 + count) cut into the pieces of output rows they hold; the pieces

@@ -3,6 +3,7 @@
 #include "fxsim/kernels/matmul.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -75,8 +76,15 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
       const uint8_t* src = reinterpret_cast<const uint8_t*>(a + r * s.k);  // the codes' bytes
       uint32_t* dst = aw.data() + r * words;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-      uint8_t* bytes = reinterpret_cast<uint8_t*>(dst);  // byte k % 4 of word k / 4 is byte k
-      for (int64_t k = 0; k < s.k; ++k) bytes[k] = src[k] ^ flip;
+      // byte k % 4 of word k / 4 is byte k: a copy, then the flip word by word (a byte loop the
+      // compiler left scalar took ~35 us of a 128 x 768 transformer call on one thread, a serial
+      // part that held 2 threads to ~1.7x); the bytes past K stay 0
+      uint8_t* bytes = reinterpret_cast<uint8_t*>(dst);
+      std::memcpy(bytes, src, static_cast<size_t>(s.k));
+      if (flip != 0) {
+        for (int64_t w = 0; w < s.k / 4; ++w) dst[w] ^= 0x80808080u;
+        for (int64_t k = s.k / 4 * 4; k < s.k; ++k) bytes[k] ^= flip;
+      }
 #else
       for (int64_t k = 0; k < s.k; ++k) dst[k / 4] |= static_cast<uint32_t>(src[k] ^ flip) << (8 * (k % 4));
 #endif
