@@ -692,12 +692,6 @@ class WeightedLowering:
         fused = None if self.rescale.fused_arguments is None else plain + tuple(self.rescale.fused_arguments)
         return plain, fused
 
-    def fused(self, stats):
-        """The requantization arguments of the fused kernel (``Rescale.fused_arguments``) when a
-        run may call it: one kernel call per node, no accumulator array. None when the rescale
-        runs in Python or the run records accumulator statistics (which need the array)."""
-        return None if stats["record"] else self.rescale.fused_arguments
-
     def info(self):
         """What was prepared, for reports and tests: weight codes and zero points, bias codes,
         the bias report, and whether runs call the fused kernel (``fused_kernel``)."""

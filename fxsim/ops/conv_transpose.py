@@ -171,23 +171,23 @@ def lower_integer(ctx):
     acc_shape = (out_shape[0], channels, out[0], out[1])
     zp = prep.input_zero_point
     sh, sw = strides
+    prep.pack("conv")  # 8-bit WRAP: the (flipped) weights packed once, at preparation
+    conv_args, fused_args = prep.kernel_arguments((1, 1), tuple(dilations), pads, group)
+    out_dtype = prep.rescale.enc.dtype
+    stats = {"record": False}  # the Lowered's stats (compare sets "record" to collect accumulators)
 
     def run(inputs):
         xq = inputs[0] if inputs[0].ndim == 4 else inputs[0][:, :, None, :]
         spread = np.full(xq.shape[:2] + tuple(spread_shape), zp, dtype=xq.dtype)
         spread[:, :, ::sh, ::sw] = xq
         spread = np.ascontiguousarray(spread[(slice(None), slice(None)) + crop])
-        fused = prep.fused(lowered.stats)
-        if fused is not None:  # one kernel call: accumulate and requantize tile by tile
-            codes = np.empty(acc_shape, prep.rescale.enc.dtype)
-            _kernels.conv2d_requantize(spread, prep.weight, zp, prep.weight_zero_points, prep.bias, (1, 1),
-                                       tuple(dilations), pads, group, prep.policy, prep.acc_bits, *fused, codes)
+        if fused_args is not None and not stats["record"]:  # one kernel call: accumulate and requantize by tiles
+            codes = np.empty(acc_shape, out_dtype)
+            _kernels.conv2d_requantize(spread, *fused_args, codes)
             return [codes.reshape(out_shape)]
         acc = np.empty(acc_shape, prep.acc_dtype)
-        _kernels.conv2d_accumulate(spread, prep.weight, zp, prep.weight_zero_points, prep.bias, (1, 1),
-                                   tuple(dilations), pads, group, prep.policy, prep.acc_bits, acc)
-        prep.observe(acc, lowered.stats)
+        _kernels.conv2d_accumulate(spread, *conv_args, acc)
+        prep.observe(acc, stats)
         return [prep.rescale(acc, axis=1).reshape(out_shape)]
 
-    lowered = Lowered(run, arithmetic=prep.arithmetic(), info=prep.info())
-    return lowered
+    return Lowered(run, arithmetic=prep.arithmetic(), info=prep.info(), stats=stats)

@@ -66,22 +66,22 @@ def lower_integer(ctx):
         prep = WeightedLowering(ctx, "matmul", np.asarray(b.value, np.float32), enc, b.shape[1])
         prep.pack("matmul")  # 8-bit WRAP: the weights packed once, at preparation
         last = len(out_shape) - 1
+        mm_args, fused_args = prep.kernel_arguments()
+        out_dtype = prep.rescale.enc.dtype
+        stats = {"record": False}  # the Lowered's stats (compare sets "record" to collect accumulators)
 
         def run_weight(inputs):
-            fused = prep.fused(lowered.stats)
-            if fused is not None:  # one kernel call: accumulate and requantize tile by tile
-                out = np.empty(out_shape, prep.rescale.enc.dtype)
-                _kernels.matmul_requantize(np.ascontiguousarray(inputs[0]), prep.kernel_weight, prep.input_zero_point,
-                                           prep.kernel_weight_zero_points, None, prep.policy, prep.acc_bits, *fused, out)
+            a_codes = inputs[0] if inputs[0].flags.c_contiguous else np.ascontiguousarray(inputs[0])
+            if fused_args is not None and not stats["record"]:  # one kernel call: accumulate and requantize
+                out = np.empty(out_shape, out_dtype)
+                _kernels.matmul_requantize(a_codes, *fused_args, out)
                 return [out]
             acc = np.empty(out_shape, prep.acc_dtype)
-            _kernels.matmul_accumulate(np.ascontiguousarray(inputs[0]), prep.kernel_weight, prep.input_zero_point,
-                                       prep.kernel_weight_zero_points, None, prep.policy, prep.acc_bits, acc)
-            prep.observe(acc, lowered.stats)
+            _kernels.matmul_accumulate(a_codes, *mm_args, acc)
+            prep.observe(acc, stats)
             return [prep.rescale(acc, axis=last)]
 
-        lowered = Lowered(run_weight, arithmetic=prep.arithmetic(), info=prep.info())
-        return lowered
+        return Lowered(run_weight, arithmetic=prep.arithmetic(), info=prep.info(), stats=stats)
     if tuple(a.shape[:-2]) != tuple(b.shape[:-2]):
         return float_fallback(ctx, run_float, "broadcast batch dimensions")
     y = ctx.outputs[0]
