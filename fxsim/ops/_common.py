@@ -64,6 +64,21 @@ def axes_from(attrs, input_shapes, input_values, index, what="axes"):
     return None
 
 
+def kernel_window(op, attrs, x_shape, w_shape):
+    """``(n, kernel, strides, dilations)`` of a Conv or ConvTranspose (``op`` names it in errors):
+    ``n`` spatial axes, the kernel from the weight's spatial shape (``kernel_shape``, when given,
+    must agree), strides and dilations defaulting to 1."""
+    n = len(x_shape) - 2
+    if n < 1 or len(w_shape) != n + 2:
+        raise GraphError(f"{op} input rank {len(x_shape)} and weight rank {len(w_shape)} do not match")
+    kernel = [int(k) for k in w_shape[2:]]
+    if "kernel_shape" in attrs and int_list(attrs["kernel_shape"]) != kernel:
+        raise GraphError(f"{op} kernel_shape {list(attrs['kernel_shape'])} differs from the weight's {kernel}")
+    strides = int_list(attrs.get("strides", [1] * n))
+    dilations = int_list(attrs.get("dilations", [1] * n))
+    return n, kernel, strides, dilations
+
+
 def spatial_pads(attrs, in_spatial, kernel, strides, dilations):
     """Begin and end pads per spatial axis from ``pads`` / ``auto_pad`` (ONNX Conv, pools).
 

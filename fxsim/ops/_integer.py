@@ -660,8 +660,10 @@ class WeightedLowering:
                 raise TargetError(ctx.where("an int64 bias beyond the int32 range needs a 64-bit accumulator"))
             self.bias = self.bias.astype(np.int32)
         self.acc_dtype = np.int32 if self.acc_bits == 32 else np.int64
-        # what the kernel calls take as the weight and its zero points (see pack)
+        # what the kernel calls take as the weight and its zero points (see pack), the kernel
+        # family ("conv" or "matmul", set by pack) and its arguments (kernel_arguments)
         self.kernel_weight, self.kernel_weight_zero_points = self.weight, self.weight_zero_points
+        self.layout, self.plain_arguments, self.fused_arguments = None, None, None
         qmin, qmax = activation_clamp(y.encoding, ctx.fused_activation, self.target)
         self.rescale = Rescale(x.encoding.scale, w_scales, y.encoding, self.target, y.name, qmin, qmax, channels,
                                float_bias=float_bias)
@@ -676,6 +678,7 @@ class WeightedLowering:
         4-bit weights reach the packed object as a 4-bit target stores them, two codes to a byte
         (``pack_int4``'s dense layout, the first in the low nibble), and are unpacked in its
         ``from_int4`` constructor: the issue's "int4 weights unpacked inside the kernel"."""
+        self.layout = layout
         if self.policy != "wrap" or self.weight.dtype.itemsize != 1:
             return
         packer = _kernels.PackedConvWeights if layout == "conv" else _kernels.PackedMatMulWeights
@@ -701,7 +704,23 @@ class WeightedLowering:
         plain = (self.kernel_weight, self.input_zero_point, self.kernel_weight_zero_points, self.bias, *geometry,
                  self.policy, self.acc_bits)
         fused = None if self.rescale.fused_arguments is None else plain + tuple(self.rescale.fused_arguments)
+        self.plain_arguments, self.fused_arguments = plain, fused
         return plain, fused
+
+    def run_kernel(self, codes, shape, axis, stats):
+        """One run on the C-contiguous input ``codes``, after ``pack`` and ``kernel_arguments``:
+        the fused kernel call (``conv2d_requantize`` / ``matmul_requantize``) unless
+        ``stats["record"]`` asks for the accumulator array, else accumulate, observe and rescale.
+        ``shape`` is the kernel's output shape and ``axis`` its channel axis; returns the codes."""
+        conv = self.layout == "conv"
+        if self.fused_arguments is not None and not stats["record"]:  # one call: accumulate and requantize by tiles
+            out = np.empty(shape, self.rescale.enc.dtype)
+            (_kernels.conv2d_requantize if conv else _kernels.matmul_requantize)(codes, *self.fused_arguments, out)
+            return out
+        acc = np.empty(shape, self.acc_dtype)
+        (_kernels.conv2d_accumulate if conv else _kernels.matmul_accumulate)(codes, *self.plain_arguments, acc)
+        self.observe(acc, stats)
+        return self.rescale(acc, axis=axis)
 
     def info(self):
         """What was prepared, for reports and tests: weight codes and zero points, bias codes,

@@ -22,8 +22,7 @@ accumulator statistics are recorded, ``conv2d_accumulate`` then ``Rescale`` (the
 import numpy as np
 
 from ..errors import GraphError
-from .. import _kernels
-from ._common import optional_input, sliding_windows, spatial_pads, to_float32
+from ._common import kernel_window, optional_input, sliding_windows, spatial_pads, to_float32
 from ._integer import Lowered, WeightedLowering, float_fallback
 
 OP_TYPE = "Conv"
@@ -34,14 +33,7 @@ def geometry(attrs, x_shape, w_shape):
 
     Shared with the integer lowering to come, so both use one reading of the attributes.
     """
-    n = len(x_shape) - 2
-    if n < 1 or len(w_shape) != n + 2:
-        raise GraphError(f"Conv input rank {len(x_shape)} and weight rank {len(w_shape)} do not match")
-    kernel = list(w_shape[2:])
-    if "kernel_shape" in attrs and list(attrs["kernel_shape"]) != kernel:
-        raise GraphError(f"Conv kernel_shape {list(attrs['kernel_shape'])} differs from the weight's {kernel}")
-    strides = list(attrs.get("strides", [1] * n))
-    dilations = list(attrs.get("dilations", [1] * n))
+    _, kernel, strides, dilations = kernel_window("Conv", attrs, x_shape, w_shape)
     begin, end = spatial_pads(attrs, x_shape[2:], kernel, strides, dilations)
     out = []
     for size, b, e, k, s, d in zip(x_shape[2:], begin, end, kernel, strides, dilations):
@@ -113,8 +105,7 @@ def lower_integer(ctx):
                             channels, bias, conv_geometry)
     prep.pack("conv")  # 8-bit WRAP: the weights packed once, at preparation
     acc_shape = out_shape if len(out_shape) == 4 else (out_shape[0], out_shape[1], 1, out_shape[2])
-    conv_args, fused_args = prep.kernel_arguments(stride, dilation, pads, group)
-    out_dtype = prep.rescale.enc.dtype
+    prep.kernel_arguments(stride, dilation, pads, group)
     one_d = len(x.shape) == 3
     reshape_out = acc_shape != out_shape
     stats = {"record": False}  # the Lowered's stats (compare sets "record" to collect accumulators)
@@ -123,13 +114,7 @@ def lower_integer(ctx):
         xq = inputs[0][:, :, None, :] if one_d else inputs[0]
         if not xq.flags.c_contiguous:
             xq = np.ascontiguousarray(xq)
-        if fused_args is not None and not stats["record"]:  # one kernel call: accumulate and requantize by tiles
-            out = np.empty(acc_shape, out_dtype)
-            _kernels.conv2d_requantize(xq, *fused_args, out)
-            return [out.reshape(out_shape) if reshape_out else out]
-        acc = np.empty(acc_shape, prep.acc_dtype)
-        _kernels.conv2d_accumulate(xq, *conv_args, acc)
-        prep.observe(acc, stats)
-        return [prep.rescale(acc, axis=1).reshape(out_shape)]
+        codes = prep.run_kernel(xq, acc_shape, 1, stats)
+        return [codes.reshape(out_shape) if reshape_out else codes]
 
     return Lowered(run, arithmetic=prep.arithmetic(), info=prep.info(), stats=stats)

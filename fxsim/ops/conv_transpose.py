@@ -32,8 +32,7 @@ import itertools
 import numpy as np
 
 from ..errors import GraphError, UnsupportedOpError
-from .. import _kernels
-from ._common import int_list, optional_input, to_float32
+from ._common import int_list, kernel_window, optional_input, to_float32
 from ._integer import Lowered, WeightedLowering, float_fallback
 
 OP_TYPE = "ConvTranspose"
@@ -48,14 +47,7 @@ def canonicalize(attrs, opset, num_inputs, num_outputs):
 
 def geometry(attrs, x_shape, w_shape):
     """``(pads_begin, pads_end, strides, dilations, output_padding, out_spatial)``."""
-    n = len(x_shape) - 2
-    if n < 1 or len(w_shape) != n + 2:
-        raise GraphError(f"ConvTranspose input rank {len(x_shape)} and weight rank {len(w_shape)} do not match")
-    kernel = list(w_shape[2:])
-    if "kernel_shape" in attrs and int_list(attrs["kernel_shape"]) != kernel:
-        raise GraphError(f"ConvTranspose kernel_shape {list(attrs['kernel_shape'])} differs from the weight's {kernel}")
-    strides = int_list(attrs.get("strides", [1] * n))
-    dilations = int_list(attrs.get("dilations", [1] * n))
+    n, kernel, strides, dilations = kernel_window("ConvTranspose", attrs, x_shape, w_shape)
     output_padding = int_list(attrs.get("output_padding", [0] * n))
     auto_pad = attrs.get("auto_pad", "NOTSET") or "NOTSET"
     full = [s * (i - 1) + op + (k - 1) * d + 1
@@ -172,8 +164,7 @@ def lower_integer(ctx):
     zp = prep.input_zero_point
     sh, sw = strides
     prep.pack("conv")  # 8-bit WRAP: the (flipped) weights packed once, at preparation
-    conv_args, fused_args = prep.kernel_arguments((1, 1), tuple(dilations), pads, group)
-    out_dtype = prep.rescale.enc.dtype
+    prep.kernel_arguments((1, 1), tuple(dilations), pads, group)
     stats = {"record": False}  # the Lowered's stats (compare sets "record" to collect accumulators)
 
     def run(inputs):
@@ -181,13 +172,6 @@ def lower_integer(ctx):
         spread = np.full(xq.shape[:2] + tuple(spread_shape), zp, dtype=xq.dtype)
         spread[:, :, ::sh, ::sw] = xq
         spread = np.ascontiguousarray(spread[(slice(None), slice(None)) + crop])
-        if fused_args is not None and not stats["record"]:  # one kernel call: accumulate and requantize by tiles
-            codes = np.empty(acc_shape, out_dtype)
-            _kernels.conv2d_requantize(spread, *fused_args, codes)
-            return [codes.reshape(out_shape)]
-        acc = np.empty(acc_shape, prep.acc_dtype)
-        _kernels.conv2d_accumulate(spread, *conv_args, acc)
-        prep.observe(acc, stats)
-        return [prep.rescale(acc, axis=1).reshape(out_shape)]
+        return [prep.run_kernel(spread, acc_shape, 1, stats).reshape(out_shape)]
 
     return Lowered(run, arithmetic=prep.arithmetic(), info=prep.info(), stats=stats)

@@ -19,7 +19,6 @@ import dataclasses
 import numpy as np
 
 from ..errors import GraphError
-from .. import _kernels
 from ._common import broadcast_shapes, optional_input, to_float32
 from ._integer import Lowered, WeightedLowering, float_fallback
 
@@ -83,19 +82,11 @@ def lower_integer(ctx):
     prep = WeightedLowering(ctx, "fully_connected", weight, enc, channels, bias)
     prep.pack("matmul")  # 8-bit WRAP: the weights packed once, at preparation
     out_shape = tuple(ctx.outputs[0].shape)
-    fc_args, fused_args = prep.kernel_arguments()
-    out_dtype = prep.rescale.enc.dtype
+    prep.kernel_arguments()
     stats = {"record": False}  # the Lowered's stats (compare sets "record" to collect accumulators)
 
     def run(inputs):
         x = inputs[0] if inputs[0].flags.c_contiguous else np.ascontiguousarray(inputs[0])
-        if fused_args is not None and not stats["record"]:  # one kernel call: accumulate and requantize by tiles
-            out = np.empty(out_shape, out_dtype)
-            _kernels.matmul_requantize(x, *fused_args, out)
-            return [out]
-        acc = np.empty(out_shape, prep.acc_dtype)
-        _kernels.matmul_accumulate(x, *fc_args, acc)
-        prep.observe(acc, stats)
-        return [prep.rescale(acc, axis=1)]
+        return [prep.run_kernel(x, out_shape, 1, stats)]
 
     return Lowered(run, arithmetic=prep.arithmetic(), info=prep.info(), stats=stats)

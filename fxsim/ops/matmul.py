@@ -66,20 +66,12 @@ def lower_integer(ctx):
         prep = WeightedLowering(ctx, "matmul", np.asarray(b.value, np.float32), enc, b.shape[1])
         prep.pack("matmul")  # 8-bit WRAP: the weights packed once, at preparation
         last = len(out_shape) - 1
-        mm_args, fused_args = prep.kernel_arguments()
-        out_dtype = prep.rescale.enc.dtype
+        prep.kernel_arguments()
         stats = {"record": False}  # the Lowered's stats (compare sets "record" to collect accumulators)
 
         def run_weight(inputs):
             a_codes = inputs[0] if inputs[0].flags.c_contiguous else np.ascontiguousarray(inputs[0])
-            if fused_args is not None and not stats["record"]:  # one kernel call: accumulate and requantize
-                out = np.empty(out_shape, out_dtype)
-                _kernels.matmul_requantize(a_codes, *fused_args, out)
-                return [out]
-            acc = np.empty(out_shape, prep.acc_dtype)
-            _kernels.matmul_accumulate(a_codes, *mm_args, acc)
-            prep.observe(acc, stats)
-            return [prep.rescale(acc, axis=last)]
+            return [prep.run_kernel(a_codes, out_shape, last, stats)]
 
         return Lowered(run_weight, arithmetic=prep.arithmetic(), info=prep.info(), stats=stats)
     if tuple(a.shape[:-2]) != tuple(b.shape[:-2]):
