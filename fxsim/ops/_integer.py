@@ -842,7 +842,7 @@ def ort_softmax_lowering(ctx, run_float):
     def run(inputs):
         return [qlinear_softmax(inputs[0], enc_in, enc_out, axis, coerce_to_2d=coerce)]
 
-    return Lowered(run, arithmetic="softmax: ONNX Runtime QLinearSoftmax (float32 exp table, AVX2 sum order)")
+    return Lowered(run, arithmetic="softmax: ONNX Runtime QLinearSoftmax (float32 exp table, in-order sum, double rescale)")
 
 
 def engine_nonlinear_lowering(ctx, run_float, key):

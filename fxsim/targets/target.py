@@ -176,7 +176,7 @@ NONLINEAR_METHODS = {
     "tflite_fixed_point": "TFLite reference kernels' gemmlowp-style fixed-point algorithm",
     "integer_rescale": "an integer rescale (TFLite int8 leaky_relu / prelu)",
     "exact": "exact real function, rounded half even (the exact profile)",
-    "ort_lookup": "ONNX Runtime's QLinearSoftmax: float32 exp table over codes, AVX2 lane-order sum, rescale",
+    "ort_lookup": "ONNX Runtime's QLinearSoftmax: float32 exp table over codes, in-order float32 sum, double rescale",
 }
 
 #: Scopes an override may name: an op (the kernel stems of STYLE.md), or ``a16`` (applies when
