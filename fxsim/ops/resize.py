@@ -34,12 +34,17 @@ the target's ``[resize]`` section (``Target.resize``):
   GetNearestNeighbor where the attributes are what the TFLite converter maps to its flags
   (asymmetric + floor: no flags; align_corners + round_prefer_ceil: align_corners;
   tf_half_pixel_for_nn + floor: half_pixel_centers); other attribute sets use the ONNX rule.
-- linear, ``linear = "onnxruntime"``: a 4-D input resized on axes 2, 3 (NCHW) or a 2-D input
-  runs ONNX Runtime's ``UpsampleBilinear`` (float32 weights, truncation); a 4-D input resized on
-  axes 1, 2 (NHWC) its ``NhwcUpsampleBilinearInteger`` (Q10 weights), uint8 / int8 codes; ONNX
-  Runtime 1.32 takes these paths for uint8/int8 Resize nodes (QOperator models; a QDQ
-  DequantizeLinear -> Resize -> QuantizeLinear stays in float there). half_pixel_symmetric is
-  left to the float fallback: ORT's bilinear weights for it did not reproduce (nearest does).
+- linear, ``linear = "onnxruntime"``: ONNX Runtime picks the kernel by the scales: a 4-D input
+  whose ``scales[1]`` is 1 (resized on axes 2, 3: NCHW) or a 2-D input runs ``UpsampleBilinear``
+  (float32 weights, truncation); a 4-D input whose ``scales[1]`` is not 1 (resized on axes 1, 2:
+  NHWC, ``scales[3]`` 1) runs ``NhwcUpsampleBilinearInteger`` (Q10 weights, the sum divided by 2^20
+  toward zero), uint8 / int8 codes, every coordinate mode but half_pixel_symmetric (whose
+  bilinear weights did not reproduce in ORT 1.32; nearest does), which is left to the float
+  fallback. ORT 1.32 takes these paths for uint8/int8 Resize nodes (QOperator models; a QDQ
+  DequantizeLinear -> Resize -> QuantizeLinear stays in float there). Not modelled: at
+  ``ORT_ENABLE_ALL`` ORT's NHWC transformer turns an NCHW Resize whose input comes from a
+  QLinearConv into an NHWC one, which then runs the integer kernel
+  (``test_resize_oracles.py::test_ort_enable_all_runs_nchw_resize_after_qlinearconv_as_nhwc``).
 - linear, ``linear = "tflite"``: TFLite's ``ResizeBilinearInteger`` on int8 / int16 codes of a 4-D
   NCHW input resized on axes 2, 3: align_corners -> align_corners; half_pixel (and
   pytorch_half_pixel with both output sizes above 1) -> half_pixel_centers; asymmetric -> no
@@ -278,8 +283,13 @@ def _linear_lowering(ctx, in_shape, out_shape, scales, dtype):
 
         return Lowered(run, arithmetic=f"TFLite ResizeBilinearInteger (Q10, "
                                        f"{'half up' if single else 'half away'})")
-    # onnxruntime: NCHW / 2-D -> the float32 path; NHWC (axes 1, 2 of a 4-D input) -> the Q10 path
-    if dtype not in ("int8", "uint8") or coordinate in ("tf_half_pixel_for_nn", "half_pixel_symmetric"):
+    # onnxruntime (upsample.h, Upsample<T>::BaseCompute): a 4-D input whose scales[1] is 1 runs
+    # UpsampleBilinear on axes 2, 3 (NCHW, float32 weights), one whose scales[1] is not 1 (and
+    # scales[3] is 1) NhwcUpsampleBilinearInteger on axes 1, 2 (NHWC, Q10 weights) for uint8 /
+    # int8; a 2-D input UpsampleBilinear. ``axes`` counts an axis whose scale is not 1 even where
+    # its size is kept, as ORT's test of scales[1] does. Measured against onnxruntime 1.32:
+    # tests/oracles/test_resize_oracles.py (half_pixel_symmetric's weights did not reproduce)
+    if dtype not in ("int8", "uint8") or coordinate == "half_pixel_symmetric":
         return float_fallback(ctx, run_float, f"ONNX Runtime's bilinear resize on {dtype} codes with "
                                               f"{coordinate} is not modelled")
     if rank == 2:
@@ -287,11 +297,7 @@ def _linear_lowering(ctx, in_shape, out_shape, scales, dtype):
     elif rank == 4 and set(axes) <= {2, 3}:
         layout, algorithm, hw = "nchw", "ort_float", (2, 3)
     elif rank == 4 and set(axes) <= {1, 2}:
-        # ORT's NhwcUpsampleBilinearInteger: fxsim's Q10 model (arith.resize "ort_integer") misses
-        # ORT 1.32 on about 5% of drawn cases (every coordinate mode, up and down; e.g. 4 -> 2
-        # columns at scale 0.6, half_pixel: ORT 6, the model 5), so it is not claimed here
-        return float_fallback(ctx, run_float, "ONNX Runtime's NHWC integer bilinear resize is not modelled "
-                                              "exactly (arith.resize ort_integer misses ~5% of probed cases)")
+        layout, algorithm, hw = "nhwc", "ort_integer", (1, 2)
     else:
         return float_fallback(ctx, run_float, f"ONNX Runtime's bilinear resize of rank {rank} on axes {axes} "
                                               f"is not modelled")
