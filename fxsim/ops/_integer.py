@@ -79,9 +79,11 @@ class Operand:
 @dataclass
 class IntegerContext:
     """Everything a lowering may use: the node's name, op type and attributes, its operands
-    (``None`` for an absent optional input), the target profile, and ``fused_activation``:
+    (``None`` for an absent optional input), the target profile, ``fused_activation``:
     ``(low, high)`` float bounds of a Relu / Clip that was fused into this node's output clamp
-    (either may be None), or None."""
+    (either may be None), or None, and ``producer``: a function from a tensor name to the graph
+    node that writes it (None for a graph input or a constant), for rules of an engine's graph
+    passes that depend on the nodes before this one (``resize.layout_pass``)."""
 
     node_name: str
     op_type: str
@@ -90,6 +92,7 @@ class IntegerContext:
     outputs: list
     target: object
     fused_activation: Optional[tuple] = None
+    producer: Callable = lambda name: None
 
     def target_for(self, op_stem, layer=None):
         """The profile this op's kernel runs with: the target's overrides for ``op_stem`` (see

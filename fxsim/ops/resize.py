@@ -41,10 +41,14 @@ the target's ``[resize]`` section (``Target.resize``):
   toward zero), uint8 / int8 codes, every coordinate mode but half_pixel_symmetric (whose
   bilinear weights did not reproduce in ORT 1.32; nearest does), which is left to the float
   fallback. ORT 1.32 takes these paths for uint8/int8 Resize nodes (QOperator models; a QDQ
-  DequantizeLinear -> Resize -> QuantizeLinear stays in float there). Not modelled: at
-  ``ORT_ENABLE_ALL`` ORT's NHWC transformer turns an NCHW Resize whose input comes from a
-  QLinearConv into an NHWC one, which then runs the integer kernel
-  (``test_resize_oracles.py::test_ort_enable_all_runs_nchw_resize_after_qlinearconv_as_nhwc``).
+  DequantizeLinear -> Resize -> QuantizeLinear stays in float there). ``resize.layout_pass =
+  "nhwc_after_conv"`` (the onnxruntime profiles: ``ORT_ENABLE_ALL``, ORT's default level): ORT's
+  NHWC transformer makes a QLinearConv channels-last and pushes its Transpose through an 8-bit
+  MaxPool and a 4-D 8-bit linear Resize, so an NCHW Resize fed by a Conv (directly or through
+  MaxPool nodes) runs on the transposed codes with the kernel the transposed scales pick
+  (``_ort_transposed_linear``). Through other ops ORT pushes the Transpose only when it cancels
+  further on (e.g. Conv -> LeakyRelu -> Resize -> Conv): not modelled, measured in
+  tests/oracles/test_resize_oracles.py.
 - linear, ``linear = "tflite"``: TFLite's ``ResizeBilinearInteger`` on int8 / int16 codes of a 4-D
   NCHW input resized on axes 2, 3: align_corners -> align_corners; half_pixel (and
   pytorch_half_pixel with both output sizes above 1) -> half_pixel_centers; asymmetric -> no
@@ -292,6 +296,9 @@ def _linear_lowering(ctx, in_shape, out_shape, scales, dtype):
     if dtype not in ("int8", "uint8") or coordinate == "half_pixel_symmetric":
         return float_fallback(ctx, run_float, f"ONNX Runtime's bilinear resize on {dtype} codes with "
                                               f"{coordinate} is not modelled")
+    if rank == 4 and set(axes) <= {2, 3} and ctx.target.resize.layout_pass == "nhwc_after_conv" \
+            and _fed_by_conv(ctx):
+        return _ort_transposed_linear(in_shape, out_shape, scales, coordinate)
     if rank == 2:
         layout, algorithm, hw = "nchw", "ort_float", (0, 1)
     elif rank == 4 and set(axes) <= {2, 3}:
@@ -314,6 +321,48 @@ def _linear_lowering(ctx, in_shape, out_shape, scales, dtype):
     path = "UpsampleBilinear (float32 weights, truncation)" if algorithm == "ort_float" else \
         "NhwcUpsampleBilinearInteger (Q10 weights, truncation)"
     return Lowered(run, arithmetic=f"ONNX Runtime {path}")
+
+
+def _fed_by_conv(ctx):
+    """Whether the Resize's data input is written by a Conv, directly or through MaxPool nodes:
+    ONNX Runtime's transpose optimizer always pushes the NHWC Conv's Transpose through an 8-bit
+    MaxPool (which becomes NhwcMaxPool) and through a 4-D 8-bit linear Resize
+    (``OrtEPCostCheck`` in ort_transpose_optimization.cc). Other ops between (LeakyRelu, Add ...)
+    take the transpose only when it cancels further on (its default cost check): not modelled,
+    the Resize keeps the model's layout there (measured: a Conv -> LeakyRelu -> Resize -> Conv
+    chain runs NHWC in ORT, tests/oracles/test_resize_oracles.py)."""
+    name = ctx.inputs[0].name
+    node = ctx.producer(name)
+    while node is not None and node.op_type == "MaxPool":
+        node = ctx.producer(node.inputs[0])
+    return node is not None and node.op_type == "Conv"
+
+
+def _ort_transposed_linear(in_shape, out_shape, scales, coordinate):
+    """An NCHW linear Resize fed by a Conv, as ONNX Runtime runs it at ``ORT_ENABLE_ALL``
+    (``resize.layout_pass = "nhwc_after_conv"``): its NHWC transformer makes the QLinearConv
+    channels-last and the transpose optimizer pushes the Transpose through the Resize
+    (``OrtEPCostCheck``: always for a 4-D u8/s8 linear Resize), which then sees (N, H, W, C) with
+    scales (1, s_h, s_w, 1) and picks its kernel by that second scale: s_h != 1 ->
+    NhwcUpsampleBilinearInteger on (H, W); s_h == 1 -> UpsampleBilinear on the last two axes
+    (W, C), float32 weights."""
+    from ..arith.resize import resize_bilinear
+    from ._integer import Lowered
+
+    s_h, s_w = scales[2], scales[3]
+    if s_h != 1:
+        out_hw, sc, algorithm, layout = (out_shape[2], out_shape[3]), (s_h, s_w), "ort_integer", "nhwc"
+        path = "NhwcUpsampleBilinearInteger (Q10 weights, truncation)"
+    else:
+        out_hw, sc, algorithm, layout = (out_shape[3], in_shape[1]), (s_w, np.float32(1.0)), "ort_float", "nchw"
+        path = "UpsampleBilinear on (W, C) (float32 weights, truncation)"
+
+    def run(inputs):
+        nhwc = np.ascontiguousarray(np.transpose(inputs[0], (0, 2, 3, 1)))
+        y = resize_bilinear(nhwc, out_hw, algorithm=algorithm, layout=layout, coordinate=coordinate, scales=sc)
+        return [np.ascontiguousarray(np.transpose(y, (0, 3, 1, 2)))]
+
+    return Lowered(run, arithmetic=f"ONNX Runtime {path}, in NHWC after the Conv (its NHWC transformer)")
 
 
 def lower_integer(ctx):

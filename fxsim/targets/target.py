@@ -164,6 +164,13 @@ RESIZE_LINEAR_METHODS = {
     "onnxruntime": "ONNX Runtime: float32 weights and truncation (NCHW), Q10 weights (NHWC 8-bit)",
     "float_fallback": "Dequantize -> float resize -> Quantize",
 }
+#: ``resize.layout_pass``: a graph pass of the engine that changes the layout a linear Resize runs
+#: in (None: the model's layout).
+RESIZE_LAYOUT_PASSES = {
+    "nhwc_after_conv": "a 4-D 8-bit linear Resize fed by a Conv runs in NHWC: ONNX Runtime's NHWC "
+                       "transformer (ORT_ENABLE_ALL) makes the QLinearConv channels-last and pushes its "
+                       "Transpose through the Resize (OrtEPCostCheck: always for 4-D u8/s8 linear)",
+}
 
 #: Nonlinear ops a profile may name, and how each may be computed: a table, a float fallback,
 #: or an engine's own integer algorithm.
@@ -259,12 +266,13 @@ FIELDS = {
     "average_pool.method": ("choice", tuple(AVERAGE_POOL_METHODS)),
     "resize.nearest": ("choice", tuple(RESIZE_NEAREST_METHODS)),
     "resize.linear": ("choice", tuple(RESIZE_LINEAR_METHODS)),
+    "resize.layout_pass": ("choice", tuple(RESIZE_LAYOUT_PASSES)),
     "float_ops.precision": ("choice", ("fp32", "fp16")),
     "qdq.s8_pairs": ("choice", tuple(QDQ_S8_PAIRS)),
 }
 #: Fields that may be left unset (None): they apply to some methods only.
 OPTIONAL = {"requant.rounding", "requant.product_precision", "requant.zero_point_in_float",
-            "accumulator.partial_bits", "elementwise.add_left_shift", "qdq.s8_pairs"}
+            "accumulator.partial_bits", "elementwise.add_left_shift", "qdq.s8_pairs", "resize.layout_pass"}
 #: The sections of a profile, in TARGETS.md's order (``isa`` is a top-level key).
 SECTIONS = ("activations", "weights", "bias", "quantize", "multiplier", "requant",
             "accumulator", "isa", "output_stage", "elementwise", "average_pool", "resize", "nonlinear",
@@ -492,10 +500,12 @@ class AveragePool:
 @dataclasses.dataclass(frozen=True)
 class Resize:
     """``nearest`` (``RESIZE_NEAREST_METHODS``) and ``linear`` (``RESIZE_LINEAR_METHODS``): how
-    Resize runs on codes."""
+    Resize runs on codes; ``layout_pass`` (``RESIZE_LAYOUT_PASSES``; None: the model's layout):
+    an engine graph pass that moves a linear Resize to another layout first."""
 
     nearest: str
     linear: str
+    layout_pass: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
