@@ -43,12 +43,13 @@ the target's ``[resize]`` section (``Target.resize``):
   fallback. ORT 1.32 takes these paths for uint8/int8 Resize nodes (QOperator models; a QDQ
   DequantizeLinear -> Resize -> QuantizeLinear stays in float there). ``resize.layout_pass =
   "nhwc_after_conv"`` (the onnxruntime profiles: ``ORT_ENABLE_ALL``, ORT's default level): ORT's
-  NHWC transformer makes a QLinearConv channels-last and pushes its Transpose through an 8-bit
-  MaxPool and a 4-D 8-bit linear Resize, so an NCHW Resize fed by a Conv (directly or through
-  MaxPool nodes) runs on the transposed codes with the kernel the transposed scales pick
-  (``_ort_transposed_linear``). Through other ops ORT pushes the Transpose only when it cancels
-  further on (e.g. Conv -> LeakyRelu -> Resize -> Conv): not modelled, measured in
-  tests/oracles/test_resize_oracles.py.
+  NHWC transformer makes a QLinearConv channels-last and its transpose optimizer pushes the
+  Transpose on through the following nodes (always through an 8-bit MaxPool and a 4-D 8-bit
+  linear Resize; through LeakyRelu, Sigmoid, AveragePool, Add, Mul by its cost count,
+  ``_ort_runs_nhwc``), so an NCHW Resize the Transpose reaches runs on the transposed codes with
+  the kernel the transposed scales pick (``_ort_transposed_linear``). Other ops stop it (not
+  measured). Checked against ORT's optimised graphs and codes on Conv / MaxPool / LeakyRelu /
+  Sigmoid / AveragePool / Add chains (tests/oracles/test_resize_oracles.py).
 - linear, ``linear = "tflite"``: TFLite's ``ResizeBilinearInteger`` on int8 / int16 codes of a 4-D
   NCHW input resized on axes 2, 3: align_corners -> align_corners; half_pixel (and
   pytorch_half_pixel with both output sizes above 1) -> half_pixel_centers; asymmetric -> no
@@ -297,7 +298,7 @@ def _linear_lowering(ctx, in_shape, out_shape, scales, dtype):
         return float_fallback(ctx, run_float, f"ONNX Runtime's bilinear resize on {dtype} codes with "
                                               f"{coordinate} is not modelled")
     if rank == 4 and set(axes) <= {2, 3} and ctx.target.resize.layout_pass == "nhwc_after_conv" \
-            and _fed_by_conv(ctx):
+            and _ort_runs_nhwc(ctx.graph, ctx.inputs[0].name):
         return _ort_transposed_linear(in_shape, out_shape, scales, coordinate)
     if rank == 2:
         layout, algorithm, hw = "nchw", "ort_float", (0, 1)
@@ -323,25 +324,83 @@ def _linear_lowering(ctx, in_shape, out_shape, scales, dtype):
     return Lowered(run, arithmetic=f"ONNX Runtime {path}")
 
 
-def _fed_by_conv(ctx):
-    """Whether the Resize's data input is written by a Conv, directly or through MaxPool nodes:
-    ONNX Runtime's transpose optimizer always pushes the NHWC Conv's Transpose through an 8-bit
-    MaxPool (which becomes NhwcMaxPool) and through a 4-D 8-bit linear Resize
-    (``OrtEPCostCheck`` in ort_transpose_optimization.cc). Other ops between (LeakyRelu, Add ...)
-    take the transpose only when it cancels further on (its default cost check): not modelled,
-    the Resize keeps the model's layout there (measured: a Conv -> LeakyRelu -> Resize -> Conv
-    chain runs NHWC in ORT, tests/oracles/test_resize_oracles.py)."""
-    name = ctx.inputs[0].name
-    node = ctx.producer(name)
-    while node is not None and node.op_type == "MaxPool":
-        node = ctx.producer(node.inputs[0])
-    return node is not None and node.op_type == "Conv"
+#: Ops ONNX Runtime's transpose optimizer moves a layout Transpose through when the cost check
+#: allows it (ort_transpose_optimization.cc handlers; the QLinear ops as the ONNX frontend names
+#: them): one data input, and two (QLinearAdd, QLinearMul).
+_ORT_ONE_INPUT_OPS = ("LeakyRelu", "Sigmoid", "AveragePool", "Resize")
+_ORT_TWO_INPUT_OPS = ("Add", "Mul")
+
+
+def _ort_always_pushed(node):
+    """``OrtEPCostCheck``: an 8-bit MaxPool (-> NhwcMaxPool) and a linear Resize take the
+    Transpose whatever the cost (the tensors here are the 8-bit codes of the integer graph)."""
+    return node.op_type == "MaxPool" or (node.op_type == "Resize" and node.attrs.get("mode") == "linear")
+
+
+def _ort_runs_nhwc(graph, name):
+    """Whether ONNX Runtime at ``ORT_ENABLE_ALL`` holds tensor ``name`` of ``graph`` (an
+    ``fxsim.ir.Graph``) in NHWC (a pushed Transpose after it). Its NHWC transformer makes each
+    QLinearConv channels-last (a Transpose to NCHW after it, one to NHWC before it); the
+    transpose optimizer then pushes a Transpose through a node when ``OrtEPCostCheck`` says so
+    (MaxPool, linear Resize: always) or its default cost check does: with one rank unit per
+    Transpose, the ones it removes from the node's inputs (-1 each), adds to its other inputs
+    that are not initializers (+1 each; initializers are transposed in place) and adds to its
+    output (+1) sum below 0, or to 0 with the output leading to a Transpose (a Conv reached
+    through such nodes). Measured on Conv -> {LeakyRelu, Sigmoid, AveragePool, Add, Mul,
+    MaxPool}* -> Resize -> {..., Conv} chains (tests/oracles/test_resize_oracles.py); other ops
+    stop the Transpose here (not measured: the Resize keeps the model's layout)."""
+    if graph is None:
+        return False
+    producers = {out: n for n in graph.nodes for out in n.outputs if out}
+    consumers = {}
+    for n in graph.nodes:
+        for t in n.inputs:
+            if t:
+                consumers.setdefault(t, []).append(n)
+    pushable = _ORT_ONE_INPUT_OPS + _ORT_TWO_INPUT_OPS
+
+    def initializer(tensor):
+        t = graph.tensors.get(tensor)
+        return tensor not in producers and t is not None and t.value is not None
+
+    def leads(tensor):
+        for node in consumers.get(tensor, ()):
+            if node.op_type == "Conv":
+                return True
+            if (node.op_type in pushable or _ort_always_pushed(node)) and node.outputs and leads(node.outputs[0]):
+                return True
+        return False
+
+    memo = {}
+
+    def carries(tensor):
+        if tensor not in memo:
+            memo[tensor] = False  # the graph is acyclic: this only guards the recursion
+            memo[tensor] = pushed(producers.get(tensor))
+        return memo[tensor]
+
+    def pushed(node):
+        if node is None:
+            return False
+        if node.op_type == "Conv":
+            return True
+        data = [t for t in node.inputs[:2 if node.op_type in _ORT_TWO_INPUT_OPS else 1] if t]
+        if not any(carries(t) for t in data):
+            return False
+        if _ort_always_pushed(node):
+            return True
+        if node.op_type not in pushable:
+            return False
+        cost = 1 + sum(-1 if carries(t) else (0 if initializer(t) else 1) for t in data)
+        return cost < 0 or (cost == 0 and leads(node.outputs[0]))
+
+    return carries(name)
 
 
 def _ort_transposed_linear(in_shape, out_shape, scales, coordinate):
-    """An NCHW linear Resize fed by a Conv, as ONNX Runtime runs it at ``ORT_ENABLE_ALL``
-    (``resize.layout_pass = "nhwc_after_conv"``): its NHWC transformer makes the QLinearConv
-    channels-last and the transpose optimizer pushes the Transpose through the Resize
+    """An NCHW linear Resize that a Conv's layout Transpose reaches (``_ort_runs_nhwc``), as ONNX
+    Runtime runs it at ``ORT_ENABLE_ALL`` (``resize.layout_pass = "nhwc_after_conv"``): the
+    transpose optimizer pushes the Transpose through the Resize
     (``OrtEPCostCheck``: always for a 4-D u8/s8 linear Resize), which then sees (N, H, W, C) with
     scales (1, s_h, s_w, 1) and picks its kernel by that second scale: s_h != 1 ->
     NhwcUpsampleBilinearInteger on (H, W); s_h == 1 -> UpsampleBilinear on the last two axes

@@ -113,7 +113,6 @@ class Simulator:
         self.encodings = self._settle_encodings(given, adapt)
         self._release_stale_codes(given)
         self.conversions = insert_conversions(g, self.encodings)
-        self._producers = {out: n for n in g.nodes for out in n.outputs if out}
         self.lowerings = [self._lower(node) for node in g.nodes]
         self._release = release_plan(g)
         self._plan = self._run_plan()
@@ -270,7 +269,7 @@ class Simulator:
         fused = node.meta.get("fused_activation")
         ctx = IntegerContext(node.name, node.op_type, node.attrs, [self._operand(n) for n in node.inputs],
                              [self._operand(n) for n in node.outputs], self.target,
-                             fused["bounds"] if fused else None, self._producers.get)
+                             fused["bounds"] if fused else None, self.graph)
         retyped = self._retyped_pairs(ctx)
         if retyped is not None:
             return self._lower_retyped(node, op, ctx, *retyped)
@@ -320,7 +319,7 @@ class Simulator:
         ins = [as_u8(o) if i in inputs else o for i, o in enumerate(ctx.inputs)]
         outs = [as_u8(o) if i in outputs else o for i, o in enumerate(ctx.outputs)]
         lowered = self._lower_ctx(node, op, IntegerContext(ctx.node_name, ctx.op_type, ctx.attrs, ins, outs,
-                                                           ctx.target, ctx.fused_activation, ctx.producer))
+                                                           ctx.target, ctx.fused_activation, ctx.graph))
         inner, shift_in, shift_out = lowered.run, frozenset(inputs), frozenset(outputs)
 
         def run(values):

@@ -167,9 +167,11 @@ RESIZE_LINEAR_METHODS = {
 #: ``resize.layout_pass``: a graph pass of the engine that changes the layout a linear Resize runs
 #: in (None: the model's layout).
 RESIZE_LAYOUT_PASSES = {
-    "nhwc_after_conv": "a 4-D 8-bit linear Resize fed by a Conv runs in NHWC: ONNX Runtime's NHWC "
-                       "transformer (ORT_ENABLE_ALL) makes the QLinearConv channels-last and pushes its "
-                       "Transpose through the Resize (OrtEPCostCheck: always for 4-D u8/s8 linear)",
+    "nhwc_after_conv": "a 4-D 8-bit linear Resize that a Conv's layout Transpose reaches runs in NHWC: ONNX "
+                       "Runtime's NHWC transformer (ORT_ENABLE_ALL) makes the QLinearConv channels-last and "
+                       "its transpose optimizer pushes the Transpose on (always through MaxPool and a 4-D "
+                       "u8/s8 linear Resize, through LeakyRelu / Sigmoid / AveragePool / Add / Mul by its "
+                       "cost count)",
 }
 
 #: Nonlinear ops a profile may name, and how each may be computed: a table, a float fallback,

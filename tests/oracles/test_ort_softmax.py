@@ -232,7 +232,8 @@ def test_output_multiplier_is_floorf_of_the_float32_reciprocal(k):
     ours = qlinear_softmax(x, _encoding(0.05, 0, False), _encoding(y_scale, 0, False))
     assert np.array_equal(ours, theirs)
     if k < 255:  # the double floor's codes differ on these rows (measured: [5 3 2 1] vs [4 2 2 1] at k = 10)
-        floor_double = _codes_by_steps(x, 0.05, y_scale, 0, rescale=lambda v, t, m, z: _rescale_in_double(v, t, m - 1, z))
+        floor_double = _codes_by_steps(x, 0.05, y_scale, 0,
+                                       rescale=lambda v, t, m, z: _rescale_in_double(v, t, m - 1, z))
         assert not np.array_equal(floor_double, theirs.astype(np.int64))
 
 

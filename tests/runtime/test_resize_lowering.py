@@ -75,8 +75,8 @@ def test_onnxruntime_half_pixel_symmetric_linear_resize_is_a_labelled_fallback()
     # ORT 1.32's bilinear weights for half_pixel_symmetric did not reproduce (either kernel)
     enc = fx.Encoding.from_min_max(-3, 2.5)
     for scales, shape in (([1, 2.0, 1.5, 1], (1, 4, 5, 3)), ([1, 1, 1.8, 0.7], (1, 3, 5, 6))):
-        sim, _ = _resize_sim("onnxruntime", {"mode": "linear", "coordinate_transformation_mode": "half_pixel_symmetric"},
-                             scales, enc, shape=shape)
+        attrs = {"mode": "linear", "coordinate_transformation_mode": "half_pixel_symmetric"}
+        sim, _ = _resize_sim("onnxruntime", attrs, scales, enc, shape=shape)
         (low,) = sim.lowerings
         assert low.kind == "float_fallback" and "half_pixel_symmetric" in low.arithmetic
 
