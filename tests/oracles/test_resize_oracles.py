@@ -69,22 +69,36 @@ COORDS = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf
 # modelled, the Resize lowering runs it as the float fallback
 
 
-@st.composite
-def resize_case(draw):
+def _draw_codes(draw, sizes):
+    """uint8 or int8 codes of a drawn shape (``sizes``: one ``(low, high)`` per axis), the type's
+    ends drawn often."""
     dtype = np.dtype(draw(st.sampled_from([np.uint8, np.int8])))
     info = np.iinfo(dtype)
-    n, c, h, w = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    shape = tuple(draw(st.integers(lo, hi)) for lo, hi in sizes)
+    count = int(np.prod(shape))
     vals = draw(st.lists(st.one_of(st.integers(int(info.min), int(info.max)),
                                    st.sampled_from([int(info.min), int(info.max)])),
-                         min_size=n * c * h * w, max_size=n * c * h * w))
-    x = np.array(vals, dtype).reshape(n, c, h, w)
-    if draw(st.booleans()):
-        oh, ow = draw(st.integers(1, 11)), draw(st.integers(1, 11))
-        return x, None, (n, c, oh, ow)
-    sh = draw(st.sampled_from([0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 1.7]))
+                         min_size=count, max_size=count))
+    return np.array(vals, dtype).reshape(shape)
+
+
+def _draw_scales(draw, h, w, heights):
+    """A height scale from ``heights`` and a width scale, both giving at least one output (else 2)."""
+    sh = draw(st.sampled_from(heights))
     sw = draw(st.sampled_from([0.6, 1.0, 1.25, 2.0, 3.0, 0.8]))
     if int(np.float32(h) * np.float32(sh)) < 1 or int(np.float32(w) * np.float32(sw)) < 1:
         sh = sw = 2.0
+    return sh, sw
+
+
+@st.composite
+def resize_case(draw):
+    x = _draw_codes(draw, [(1, 2), (1, 3), (1, 7), (1, 7)])
+    n, c, h, w = x.shape
+    if draw(st.booleans()):
+        oh, ow = draw(st.integers(1, 11)), draw(st.integers(1, 11))
+        return x, None, (n, c, oh, ow)
+    sh, sw = _draw_scales(draw, h, w, [0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 1.7])
     return x, (1.0, 1.0, sh, sw), None
 
 
@@ -153,6 +167,15 @@ def _qoperator_resize_model(shape, qtype, zero_point, mode, coordinate, scales, 
     return model
 
 
+def _ort_session(model, level):
+    """An ONNX Runtime CPU session of ``model`` at ``level``, one thread, warnings off."""
+    so = ort.SessionOptions()
+    so.graph_optimization_level = level
+    so.intra_op_num_threads = so.inter_op_num_threads = 1
+    so.log_severity_level = 3
+    return ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+
+
 @pytest.mark.parametrize("qtype, zero_point", [(TensorProto.UINT8, 131), (TensorProto.INT8, -7)])
 @pytest.mark.parametrize("mode, coordinate", [("linear", "half_pixel"), ("linear", "align_corners"),
                                               ("linear", "asymmetric"), ("linear", "pytorch_half_pixel"),
@@ -166,11 +189,7 @@ def test_simulator_matches_ort_on_qoperator_resize(qtype, zero_point, mode, coor
     shape = (1, 3, 6, 7)
     x = (rng.standard_normal(shape) * 3).astype(np.float32)
     model = _qoperator_resize_model(shape, qtype, zero_point, mode, coordinate, (1.0, 1.0, 1.7, 2.5))
-    so = ort.SessionOptions()
-    so.graph_optimization_level = level
-    so.intra_op_num_threads = so.inter_op_num_threads = 1
-    want = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"]).run(
-        None, {"x": x})[0]
+    want = _ort_session(model, level).run(None, {"x": x})[0]
     sim = fx.Simulator(fx.load(model), target="onnxruntime")
     resize = [low for low in sim.lowerings if "resize" in low.arithmetic.lower() or "Upsample" in low.arithmetic]
     assert len(resize) == 1 and resize[0].kind in ("integer", "data_movement")
@@ -254,20 +273,12 @@ def test_ort_routes_a_4d_linear_resize_by_its_second_scale():
 @st.composite
 def nhwc_case(draw):
     """NHWC codes with ``scales[1] != 1`` (ORT's integer kernel): scales or sizes on axes 1, 2."""
-    dtype = np.dtype(draw(st.sampled_from([np.uint8, np.int8])))
-    info = np.iinfo(dtype)
-    n, h, w, c = draw(st.integers(1, 2)), draw(st.integers(1, 7)), draw(st.integers(1, 7)), draw(st.integers(1, 4))
-    vals = draw(st.lists(st.one_of(st.integers(int(info.min), int(info.max)),
-                                   st.sampled_from([int(info.min), int(info.max)])),
-                         min_size=n * h * w * c, max_size=n * h * w * c))
-    x = np.array(vals, dtype).reshape(n, h, w, c)
+    x = _draw_codes(draw, [(1, 2), (1, 7), (1, 7), (1, 4)])
+    n, h, w, c = x.shape
     if draw(st.booleans()):
         oh = draw(st.integers(1, 11).filter(lambda v: v != h))
         return x, None, (n, oh, draw(st.integers(1, 11)), c)
-    sh = draw(st.sampled_from([0.5, 0.6, 0.75, 1.5, 2.0, 2.5, 3.0, 1.7, 1.2]))
-    sw = draw(st.sampled_from([0.6, 1.0, 1.25, 2.0, 3.0, 0.8]))
-    if int(np.float32(h) * np.float32(sh)) < 1 or int(np.float32(w) * np.float32(sw)) < 1:
-        sh = sw = 2.0
+    sh, sw = _draw_scales(draw, h, w, [0.5, 0.6, 0.75, 1.5, 2.0, 2.5, 3.0, 1.7, 1.2])
     return x, (1.0, sh, sw, 1.0), None
 
 
@@ -287,11 +298,6 @@ def test_nhwc_linear_matches_orts_integer_kernel(case, coordinate):
     assert np.array_equal(got, want)
 
 
-def _nhwc_qoperator_model(shape, qtype, zero_point, coordinate, scales):
-    """QuantizeLinear -> Resize (scales on axes 1, 2) -> DequantizeLinear."""
-    return _qoperator_resize_model(shape, qtype, zero_point, "linear", coordinate, scales)
-
-
 @pytest.mark.parametrize("qtype, zero_point", [(TensorProto.UINT8, 255), (TensorProto.INT8, -128)])
 @pytest.mark.parametrize("coordinate", ["half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"])
 @pytest.mark.parametrize("level", [ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
@@ -303,12 +309,8 @@ def test_simulator_runs_nhwc_linear_resize_with_orts_integer_kernel(qtype, zero_
     rng = np.random.default_rng(13)
     shape = (1, 5, 7, 3)
     x = (rng.standard_normal(shape) * 4).astype(np.float32)
-    model = _nhwc_qoperator_model(shape, qtype, zero_point, coordinate, (1.0, 1.7, 0.6, 1.0))
-    so = ort.SessionOptions()
-    so.graph_optimization_level = level
-    so.intra_op_num_threads = so.inter_op_num_threads = 1
-    want = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"]).run(
-        None, {"x": x})[0]
+    model = _qoperator_resize_model(shape, qtype, zero_point, "linear", coordinate, (1.0, 1.7, 0.6, 1.0))
+    want = _ort_session(model, level).run(None, {"x": x})[0]
     sim = fx.Simulator(fx.load(model), target="onnxruntime")
     resize = [low for low in sim.lowerings if "Upsample" in low.arithmetic]
     assert len(resize) == 1 and resize[0].kind == "integer" and "NhwcUpsampleBilinearInteger" in resize[0].arithmetic
@@ -366,11 +368,8 @@ def _conv_resize_model(qtype, zero_point, shape=(1, 4, 6, 7), scales=(1.0, 1.0, 
 
 
 def _run_levels(model, feeds, level):
-    so = ort.SessionOptions()
-    so.graph_optimization_level = level
-    so.intra_op_num_threads = so.inter_op_num_threads = 1
-    so.log_severity_level = 3
-    session = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    """``(r, c)`` of a ``_conv_resize_model`` run at ``level`` (``c`` None without that output)."""
+    session = _ort_session(model, level)
     names = [o.name for o in session.get_outputs()]
     results = session.run(names, feeds)
     return results if len(results) > 1 else (results[0], None)
@@ -552,11 +551,7 @@ def test_layout_pass_follows_orts_transpose_optimizer(chain, layouts):
     model = _chain_model(chain.split(","))
     assert _ort_resize_layouts(model) == layouts
     x = (np.random.default_rng(0).standard_normal((1, 4, 6, 7)) * 3).astype(np.float32)
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.intra_op_num_threads = so.inter_op_num_threads = 1
-    so.log_severity_level = 3
-    session = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    session = _ort_session(model, ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
     want = session.run(None, {"x": x})[0]
     sim = fx.Simulator(fx.load(model), target=engines.ort_target())
     ours = ["NHWC" if "NHWC transformer" in low.arithmetic else "NCHW" for low in sim.lowerings
