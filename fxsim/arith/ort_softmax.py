@@ -15,7 +15,7 @@ For ``D`` the reduced length (the axis; opset < 13: every dimension from ``axis`
   ``table[255 - max + x]``, s8 codes ``table[byte(127 - max + x)]`` (the row maximum lands on
   ``i = 255``);
 - ``sum``: float32, one accumulator, elements in order from 0 (``vsum += table[...]``);
-- ``Y = float(floorf(1.0f / y_scale))`` (float32 division and floor; when that is not finite, the
+- ``Y = double(floorf(1.0f / y_scale))`` (float32 division and floor; when that is not finite, the
   same in double), ``y = nearbyint(double(t) * Y / double(sum)) + y_zp`` in double (the product
   ``t * Y`` is exact, the division rounds once, ``nearbyint`` rounds half to even), saturated to
   the storage range.
