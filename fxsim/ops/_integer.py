@@ -80,9 +80,11 @@ class Operand:
 @dataclass
 class IntegerContext:
     """Everything a lowering may use: the node's name, op type and attributes, its operands
-    (``None`` for an absent optional input), the target profile, and ``fused_activation``:
+    (``None`` for an absent optional input), the target profile, ``fused_activation``:
     ``(low, high)`` float bounds of a Relu / Clip that was fused into this node's output clamp
-    (either may be None), or None."""
+    (either may be None), or None, and ``graph``: the ``fxsim.ir.Graph`` the node belongs to (read
+    only; None outside a simulator), for rules of an engine's graph passes that depend on the
+    nodes around this one (``resize.layout_pass``)."""
 
     node_name: str
     op_type: str
@@ -91,6 +93,7 @@ class IntegerContext:
     outputs: list
     target: object
     fused_activation: Optional[tuple] = None
+    graph: Optional[object] = None
 
     def target_for(self, op_stem, layer=None):
         """The profile this op's kernel runs with: the target's overrides for ``op_stem`` (see
@@ -872,7 +875,8 @@ def ort_softmax_lowering(ctx, run_float):
     def run(inputs):
         return [qlinear_softmax(inputs[0], enc_in, enc_out, axis, coerce_to_2d=coerce)]
 
-    return Lowered(run, arithmetic="softmax: ONNX Runtime QLinearSoftmax (float32 exp table, AVX2 sum order)")
+    return Lowered(run, arithmetic="softmax: ONNX Runtime QLinearSoftmax (float32 exp table, in-order sum, "
+                                   "double rescale)")
 
 
 def engine_nonlinear_lowering(ctx, run_float, key):

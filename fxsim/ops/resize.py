@@ -34,12 +34,22 @@ the target's ``[resize]`` section (``Target.resize``):
   GetNearestNeighbor where the attributes are what the TFLite converter maps to its flags
   (asymmetric + floor: no flags; align_corners + round_prefer_ceil: align_corners;
   tf_half_pixel_for_nn + floor: half_pixel_centers); other attribute sets use the ONNX rule.
-- linear, ``linear = "onnxruntime"``: a 4-D input resized on axes 2, 3 (NCHW) or a 2-D input
-  runs ONNX Runtime's ``UpsampleBilinear`` (float32 weights, truncation); a 4-D input resized on
-  axes 1, 2 (NHWC) its ``NhwcUpsampleBilinearInteger`` (Q10 weights), uint8 / int8 codes; ONNX
-  Runtime 1.32 takes these paths for uint8/int8 Resize nodes (QOperator models; a QDQ
-  DequantizeLinear -> Resize -> QuantizeLinear stays in float there). half_pixel_symmetric is
-  left to the float fallback: ORT's bilinear weights for it did not reproduce (nearest does).
+- linear, ``linear = "onnxruntime"``: ONNX Runtime picks the kernel by the scales: a 4-D input
+  whose ``scales[1]`` is 1 (resized on axes 2, 3: NCHW) or a 2-D input runs ``UpsampleBilinear``
+  (float32 weights, truncation); a 4-D input whose ``scales[1]`` is not 1 (resized on axes 1, 2:
+  NHWC, ``scales[3]`` 1) runs ``NhwcUpsampleBilinearInteger`` (Q10 weights, the sum divided by 2^20
+  toward zero), uint8 / int8 codes, every coordinate mode but half_pixel_symmetric (whose
+  bilinear weights did not reproduce in ORT 1.32; nearest does), which is left to the float
+  fallback. ORT 1.32 takes these paths for uint8/int8 Resize nodes (QOperator models; a QDQ
+  DequantizeLinear -> Resize -> QuantizeLinear stays in float there). ``resize.layout_pass =
+  "nhwc_after_conv"`` (the onnxruntime profiles: ``ORT_ENABLE_ALL``, ORT's default level): ORT's
+  NHWC transformer makes a QLinearConv channels-last and its transpose optimizer pushes the
+  Transpose on through the following nodes (always through an 8-bit MaxPool and a 4-D 8-bit
+  linear Resize; through LeakyRelu, Sigmoid, AveragePool, Add, Mul by its cost count,
+  ``_ort_runs_nhwc``), so an NCHW Resize the Transpose reaches runs on the transposed codes with
+  the kernel the transposed scales pick (``_ort_transposed_linear``). Other ops stop it (not
+  measured). Checked against ORT's optimised graphs and codes on Conv / MaxPool / LeakyRelu /
+  Sigmoid / AveragePool / Add chains (tests/oracles/test_resize_oracles.py).
 - linear, ``linear = "tflite"``: TFLite's ``ResizeBilinearInteger`` on int8 / int16 codes of a 4-D
   NCHW input resized on axes 2, 3: align_corners -> align_corners; half_pixel (and
   pytorch_half_pixel with both output sizes above 1) -> half_pixel_centers; asymmetric -> no
@@ -278,20 +288,24 @@ def _linear_lowering(ctx, in_shape, out_shape, scales, dtype):
 
         return Lowered(run, arithmetic=f"TFLite ResizeBilinearInteger (Q10, "
                                        f"{'half up' if single else 'half away'})")
-    # onnxruntime: NCHW / 2-D -> the float32 path; NHWC (axes 1, 2 of a 4-D input) -> the Q10 path
-    if dtype not in ("int8", "uint8") or coordinate in ("tf_half_pixel_for_nn", "half_pixel_symmetric"):
+    # onnxruntime (upsample.h, Upsample<T>::BaseCompute): a 4-D input whose scales[1] is 1 runs
+    # UpsampleBilinear on axes 2, 3 (NCHW, float32 weights), one whose scales[1] is not 1 (and
+    # scales[3] is 1) NhwcUpsampleBilinearInteger on axes 1, 2 (NHWC, Q10 weights) for uint8 /
+    # int8; a 2-D input UpsampleBilinear. ``axes`` counts an axis whose scale is not 1 even where
+    # its size is kept, as ORT's test of scales[1] does. Measured against onnxruntime 1.32:
+    # tests/oracles/test_resize_oracles.py (half_pixel_symmetric's weights did not reproduce)
+    if dtype not in ("int8", "uint8") or coordinate == "half_pixel_symmetric":
         return float_fallback(ctx, run_float, f"ONNX Runtime's bilinear resize on {dtype} codes with "
                                               f"{coordinate} is not modelled")
+    if rank == 4 and set(axes) <= {2, 3} and ctx.target.resize.layout_pass == "nhwc_after_conv" \
+            and _ort_runs_nhwc(ctx.graph, ctx.inputs[0].name):
+        return _ort_transposed_linear(in_shape, out_shape, scales, coordinate)
     if rank == 2:
         layout, algorithm, hw = "nchw", "ort_float", (0, 1)
     elif rank == 4 and set(axes) <= {2, 3}:
         layout, algorithm, hw = "nchw", "ort_float", (2, 3)
     elif rank == 4 and set(axes) <= {1, 2}:
-        # ORT's NhwcUpsampleBilinearInteger: fxsim's Q10 model (arith.resize "ort_integer") misses
-        # ORT 1.32 on about 5% of drawn cases (every coordinate mode, up and down; e.g. 4 -> 2
-        # columns at scale 0.6, half_pixel: ORT 6, the model 5), so it is not claimed here
-        return float_fallback(ctx, run_float, "ONNX Runtime's NHWC integer bilinear resize is not modelled "
-                                              "exactly (arith.resize ort_integer misses ~5% of probed cases)")
+        layout, algorithm, hw = "nhwc", "ort_integer", (1, 2)
     else:
         return float_fallback(ctx, run_float, f"ONNX Runtime's bilinear resize of rank {rank} on axes {axes} "
                                               f"is not modelled")
@@ -308,6 +322,106 @@ def _linear_lowering(ctx, in_shape, out_shape, scales, dtype):
     path = "UpsampleBilinear (float32 weights, truncation)" if algorithm == "ort_float" else \
         "NhwcUpsampleBilinearInteger (Q10 weights, truncation)"
     return Lowered(run, arithmetic=f"ONNX Runtime {path}")
+
+
+#: Ops ONNX Runtime's transpose optimizer moves a layout Transpose through when the cost check
+#: allows it (ort_transpose_optimization.cc handlers; the QLinear ops as the ONNX frontend names
+#: them): one data input, and two (QLinearAdd, QLinearMul).
+_ORT_ONE_INPUT_OPS = ("LeakyRelu", "Sigmoid", "AveragePool", "Resize")
+_ORT_TWO_INPUT_OPS = ("Add", "Mul")
+
+
+def _ort_always_pushed(node):
+    """``OrtEPCostCheck``: an 8-bit MaxPool (-> NhwcMaxPool) and a linear Resize take the
+    Transpose whatever the cost (the tensors here are the 8-bit codes of the integer graph)."""
+    return node.op_type == "MaxPool" or (node.op_type == "Resize" and node.attrs.get("mode") == "linear")
+
+
+def _ort_runs_nhwc(graph, name):
+    """Whether ONNX Runtime at ``ORT_ENABLE_ALL`` holds tensor ``name`` of ``graph`` (an
+    ``fxsim.ir.Graph``) in NHWC (a pushed Transpose after it). Its NHWC transformer makes each
+    QLinearConv channels-last (a Transpose to NCHW after it, one to NHWC before it); the
+    transpose optimizer then pushes a Transpose through a node when ``OrtEPCostCheck`` says so
+    (MaxPool, linear Resize: always) or its default cost check does: with one rank unit per
+    Transpose, the ones it removes from the node's inputs (-1 each), adds to its other inputs
+    that are not initializers (+1 each; initializers are transposed in place) and adds to its
+    output (+1) sum below 0, or to 0 with the output leading to a Transpose (a Conv reached
+    through such nodes). Measured on Conv -> {LeakyRelu, Sigmoid, AveragePool, Add, Mul,
+    MaxPool}* -> Resize -> {..., Conv} chains (tests/oracles/test_resize_oracles.py); other ops
+    stop the Transpose here (not measured: the Resize keeps the model's layout)."""
+    if graph is None:
+        return False
+    producers = {out: n for n in graph.nodes for out in n.outputs if out}
+    consumers = {}
+    for n in graph.nodes:
+        for t in n.inputs:
+            if t:
+                consumers.setdefault(t, []).append(n)
+    pushable = _ORT_ONE_INPUT_OPS + _ORT_TWO_INPUT_OPS
+
+    def initializer(tensor):
+        t = graph.tensors.get(tensor)
+        return tensor not in producers and t is not None and t.value is not None
+
+    def leads(tensor):
+        for node in consumers.get(tensor, ()):
+            if node.op_type == "Conv":
+                return True
+            if (node.op_type in pushable or _ort_always_pushed(node)) and node.outputs and leads(node.outputs[0]):
+                return True
+        return False
+
+    memo = {}
+
+    def carries(tensor):
+        if tensor not in memo:
+            memo[tensor] = False  # the graph is acyclic: this only guards the recursion
+            memo[tensor] = pushed(producers.get(tensor))
+        return memo[tensor]
+
+    def pushed(node):
+        if node is None:
+            return False
+        if node.op_type == "Conv":
+            return True
+        data = [t for t in node.inputs[:2 if node.op_type in _ORT_TWO_INPUT_OPS else 1] if t]
+        if not any(carries(t) for t in data):
+            return False
+        if _ort_always_pushed(node):
+            return True
+        if node.op_type not in pushable:
+            return False
+        cost = 1 + sum(-1 if carries(t) else (0 if initializer(t) else 1) for t in data)
+        return cost < 0 or (cost == 0 and leads(node.outputs[0]))
+
+    return carries(name)
+
+
+def _ort_transposed_linear(in_shape, out_shape, scales, coordinate):
+    """An NCHW linear Resize that a Conv's layout Transpose reaches (``_ort_runs_nhwc``), as ONNX
+    Runtime runs it at ``ORT_ENABLE_ALL`` (``resize.layout_pass = "nhwc_after_conv"``): the
+    transpose optimizer pushes the Transpose through the Resize
+    (``OrtEPCostCheck``: always for a 4-D u8/s8 linear Resize), which then sees (N, H, W, C) with
+    scales (1, s_h, s_w, 1) and picks its kernel by that second scale: s_h != 1 ->
+    NhwcUpsampleBilinearInteger on (H, W); s_h == 1 -> UpsampleBilinear on the last two axes
+    (W, C), float32 weights."""
+    from ..arith.resize import resize_bilinear
+    from ._integer import Lowered
+
+    s_h, s_w = scales[2], scales[3]
+    if s_h != 1:
+        out_hw, sc, algorithm, layout = (out_shape[2], out_shape[3]), (s_h, s_w), "ort_integer", "nhwc"
+        path = "NhwcUpsampleBilinearInteger (Q10 weights, truncation)"
+    else:
+        out_hw, sc, algorithm, layout = (out_shape[3], in_shape[1]), (s_w, np.float32(1.0)), "ort_float", "nchw"
+        path = "UpsampleBilinear on (W, C) (float32 weights, truncation)"
+
+    def run(inputs):
+        nhwc = np.ascontiguousarray(np.transpose(inputs[0], (0, 2, 3, 1)))
+        y = resize_bilinear(nhwc, out_hw, algorithm=algorithm, layout=layout, coordinate=coordinate, scales=sc)
+        return [np.ascontiguousarray(np.transpose(y, (0, 3, 1, 2)))]
+
+    return Lowered(run, arithmetic=f"ONNX Runtime {path}, in NHWC after the Conv (its NHWC transformer)")
 
 
 def lower_integer(ctx):

@@ -269,7 +269,7 @@ class Simulator:
         fused = node.meta.get("fused_activation")
         ctx = IntegerContext(node.name, node.op_type, node.attrs, [self._operand(n) for n in node.inputs],
                              [self._operand(n) for n in node.outputs], self.target,
-                             fused["bounds"] if fused else None)
+                             fused["bounds"] if fused else None, self.graph)
         retyped = self._retyped_pairs(ctx)
         if retyped is not None:
             return self._lower_retyped(node, op, ctx, *retyped)
@@ -319,7 +319,7 @@ class Simulator:
         ins = [as_u8(o) if i in inputs else o for i, o in enumerate(ctx.inputs)]
         outs = [as_u8(o) if i in outputs else o for i, o in enumerate(ctx.outputs)]
         lowered = self._lower_ctx(node, op, IntegerContext(ctx.node_name, ctx.op_type, ctx.attrs, ins, outs,
-                                                           ctx.target, ctx.fused_activation))
+                                                           ctx.target, ctx.fused_activation, ctx.graph))
         inner, shift_in, shift_out = lowered.run, frozenset(inputs), frozenset(outputs)
 
         def run(values):

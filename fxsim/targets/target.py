@@ -164,6 +164,15 @@ RESIZE_LINEAR_METHODS = {
     "onnxruntime": "ONNX Runtime: float32 weights and truncation (NCHW), Q10 weights (NHWC 8-bit)",
     "float_fallback": "Dequantize -> float resize -> Quantize",
 }
+#: ``resize.layout_pass``: a graph pass of the engine that changes the layout a linear Resize runs
+#: in (None: the model's layout).
+RESIZE_LAYOUT_PASSES = {
+    "nhwc_after_conv": "a 4-D 8-bit linear Resize that a Conv's layout Transpose reaches runs in NHWC: ONNX "
+                       "Runtime's NHWC transformer (ORT_ENABLE_ALL) makes the QLinearConv channels-last and "
+                       "its transpose optimizer pushes the Transpose on (always through MaxPool and a 4-D "
+                       "u8/s8 linear Resize, through LeakyRelu / Sigmoid / AveragePool / Add / Mul by its "
+                       "cost count)",
+}
 
 #: Nonlinear ops a profile may name, and how each may be computed: a table, a float fallback,
 #: or an engine's own integer algorithm.
@@ -176,7 +185,7 @@ NONLINEAR_METHODS = {
     "tflite_fixed_point": "TFLite reference kernels' gemmlowp-style fixed-point algorithm",
     "integer_rescale": "an integer rescale (TFLite int8 leaky_relu / prelu)",
     "exact": "exact real function, rounded half even (the exact profile)",
-    "ort_lookup": "ONNX Runtime's QLinearSoftmax: float32 exp table over codes, AVX2 lane-order sum, rescale",
+    "ort_lookup": "ONNX Runtime's QLinearSoftmax: float32 exp table over codes, in-order float32 sum, double rescale",
 }
 
 #: Scopes an override may name: an op (the kernel stems of STYLE.md), or ``a16`` (applies when
@@ -259,12 +268,13 @@ FIELDS = {
     "average_pool.method": ("choice", tuple(AVERAGE_POOL_METHODS)),
     "resize.nearest": ("choice", tuple(RESIZE_NEAREST_METHODS)),
     "resize.linear": ("choice", tuple(RESIZE_LINEAR_METHODS)),
+    "resize.layout_pass": ("choice", tuple(RESIZE_LAYOUT_PASSES)),
     "float_ops.precision": ("choice", ("fp32", "fp16")),
     "qdq.s8_pairs": ("choice", tuple(QDQ_S8_PAIRS)),
 }
 #: Fields that may be left unset (None): they apply to some methods only.
 OPTIONAL = {"requant.rounding", "requant.product_precision", "requant.zero_point_in_float",
-            "accumulator.partial_bits", "elementwise.add_left_shift", "qdq.s8_pairs"}
+            "accumulator.partial_bits", "elementwise.add_left_shift", "qdq.s8_pairs", "resize.layout_pass"}
 #: The sections of a profile, in TARGETS.md's order (``isa`` is a top-level key).
 SECTIONS = ("activations", "weights", "bias", "quantize", "multiplier", "requant",
             "accumulator", "isa", "output_stage", "elementwise", "average_pool", "resize", "nonlinear",
@@ -492,10 +502,12 @@ class AveragePool:
 @dataclasses.dataclass(frozen=True)
 class Resize:
     """``nearest`` (``RESIZE_NEAREST_METHODS``) and ``linear`` (``RESIZE_LINEAR_METHODS``): how
-    Resize runs on codes."""
+    Resize runs on codes; ``layout_pass`` (``RESIZE_LAYOUT_PASSES``; None: the model's layout):
+    an engine graph pass that moves a linear Resize to another layout first."""
 
     nearest: str
     linear: str
+    layout_pass: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)

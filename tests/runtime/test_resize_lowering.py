@@ -55,13 +55,30 @@ def test_onnxruntime_linear_resize_runs_upsample_bilinear(signed, coordinate):
     np.testing.assert_array_equal(out["out0"], want)
 
 
-def test_onnxruntime_nhwc_linear_resize_is_a_labelled_fallback():
-    # ORT's NhwcUpsampleBilinearInteger is not modelled exactly (tests/oracles/test_resize_oracles.py)
-    enc = fx.Encoding.from_min_max(-3, 2.5)
-    sim, out = _resize_sim("onnxruntime", {"mode": "linear"}, [1, 2.0, 1.5, 1], enc, shape=(1, 4, 5, 3))
+@pytest.mark.parametrize("signed", [False, True])
+@pytest.mark.parametrize("coordinate", ["half_pixel", "align_corners", "tf_half_pixel_for_nn"])
+def test_onnxruntime_nhwc_linear_resize_runs_the_integer_kernel(signed, coordinate):
+    # scales[1] != 1: ORT's NhwcUpsampleBilinearInteger on axes 1, 2 (measured against ORT in
+    # tests/oracles/test_resize_oracles.py)
+    enc = fx.Encoding.from_min_max(-3, 2.5, signed=signed)
+    sim, out = _resize_sim("onnxruntime", {"mode": "linear", "coordinate_transformation_mode": coordinate},
+                           [1, 2.0, 1.5, 1], enc, shape=(1, 4, 5, 3))
     (low,) = sim.lowerings
-    assert low.kind == "float_fallback" and "NHWC integer bilinear" in low.arithmetic
+    assert low.kind == "integer" and "NhwcUpsampleBilinearInteger" in low.arithmetic
+    want = resize_bilinear(out["x"], (8, 7), algorithm="ort_integer", layout="nhwc", coordinate=coordinate,
+                           scales=(np.float32(2.0), np.float32(1.5)))
+    np.testing.assert_array_equal(out["out0"], want)
     assert out["out0"].shape == (1, 8, 7, 3)
+
+
+def test_onnxruntime_half_pixel_symmetric_linear_resize_is_a_labelled_fallback():
+    # ORT 1.32's bilinear weights for half_pixel_symmetric did not reproduce (either kernel)
+    enc = fx.Encoding.from_min_max(-3, 2.5)
+    for scales, shape in (([1, 2.0, 1.5, 1], (1, 4, 5, 3)), ([1, 1, 1.8, 0.7], (1, 3, 5, 6))):
+        attrs = {"mode": "linear", "coordinate_transformation_mode": "half_pixel_symmetric"}
+        sim, _ = _resize_sim("onnxruntime", attrs, scales, enc, shape=shape)
+        (low,) = sim.lowerings
+        assert low.kind == "float_fallback" and "half_pixel_symmetric" in low.arithmetic
 
 
 def test_nearest_uses_the_target_rule():
