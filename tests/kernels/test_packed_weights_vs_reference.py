@@ -12,7 +12,10 @@ output channels / rows not multiples of the 4-row register tile, columns past on
 to s8 with -128), zero points at the range ends, per-channel zero points (the activations' sums),
 and sums that wrap modulo 2^32. Then: int4 weights unpacked by the packed-weights constructor,
 every other policy through the packed object's codes, the fused requantization, every ISA and
-thread count bit-identical, and bad arguments.
+thread count bit-identical, and bad arguments. The matmul's tile epilogue (gemm_kernels.h
+Dot4Epilogue: int32 accumulators or the float32 HALF_EVEN requantization finished in registers,
+u8 activations read in place) against the exact references of both steps, at ties and clamps,
+misaligned, and ISA x thread identical.
 """
 
 import numpy as np
@@ -479,6 +482,28 @@ def test_tile_epilogue_ties_and_clamps(restore_kernels, a_type, dtype):
             out = np.zeros((30, n), dtype)
             _kernels.matmul_requantize(a, packed, zp_a, None, None, "wrap", 32, out=out, **rq)
             assert out.ravel().tolist() == want, (isa, n)
+
+
+@pytest.mark.parametrize("k", [64, 66])
+def test_u8_activations_read_in_place_at_any_alignment(restore_kernels, k):
+    """u8 activations with K % 4 == 0 are read as the kernel's words where they lie (no copy;
+    gemm_kernels.h Dot4EpilogueFn): an array starting 1 byte past an aligned address gives the
+    reference's integers, on every ISA (K = 66: the copied path, for comparison)."""
+    rng = np.random.default_rng(22)
+    m, n = 13, 70
+    storage = np.empty(m * k + 1, np.uint8)
+    a = storage[1:].reshape(m, k)  # contiguous, misaligned by one byte
+    a[...] = rng.integers(0, 256, size=(m, k))
+    b = rng.integers(-128, 128, size=(k, n)).astype(np.int8)
+    zp_b = rng.integers(-128, 128, size=n).astype(np.int32)
+    packed = _kernels.PackedMatMulWeights(b, zp_b)
+    want = ref_matmul.matmul_accumulate(a.ravel().tolist(), b.ravel().tolist(), 1, m, k, n, 77, zp_b.tolist(), None,
+                                        False, "wrap", 32)
+    for isa in _kernels.available_isas():
+        _kernels.set_isa(isa)
+        out = np.zeros((m, n), np.int32)
+        _kernels.matmul_accumulate(a, packed, 77, None, None, "wrap", 32, out)
+        assert out.ravel().tolist() == want, isa
 
 
 def test_tile_epilogue_every_isa_and_thread_count_is_bit_identical(restore_kernels):

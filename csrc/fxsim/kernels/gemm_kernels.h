@@ -58,8 +58,9 @@ struct Dot4Epilogue {
 };
 
 // dot4 u8 x s8 (p unsigned bytes, q signed, as Dot4Fn) with the sums finished by `e` instead of
-// written to a c array.
-using Dot4EpilogueFn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile,
+// written to a c array. p is bytes here: word g of row r is the 4 bytes at 4 (r * ldp + g), read
+// little-endian (any alignment), so the matmul can pass u8 activations with K % 4 == 0 as they are.
+using Dot4EpilogueFn = void (*)(const uint8_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile,
                                 const int64_t* goff, int64_t rows, int64_t cols, int64_t groups,
                                 const Dot4Epilogue& e);
 

@@ -68,15 +68,31 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
   const int64_t b_count = s.b_batched ? s.batch : 1;
   bool any_zp = false;  // some b_zp' != 0: the rows' sums of a' are needed
   for (int64_t bi = 0; bi < b_count; ++bi) any_zp = any_zp || packed[bi].offsets.any_zp;
-  // A' as words of 4 consecutive k (k past K: 0), with each row's sum of a' when needed
-  // (not zero-filled first: each row's words are written whole below, a 98 KB memset less on the
-  // transformer layer)
-  std::unique_ptr<uint32_t[]> aw(new uint32_t[static_cast<size_t>(rows * words)]);
+  // A' as words of 4 consecutive k (k past K: 0), with each row's sum of a' when needed. u8
+  // codes whose rows are whole words (K % 4 == 0) are those words already (byte k % 4 of word
+  // k / 4 is byte k, little-endian): the tile epilogue kernel reads them in place, so only s8
+  // codes (flipped) or a ragged K are copied.
+  const Dot4EpilogueFn finish_tiles = active_gemm_kernels().dot4_u8s8_epilogue;
+  Dot4Epilogue finish;
+  const bool tiled = acc_bits == 32 && sink.tile_epilogue(&finish);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const bool in_place = tiled && !a_signed && s.k % 4 == 0;
+#else
+  const bool in_place = false;
+#endif
+  // (not zero-filled first: each row's words are written whole below)
+  std::unique_ptr<uint32_t[]> aw(in_place ? nullptr : new uint32_t[static_cast<size_t>(rows * words)]);
   std::vector<uint32_t> asum(static_cast<size_t>(rows), 0u);
   const uint8_t flip = a_signed ? 0x80u : 0u;  // a + 128 as a byte: a ^ 0x80
   parallel_tasks(rows, s.k, [&](int64_t r0, int64_t r1) -> int64_t {
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* src = reinterpret_cast<const uint8_t*>(a + r * s.k);  // the codes' bytes
+      if (any_zp) {
+        uint32_t sum = 0;
+        for (int64_t k = 0; k < s.k; ++k) sum += static_cast<uint32_t>(src[k] ^ flip);
+        asum[r] = sum;
+      }
+      if (in_place) continue;
       uint32_t* dst = aw.get() + r * words;
       dst[words - 1] = 0;  // the bytes past K (if any) are 0
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -94,14 +110,11 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
       for (int64_t w = 0; w < words; ++w) dst[w] = 0;
       for (int64_t k = 0; k < s.k; ++k) dst[k / 4] |= static_cast<uint32_t>(src[k] ^ flip) << (8 * (k % 4));
 #endif
-      if (any_zp) {
-        uint32_t sum = 0;
-        for (int64_t k = 0; k < s.k; ++k) sum += static_cast<uint32_t>(src[k] ^ flip);
-        asum[r] = sum;
-      }
     }
     return -1;
   });
+  // row r's words as bytes: A itself or the copy
+  const uint8_t* a_bytes = in_place ? reinterpret_cast<const uint8_t*>(a) : reinterpret_cast<const uint8_t*>(aw.get());
   std::vector<int64_t> goff(static_cast<size_t>(words));
   for (int64_t g = 0; g < words; ++g) goff[g] = g * kDot4TileCols;
   std::vector<uint32_t> constant(static_cast<size_t>(b_count * s.n));
@@ -130,11 +143,10 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
   auto b_slice = [&](const Task& k) {
     return k.pb->words.data() + (k.n0 / kDot4TileCols) * words * kDot4TileCols;
   };
-  Dot4Epilogue finish;
-  if (acc_bits == 32 && sink.tile_epilogue(&finish)) {
+  if (tiled) {
     // The sink's work done in the tiles' registers (gemm_kernels.h Dot4Epilogue, same bits):
     // int32(sum + constant[n] + bias[n] - b_zp'[n] * asum[r]), all modulo 2^32, then the
-    // requantization if any. Measured on 128 x 768 x 768 (one thread, quiet machine): the
+    // requantization if any. Measured on 128 x 768 x 768 (one thread, machine load 3-4): the
     // uint32 tile stored, re-read with an int64 bias and passed row by row to the plan cost
     // ~35 us of a ~383 us fused call; in registers the epilogue is a few vector operations per
     // 16 outputs against 192 vpdpbusd per accumulator.
@@ -154,8 +166,8 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
         if (e.per_column) e.scale += k.n0, e.add += k.n0, e.lo += k.n0, e.hi += k.n0, e.zp += k.n0;
         e.out = out + (k.r0 * s.n + k.n0) * out_bytes;
         e.ldo = s.n;
-        kernels.dot4_u8s8_epilogue(aw.get() + k.r0 * words, words, b_slice(k), words * kDot4TileCols, goff.data(),
-                                   k.nrows, k.cols, words, e);
+        finish_tiles(a_bytes + k.r0 * words * 4, words, b_slice(k), words * kDot4TileCols, goff.data(), k.nrows,
+                     k.cols, words, e);
       }
       return int64_t(-1);
     });
