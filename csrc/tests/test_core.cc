@@ -1718,6 +1718,63 @@ void test_packed_weights() {
                    std::invalid_argument, "the packed weights are [70001, 1]");
 }
 
+// ---- the matmul tile epilogue (gemm_kernels.h Dot4Epilogue) ----
+// u8 activations with K % 4 == 0 read in place from a buffer misaligned by one byte, per-column
+// weight zero points (the activations' row sums), per-column float32 HALF_EVEN scales into u8
+// codes (full 64-column rows take the packed store, the 6 last columns the masked one), and the
+// int32 accumulators: equal to matmul_accumulate at 64 bits, then requantize_fp32, on every ISA
+// and 1-3 threads.
+void test_matmul_tile_epilogue() {
+  std::mt19937_64 rng(7);
+  MatMulShape ms;
+  ms.batch = 1, ms.m = 14, ms.k = 48, ms.n = 134;
+  std::vector<uint8_t> storage(static_cast<size_t>(ms.m * ms.k + 1));
+  for (auto& v : storage) v = static_cast<uint8_t>(rng());
+  const uint8_t* a = storage.data() + 1;
+  std::vector<int8_t> b(static_cast<size_t>(ms.k * ms.n));
+  for (auto& v : b) v = static_cast<int8_t>(rng());
+  std::vector<int32_t> bz(static_cast<size_t>(ms.n)), zp = {120};
+  for (auto& v : bz) v = static_cast<int32_t>(rng() % 256) - 128;
+  std::vector<int64_t> bias(static_cast<size_t>(ms.n));
+  for (auto& v : bias) v = static_cast<int64_t>(rng() % 400001) - 200000;
+  std::vector<float> scale(static_cast<size_t>(ms.n));
+  for (auto& v : scale) v = static_cast<float>(1e-4 * (1 + static_cast<double>(rng() % 1000) / 50));
+  scale[3] = 0.5f;  // exact ties on odd accumulators
+  const int64_t total = ms.m * ms.n;
+  std::vector<int64_t> acc64(static_cast<size_t>(total));
+  matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 64}, ms, a, 101, b.data(), ms.n, bz.data(),
+                    bias.data(), acc64.data());
+  std::vector<int32_t> want_acc(acc64.begin(), acc64.end());  // |acc| < 2^31 here
+  std::vector<uint8_t> want(static_cast<size_t>(total));
+  RequantizeParams rp{0, 255, 1, 32, RoundingMode::HALF_EVEN, 0, false, false};
+  requantize_fp32(rp, ms.n, scale.data(), 1, zp.data(), total, want_acc.data(), want.data());
+  RequantizeArgs args;
+  args.method = RequantizeMethod::kFp32;
+  args.params = rp;
+  args.channels = ms.n;
+  args.scale = scale.data();
+  args.zero_point_count = 1;
+  args.zero_point = zp.data();
+  const PackedMatMulWeights pb = pack_matmul_weights(b.data(), ms.k, ms.n, ms.n, bz.data());
+  const std::string saved = active_isa();
+  const int saved_threads = kernel_threads();
+  for (const std::string& isa : available_isas()) {
+    set_isa(isa);
+    for (int threads = 1; threads <= 3; ++threads) {
+      set_kernel_threads(threads);
+      std::vector<uint8_t> got(static_cast<size_t>(total), 3);
+      matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, args,
+                        OutType::kUInt8, got.data());
+      CHECK(got == want);
+      std::vector<int32_t> got_acc(static_cast<size_t>(total), 3);
+      matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), got_acc.data());
+      CHECK(got_acc == want_acc);
+    }
+  }
+  set_isa(saved);
+  set_kernel_threads(saved_threads);
+}
+
 int main() {
   test_constants();
   test_tie_table();
@@ -1736,6 +1793,7 @@ int main() {
   test_packed_weights();
   test_matmul_accumulate();
   test_fused_requantize();
+  test_matmul_tile_epilogue();
   test_fma_float();
   test_x86_round_to_int32();
   test_elementwise_vectors();

@@ -12,7 +12,10 @@ output channels / rows not multiples of the 4-row register tile, columns past on
 to s8 with -128), zero points at the range ends, per-channel zero points (the activations' sums),
 and sums that wrap modulo 2^32. Then: int4 weights unpacked by the packed-weights constructor,
 every other policy through the packed object's codes, the fused requantization, every ISA and
-thread count bit-identical, and bad arguments.
+thread count bit-identical, and bad arguments. The matmul's tile epilogue (gemm_kernels.h
+Dot4Epilogue: int32 accumulators or the float32 HALF_EVEN requantization finished in registers,
+u8 activations read in place) against the exact references of both steps, at ties and clamps,
+misaligned, and ISA x thread identical.
 """
 
 import numpy as np
@@ -25,6 +28,7 @@ from fxsim import _kernels
 from fxsim.errors import FxsimError, KernelError
 from fxsim.reference import conv2d as ref_conv
 from fxsim.reference import matmul as ref_matmul
+from fxsim.reference import requantize as ref_requant
 from kernel_helpers import assert_isa_and_thread_identical, type_range, values, zero_point
 
 
@@ -352,6 +356,185 @@ def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
         "conv1x1_zp": conv(x1, p1, (2, 10, 17, 23), (0, 0, 0, 0)),
         "gemv": matmul(a1, pg, (1, 1000)),
         "matmul_tails": matmul(am, pm, (2, 33, 100)),
+    })
+
+
+# ---------------------------------------------------------------- the matmul tile epilogue
+
+
+OUT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "uint16": (0, 65535),
+              "int32": (-(1 << 31), (1 << 31) - 1)}
+
+
+@st.composite
+def float32_scale(draw):
+    """Float32 requantization scales: powers of two (exact ties: acc * 2^-1 ends in .5), typical
+    1e-5..1 values, and scales that push the products past the clamps and past 2^22."""
+    kind = draw(st.sampled_from(["pow2", "any", "huge"]))
+    if kind == "pow2":
+        return float(np.float32(2.0 ** draw(st.integers(-20, 4))))
+    if kind == "huge":
+        return float(np.float32(draw(st.floats(1e3, 1e30))))
+    return float(np.float32(draw(st.floats(1e-5, 1.0))))
+
+
+@st.composite
+def epilogue_case(draw):
+    """A matmul by packed weights with the float32 HALF_EVEN requantization fused (the tile
+    epilogue of gemm_kernels.h when acc_bits is 32 and every clamp bound is within 2^22): rows
+    past the 6-row register tile, columns past one and two 64-column tiles (full 64-column rows
+    take the packed byte store), per-tensor or per-column scales and zero points, every output
+    type with its zero point at the range ends, clamps narrowed as a Relu narrows them, the zero
+    point added before (zero_point_in_float) or after rounding, per-column weight zero points
+    (the activations' row sums), biases at the int64 ends, batched A over one B."""
+    a_type, b_type = draw(st.sampled_from(EIGHT_BIT)), draw(st.sampled_from(EIGHT_BIT))
+    batch = draw(st.integers(1, 2))
+    n = draw(st.one_of(st.integers(1, 20), st.sampled_from([63, 64, 65, 128, 130, 192])))
+    m = draw(st.integers(1, 13))
+    k = draw(st.integers(1, 40 if n <= 20 else 9))
+    zp_b = [zero_point(draw, b_type) for _ in range(n if draw(st.booleans()) else 1)]
+    bias = draw(st.one_of(st.none(), st.lists(st.one_of(st.integers(-5000, 5000),
+                                                        st.sampled_from([-(1 << 63), (1 << 63) - 1])),
+                                              min_size=n, max_size=n)))
+    dtype = draw(st.sampled_from(sorted(OUT_RANGES)))
+    lo, hi = OUT_RANGES[dtype]
+    rc = n if n > 1 and draw(st.booleans()) else 1
+    zps = [draw(st.one_of(st.sampled_from([lo, hi, max(lo, 0)]), st.integers(lo, hi)))
+           for _ in range(rc if draw(st.booleans()) else 1)]
+    qmin = draw(st.sampled_from([lo, max(lo, zps[0])]))
+    qmax = draw(st.sampled_from([hi, max(qmin, min(hi, qmin + 6))]))
+    return dict(a_type=a_type, b_type=b_type, batch=batch, m=m, k=k, n=n,
+                a=values(draw, a_type, batch * m * k), b=values(draw, b_type, k * n),
+                zp_a=zero_point(draw, a_type), zp_b=zp_b, bias=bias, dtype=dtype, rc=rc, zps=zps,
+                qmin=qmin, qmax=qmax, scale=[draw(float32_scale()) for _ in range(rc)],
+                zpf=draw(st.booleans()), acc_bits=draw(st.sampled_from([32, 32, 32, 48])))
+
+
+def epilogue_reference(c):
+    """The exact references of both steps: fxsim/reference/matmul.py's accumulators, then
+    fxsim/reference/requantize.py's float32 requantization of each (HALF_EVEN)."""
+    accs = ref_matmul.matmul_accumulate(c["a"], c["b"], c["batch"], c["m"], c["k"], c["n"], c["zp_a"], c["zp_b"],
+                                        c["bias"], False, "wrap", c["acc_bits"])
+    codes = []
+    for i, acc in enumerate(accs):
+        ch = i % c["n"] if c["rc"] > 1 else 0
+        zp = c["zps"][ch if len(c["zps"]) > 1 else 0]
+        codes.append(ref_requant.requantize_fp32(acc, c["scale"][ch], zp, c["qmin"], c["qmax"],
+                                                 int(fx.RoundingMode.HALF_EVEN), zero_point_in_float=c["zpf"]))
+    return codes
+
+
+def epilogue_call(c, packed):
+    a = np.array(c["a"], c["a_type"]).reshape(c["batch"], c["m"], c["k"])
+    bias = None if c["bias"] is None else np.array(c["bias"], np.int64)
+    rq = dict(FP32_REQUANT, scale=np.array(c["scale"], np.float32), zero_point=np.array(c["zps"], np.int32),
+              qmin=c["qmin"], qmax=c["qmax"], zero_point_in_float=c["zpf"])
+
+    def call():
+        out = np.full((c["batch"], c["m"], c["n"]), 3, c["dtype"])
+        _kernels.matmul_requantize(a, packed, c["zp_a"], None, bias, "wrap", c["acc_bits"], out=out, **rq)
+        return out.reshape(-1).tolist()
+    return call
+
+
+@settings(max_examples=60)
+@given(case=epilogue_case())
+def test_fused_float32_requantization_in_the_tiles_equals_reference(case):
+    want = epilogue_reference(case)
+    b = np.array(case["b"], case["b_type"]).reshape(case["k"], case["n"])
+    packed = _kernels.PackedMatMulWeights(b, np.array(case["zp_b"], np.int32))
+    for isa, got in _each_isa(epilogue_call(case, packed)).items():
+        assert got == want, isa
+
+
+@pytest.mark.parametrize("a_type, dtype", [("uint8", "uint8"), ("int8", "int8")])
+def test_tile_epilogue_ties_and_clamps(restore_kernels, a_type, dtype):
+    """Accumulators chosen to land on the requantization's edges: scale 2^-1 makes every odd
+    accumulator an exact tie (half-even rounds 1.5 -> 2 and 2.5 -> 2), and accumulators well past
+    the clamps saturate at qmin / qmax; 64 columns per row take the packed byte store, 70 the
+    masked one. A weight row of 1s over a ramp of activations and one of j % 8 give the
+    accumulators 8 (r - 15) + j % 8: -120..119."""
+    lo, hi = OUT_RANGES[dtype]
+    zp_a = 0 if a_type == "int8" else 128
+    zp_out = (lo + hi + 1) // 2
+    qmin, qmax = zp_out - 20, zp_out + 20  # a Relu-like narrowed clamp: |acc| / 2 reaches 60
+    for n in (64, 70):
+        k = 4
+        a = np.zeros((30, k), np.int64)
+        a[:, 0] = np.arange(-15, 15) * 8 + zp_a  # times b[0] = 1: even accumulators -120..112
+        a[:, 1] = 1 + zp_a  # times b[1] = j % 8: every residue in each row, odd ones in odd columns
+        a[:, 2:] = zp_a
+        a = a.astype(a_type)
+        b = np.zeros((k, n), np.int8)
+        b[0, :] = 1
+        b[1, :] = np.arange(n) % 8
+        rq = dict(FP32_REQUANT, scale=np.array([0.5], np.float32), zero_point=np.array([zp_out], np.int32),
+                  qmin=qmin, qmax=qmax)
+        accs = ref_matmul.matmul_accumulate(a.ravel().tolist(), b.ravel().tolist(), 1, 30, k, n, zp_a, [0], None,
+                                            False, "wrap", 32)
+        want = [ref_requant.requantize_fp32(v, 0.5, zp_out, qmin, qmax, int(fx.RoundingMode.HALF_EVEN)) for v in accs]
+        ties = [v for v in accs if v % 2 == 1 and abs(v) < 40]
+        assert len(ties) > 50 and min(want) == qmin and max(want) == qmax  # ties and both clamps
+        assert want[accs.index(3)] == zp_out + 2 and want[accs.index(5)] == zp_out + 2  # 1.5 -> 2, 2.5 -> 2
+        packed = _kernels.PackedMatMulWeights(b, np.zeros(1, np.int32))
+        for isa in _kernels.available_isas():
+            _kernels.set_isa(isa)
+            out = np.zeros((30, n), dtype)
+            _kernels.matmul_requantize(a, packed, zp_a, None, None, "wrap", 32, out=out, **rq)
+            assert out.ravel().tolist() == want, (isa, n)
+
+
+@pytest.mark.parametrize("k", [64, 66])
+def test_u8_activations_read_in_place_at_any_alignment(restore_kernels, k):
+    """u8 activations with K % 4 == 0 are read as the kernel's words where they lie (no copy;
+    gemm_kernels.h Dot4EpilogueFn): an array starting 1 byte past an aligned address gives the
+    reference's integers, on every ISA (K = 66: the copied path, for comparison)."""
+    rng = np.random.default_rng(22)
+    m, n = 13, 70
+    storage = np.empty(m * k + 1, np.uint8)
+    a = storage[1:].reshape(m, k)  # contiguous, misaligned by one byte
+    a[...] = rng.integers(0, 256, size=(m, k))
+    b = rng.integers(-128, 128, size=(k, n)).astype(np.int8)
+    zp_b = rng.integers(-128, 128, size=n).astype(np.int32)
+    packed = _kernels.PackedMatMulWeights(b, zp_b)
+    want = ref_matmul.matmul_accumulate(a.ravel().tolist(), b.ravel().tolist(), 1, m, k, n, 77, zp_b.tolist(), None,
+                                        False, "wrap", 32)
+    for isa in _kernels.available_isas():
+        _kernels.set_isa(isa)
+        out = np.zeros((m, n), np.int32)
+        _kernels.matmul_accumulate(a, packed, 77, None, None, "wrap", 32, out)
+        assert out.ravel().tolist() == want, isa
+
+
+def test_tile_epilogue_every_isa_and_thread_count_is_bit_identical(restore_kernels):
+    """The fused float32 epilogue on a layer of many tasks (row tails, a partial last column
+    tile, per-column scales, per-column weight zero points), and the int32 accumulators."""
+    rng = np.random.default_rng(21)
+    a = rng.integers(-128, 128, size=(2, 70, 96)).astype(np.int8)
+    b = rng.integers(0, 256, size=(96, 300)).astype(np.uint8)
+    packed = _kernels.PackedMatMulWeights(b, rng.integers(0, 256, size=300).astype(np.int32))
+    bias = rng.integers(-(1 << 20), 1 << 20, size=300).astype(np.int64)
+    scales = (rng.random(300) / 300).astype(np.float32)
+
+    def fused(dtype, zps, scale):
+        def call():
+            out = np.empty((2, 70, 300), dtype)
+            rq = dict(FP32_REQUANT, scale=scale, zero_point=np.array(zps, np.int32), qmin=int(np.iinfo(dtype).min),
+                      qmax=int(np.iinfo(dtype).max))
+            _kernels.matmul_requantize(a, packed, -3, None, bias, "wrap", 32, out=out, **rq)
+            return out
+        return call
+
+    def accumulate():
+        out = np.empty((2, 70, 300), np.int32)
+        _kernels.matmul_accumulate(a, packed, -3, None, bias, "wrap", 32, out)
+        return out
+
+    assert_isa_and_thread_identical({
+        "u8_per_tensor": fused(np.uint8, [128], np.array([0.002], np.float32)),
+        "s8_per_column": fused(np.int8, [-5], scales),
+        "s16_per_column": fused(np.int16, [7], scales * 64),
+        "int32": accumulate,
     })
 
 

@@ -8,14 +8,20 @@
 //   wrapped_columns(src, bias, c0, ...) uint32 sums whose channel is column c0 + j, bias[j]
 //   values(v, c, per_column, ...)       finished accumulators (policy applied, bias included)
 // and returns -1 or the lowest flat index whose accumulator the requantization rejects.
+// tile_epilogue(e) says whether the sink's work on 32-bit wrapped sums with one bias per column
+// can be done by a dot4 tile in registers (gemm_kernels.h Dot4Epilogue: the same bits, and it
+// never rejects), and if so fills e's output fields (out for flat index 0, out_bytes, the
+// requantization constants); the caller sets the sums' correction and the offsets.
 // The accumulator value is finish_wrapped_u32's (wrap(exact + bias) to acc_bits) in both sinks,
 // so fused == accumulate-then-requantize by construction.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
+#include <type_traits>
 
 #include "fxsim/kernels/accumulate_entry.h"
+#include "fxsim/kernels/gemm_kernels.h"
 #include "fxsim/kernels/requantize.h"
 
 FXSIM_NAMESPACE_BEGIN
@@ -58,6 +64,14 @@ struct AccumulatorSink {
   int64_t values(const int64_t* v, int64_t, bool, int64_t flat, int64_t count) const {
     for (int64_t j = 0; j < count; ++j) out[flat + j] = static_cast<Out>(v[j]);  // within Out (acc_bits)
     return -1;
+  }
+  // int32 accumulators of acc_bits 32: finish_wrapped_row_biases is int32(sum + bias) there
+  bool tile_epilogue(Dot4Epilogue* e) const {
+    if (!std::is_same<Out, int32_t>::value || bits != 32) return false;
+    e->scale = nullptr;
+    e->out_bytes = 4;
+    e->out = out;
+    return true;
   }
 };
 
@@ -143,6 +157,18 @@ struct RequantizeSink {
       }
     }
     return first;
+  }
+  // wrapped_columns with a 32-bit plan (int32(sum + bias), no offset) whose loop is the bounded
+  // float32 HALF_EVEN one (RequantizePlan::fp32_bounded_int32), which never rejects an int32
+  bool tile_epilogue(Dot4Epilogue* e) const {
+    if (acc_offset != nullptr || plan->acc64()) return false;
+    if (!plan->fp32_bounded_int32(&e->scale, &e->add, &e->lo, &e->hi, &e->zp)) return false;
+    e->per_column = plan->channels() != 1;
+    e->out_bytes = out_bytes;
+    e->out_signed = plan->out_type() == OutType::kInt8 || plan->out_type() == OutType::kInt16 ||
+                    plan->out_type() == OutType::kInt32;
+    e->out = out;
+    return true;
   }
   int64_t values(const int64_t* v, int64_t c, bool per_column, int64_t flat, int64_t count) const {
     int64_t first = -1;

@@ -26,6 +26,44 @@ constexpr int64_t kDot4TileCols = 64;
 using Dot4Fn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile, const int64_t* goff,
                         int64_t rows, int64_t cols, int64_t groups, uint32_t* c, int64_t ldc);
 
+// What the matmul's dot4 tiles do with their finished sums in place of storing them: the
+// zero-point correction, the bias and, optionally, the float32 requantization, applied while the
+// accumulators are still in registers (no uint32 tile written and read back, no per-row call).
+// For row r < rows and column j < cols of the call (every pointer below already offset to the
+// call's first row and column):
+//   acc = int32(sum[r][j] + col_add[j] - col_zp[j] * row_sum[r])      (mod 2^32; col_zp null: no
+//                                                                       product, row_sum unread)
+// then with scale null: out (int32) [r * ldo + j] = acc (acc_bits 32: the AccumulatorSink value);
+// else, c = j when per_column (else 0), the float32 requantization of array_kernels.inc's
+// Fp32Op<int32_t, float, HALF_EVEN, bounded> (RequantizePlan::fp32_bounded_int32):
+//   v = (float)acc * scale[c] + add[c]   (two float32 roundings, no fused multiply-add)
+//   v = v > lo[c] ? v : lo[c];  v = v < hi[c] ? v : hi[c];
+//   code = round_half_even_bounded(v) + zp[c]            (|lo|, |hi| <= 2^22: exact)
+// stored as the low out_bytes (1, 2 or 4) bytes of code at out + (r * ldo + j) * out_bytes (the
+// code lies in [qmin, qmax] of the output type, so the truncation is the type's own value).
+struct Dot4Epilogue {
+  const uint32_t* col_add = nullptr;
+  const int32_t* col_zp = nullptr;
+  const uint32_t* row_sum = nullptr;
+  const float* scale = nullptr;
+  const float* add = nullptr;
+  const float* lo = nullptr;
+  const float* hi = nullptr;
+  const int32_t* zp = nullptr;
+  bool per_column = false;
+  int out_bytes = 4;
+  bool out_signed = true;  // the output type is signed (int8 / int16 / int32)
+  void* out = nullptr;
+  int64_t ldo = 0;
+};
+
+// dot4 u8 x s8 (p unsigned bytes, q signed, as Dot4Fn) with the sums finished by `e` instead of
+// written to a c array. p is bytes here: word g of row r is the 4 bytes at 4 (r * ldp + g), read
+// little-endian (any alignment), so the matmul can pass u8 activations with K % 4 == 0 as they are.
+using Dot4EpilogueFn = void (*)(const uint8_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile,
+                                const int64_t* goff, int64_t rows, int64_t cols, int64_t groups,
+                                const Dot4Epilogue& e);
+
 // dst[i] = (r0[i] | r1[i] << 8 | r2[i] << 16 | r3[i] << 24) ^ flip for i < count: four rows of
 // bytes interleaved into the words the dot4 kernels read (byte b of word i from row b).
 using Interleave4Fn = void (*)(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, const uint8_t* r3,
@@ -36,6 +74,7 @@ struct GemmTable {
   Dot4Fn dot4_s8u8;  // p signed bytes, q unsigned bytes
   Dot4Fn dot4_u8s8;  // p unsigned bytes, q signed bytes
   Interleave4Fn interleave4;
+  Dot4EpilogueFn dot4_u8s8_epilogue;  // the matmul's tiles, finished in registers
 };
 
 const GemmTable* gemm_table_baseline();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -67,14 +68,33 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
   const int64_t b_count = s.b_batched ? s.batch : 1;
   bool any_zp = false;  // some b_zp' != 0: the rows' sums of a' are needed
   for (int64_t bi = 0; bi < b_count; ++bi) any_zp = any_zp || packed[bi].offsets.any_zp;
-  // A' as words of 4 consecutive k (k past K: 0), with each row's sum of a' when needed
-  std::vector<uint32_t> aw(static_cast<size_t>(rows * words), 0u);
+  // A' as words of 4 consecutive k (k past K: 0), with each row's sum of a' when needed. u8
+  // codes whose rows are whole words (K % 4 == 0) are those words already (byte k % 4 of word
+  // k / 4 is byte k, little-endian): the tile epilogue kernel reads them in place, so only s8
+  // codes (flipped) or a ragged K are copied.
+  const Dot4EpilogueFn finish_tiles = active_gemm_kernels().dot4_u8s8_epilogue;
+  Dot4Epilogue finish;
+  const bool tiled = acc_bits == 32 && sink.tile_epilogue(&finish);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const bool in_place = tiled && !a_signed && s.k % 4 == 0;
+#else
+  const bool in_place = false;
+#endif
+  // (not zero-filled first: each row's words are written whole below)
+  std::unique_ptr<uint32_t[]> aw(in_place ? nullptr : new uint32_t[static_cast<size_t>(rows * words)]);
   std::vector<uint32_t> asum(static_cast<size_t>(rows), 0u);
   const uint8_t flip = a_signed ? 0x80u : 0u;  // a + 128 as a byte: a ^ 0x80
   parallel_tasks(rows, s.k, [&](int64_t r0, int64_t r1) -> int64_t {
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* src = reinterpret_cast<const uint8_t*>(a + r * s.k);  // the codes' bytes
-      uint32_t* dst = aw.data() + r * words;
+      if (any_zp) {
+        uint32_t sum = 0;
+        for (int64_t k = 0; k < s.k; ++k) sum += static_cast<uint32_t>(src[k] ^ flip);
+        asum[r] = sum;
+      }
+      if (in_place) continue;
+      uint32_t* dst = aw.get() + r * words;
+      dst[words - 1] = 0;  // the bytes past K (if any) are 0
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
       // byte k % 4 of word k / 4 is byte k: a copy, then the flip word by word. The byte loop it
       // replaces stayed scalar: 8% of a 128 x 768 x 768 call's profile, serial (this pass is below
@@ -87,25 +107,71 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
         for (int64_t k = s.k / 4 * 4; k < s.k; ++k) bytes[k] ^= flip;
       }
 #else
+      for (int64_t w = 0; w < words; ++w) dst[w] = 0;
       for (int64_t k = 0; k < s.k; ++k) dst[k / 4] |= static_cast<uint32_t>(src[k] ^ flip) << (8 * (k % 4));
 #endif
-      if (any_zp) {
-        uint32_t sum = 0;
-        for (int64_t k = 0; k < s.k; ++k) sum += static_cast<uint32_t>(src[k] ^ flip);
-        asum[r] = sum;
-      }
     }
     return -1;
   });
+  // row r's words as bytes: A itself or the copy
+  const uint8_t* a_bytes = in_place ? reinterpret_cast<const uint8_t*>(a) : reinterpret_cast<const uint8_t*>(aw.get());
   std::vector<int64_t> goff(static_cast<size_t>(words));
   for (int64_t g = 0; g < words; ++g) goff[g] = g * kDot4TileCols;
   std::vector<uint32_t> constant(static_cast<size_t>(b_count * s.n));
   for (int64_t bi = 0; bi < b_count; ++bi) {
     for (int64_t j = 0; j < s.n; ++j) constant[bi * s.n + j] = packed[bi].offsets.constant(j, s.k, a_zp_packed);
   }
-  const Dot4Fn gemm = active_gemm_kernels().dot4_u8s8;
+  const GemmTable& kernels = active_gemm_kernels();
   const int64_t row_tiles = (s.m + kTaskRows - 1) / kTaskRows;
   const int64_t col_tiles = (s.n + kTaskCols - 1) / kTaskCols;
+  const int64_t tasks = s.batch * row_tiles * col_tiles, task_work = kTaskRows * kTaskCols * s.k;
+  // The task's rows, columns, batch and first row of A, and its slice of the packed B.
+  struct Task {
+    int64_t m0, nrows, n0, cols, bi, r0;
+    const PackedMatMulWeights* pb;
+  };
+  auto task_at = [&](int64_t t) {
+    // row tiles vary fastest: a thread's run of tasks reuses one column slice of B from cache
+    const int64_t rt = t % row_tiles, ct = t / row_tiles % col_tiles, bi = t / (col_tiles * row_tiles);
+    Task k;
+    k.m0 = rt * kTaskRows, k.nrows = std::min(kTaskRows, s.m - k.m0);
+    k.n0 = ct * kTaskCols, k.cols = std::min(kTaskCols, s.n - k.n0);
+    k.bi = bi, k.r0 = bi * s.m + k.m0;
+    k.pb = &packed[s.b_batched ? bi : 0];
+    return k;
+  };
+  auto b_slice = [&](const Task& k) {
+    return k.pb->words.data() + (k.n0 / kDot4TileCols) * words * kDot4TileCols;
+  };
+  if (tiled) {
+    // The sink's work done in the tiles' registers (gemm_kernels.h Dot4Epilogue, same bits):
+    // int32(sum + constant[n] + bias[n] - b_zp'[n] * asum[r]), all modulo 2^32, then the
+    // requantization if any. Measured on 128 x 768 x 768 (one thread, machine load 3-4): the
+    // uint32 tile stored, re-read with an int64 bias and passed row by row to the plan cost
+    // ~35 us of a ~383 us fused call; in registers the epilogue is a few vector operations per
+    // 16 outputs against 192 vpdpbusd per accumulator.
+    std::vector<uint32_t> col_add(constant.size());
+    for (size_t i = 0; i < col_add.size(); ++i) {
+      col_add[i] = constant[i] + (bias != nullptr ? static_cast<uint32_t>(static_cast<uint64_t>(bias[i % s.n])) : 0u);
+    }
+    const int out_bytes = finish.out_bytes;
+    char* const out = static_cast<char*>(finish.out);
+    return parallel_tasks(tasks, task_work, [&](int64_t t0, int64_t t1) -> int64_t {
+      for (int64_t t = t0; t < t1; ++t) {
+        const Task k = task_at(t);
+        Dot4Epilogue e = finish;
+        e.col_add = col_add.data() + (s.b_batched ? k.bi : 0) * s.n + k.n0;
+        e.col_zp = any_zp ? k.pb->offsets.zp_packed.data() + k.n0 : nullptr;
+        e.row_sum = asum.data() + k.r0;
+        if (e.per_column) e.scale += k.n0, e.add += k.n0, e.lo += k.n0, e.hi += k.n0, e.zp += k.n0;
+        e.out = out + (k.r0 * s.n + k.n0) * out_bytes;
+        e.ldo = s.n;
+        finish_tiles(a_bytes + k.r0 * words * 4, words, b_slice(k), words * kDot4TileCols, goff.data(), k.nrows,
+                     k.cols, words, e);
+      }
+      return int64_t(-1);
+    });
+  }
   // With acc_bits 32 the sinks wrap sum + bias modulo 2^32, so the constant correction joins the
   // bias (same bits); wider accumulators sign-extend the corrected int32 sum, corrected in place.
   const bool fold = acc_bits == 32 && !any_zp;
@@ -117,29 +183,24 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
       folded[i] = static_cast<int64_t>(static_cast<uint64_t>(b) + constant[i]);  // modulo 2^64
     }
   }
-  return parallel_tasks(s.batch * row_tiles * col_tiles, kTaskRows * kTaskCols * s.k, [&](int64_t t0, int64_t t1) -> int64_t {
+  return parallel_tasks(tasks, task_work, [&](int64_t t0, int64_t t1) -> int64_t {
     std::vector<uint32_t> tmp(static_cast<size_t>(kTaskRows * kTaskCols));
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
-      // row tiles vary fastest: a thread's run of tasks reuses one column slice of B from cache
-      const int64_t rt = t % row_tiles, ct = t / row_tiles % col_tiles, bi = t / (col_tiles * row_tiles);
-      const int64_t m0 = rt * kTaskRows, nrows = std::min(kTaskRows, s.m - m0);
-      const int64_t n0 = ct * kTaskCols, cols = std::min(kTaskCols, s.n - n0);
-      const PackedMatMulWeights& pb = packed[s.b_batched ? bi : 0];
-      const int64_t r0 = bi * s.m + m0;
-      gemm(aw.data() + r0 * words, words, pb.words.data() + (n0 / kDot4TileCols) * words * kDot4TileCols,
-           words * kDot4TileCols, goff.data(), nrows, cols, words, tmp.data(), cols);
-      const uint32_t* k = constant.data() + (s.b_batched ? bi : 0) * s.n + n0;
-      const int32_t* z = pb.offsets.zp_packed.data() + n0;
-      const int64_t* row_bias = fold ? folded.data() + (s.b_batched ? bi : 0) * s.n + n0
-                                     : bias != nullptr ? bias + n0 : nullptr;
-      for (int64_t i = 0; i < nrows; ++i) {
-        uint32_t* row = tmp.data() + i * cols;
+      const Task k = task_at(t);
+      kernels.dot4_u8s8(aw.get() + k.r0 * words, words, b_slice(k), words * kDot4TileCols, goff.data(), k.nrows,
+                        k.cols, words, tmp.data(), k.cols);
+      const uint32_t* kc = constant.data() + (s.b_batched ? k.bi : 0) * s.n + k.n0;
+      const int32_t* z = k.pb->offsets.zp_packed.data() + k.n0;
+      const int64_t* row_bias = fold ? folded.data() + (s.b_batched ? k.bi : 0) * s.n + k.n0
+                                     : bias != nullptr ? bias + k.n0 : nullptr;
+      for (int64_t i = 0; i < k.nrows; ++i) {
+        uint32_t* row = tmp.data() + i * k.cols;
         if (!fold) {
-          const uint32_t as = asum[r0 + i];  // times b_zp' (0 for every column when !any_zp)
-          for (int64_t j = 0; j < cols; ++j) row[j] += k[j] - static_cast<uint32_t>(z[j]) * as;
+          const uint32_t as = asum[k.r0 + i];  // times b_zp' (0 for every column when !any_zp)
+          for (int64_t j = 0; j < k.cols; ++j) row[j] += kc[j] - static_cast<uint32_t>(z[j]) * as;
         }
-        first = lower_bad(first, sink.wrapped_columns(row, row_bias, n0, (r0 + i) * s.n + n0, cols));
+        first = lower_bad(first, sink.wrapped_columns(row, row_bias, k.n0, (k.r0 + i) * s.n + k.n0, k.cols));
       }
     }
     return first;

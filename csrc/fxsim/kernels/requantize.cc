@@ -170,7 +170,6 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
     multiplier_.assign(a.multiplier, a.multiplier + C);
   };
 
-  bool fp32_bounded = false;  // HALF_EVEN with bounds within kRoundHalfEvenBound: the fused loop
   switch (a.method) {
     case Method::kDoubleRound:
       take_multipliers(false);
@@ -203,8 +202,9 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
       }
       if (p.zero_point_in_float) zp_int_.assign(static_cast<size_t>(C), 0);
       fast_ = exact && p.rounding != RoundingMode::STOCHASTIC;
-      fp32_bounded = p.rounding == RoundingMode::HALF_EVEN && (fdouble_ ? within_half_even_bound(f64_lo_, f64_hi_)
-                                                                        : within_half_even_bound(f32_lo_, f32_hi_));
+      // HALF_EVEN with bounds within kRoundHalfEvenBound: the fused loop
+      fp32_bounded_ = p.rounding == RoundingMode::HALF_EVEN && (fdouble_ ? within_half_even_bound(f64_lo_, f64_hi_)
+                                                                         : within_half_even_bound(f32_lo_, f32_hi_));
       break;
     }
   }
@@ -217,10 +217,18 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
     case Method::kInt64Reduced: fn_ = table.int64_reduced[acc]; break;
     case Method::kPowerOfTwo: fn_ = table.power_of_two[acc][static_cast<int>(p.rounding)]; break;
     case Method::kFp32:
-      fn_ = fp32_bounded ? table.fp32_half_even_bounded[acc][fdouble_ ? 1 : 0][static_cast<int>(out_type)]
+      fn_ = fp32_bounded_ ? table.fp32_half_even_bounded[acc][fdouble_ ? 1 : 0][static_cast<int>(out_type)]
                          : table.fp32[acc][fdouble_ ? 1 : 0][static_cast<int>(p.rounding)];
       break;
   }
+}
+
+bool RequantizePlan::fp32_bounded_int32(const float** scale, const float** add, const float** lo, const float** hi,
+                                        const int32_t** zero_point) const {
+  if (!fast_ || method_ != Method::kFp32 || fdouble_ || !fp32_bounded_ || acc64_) return false;
+  *scale = f32_scale_.data(), *add = f32_add_.data(), *lo = f32_lo_.data(), *hi = f32_hi_.data();
+  *zero_point = zp_int_.data();
+  return true;
 }
 
 int RequantizePlan::out_bytes() const { return out_type_bytes(out_type_); }
