@@ -71,13 +71,16 @@ def test_kernel_releases_the_gil(name, restore_kernels):
         worker.start()
         while count[0] == 0:  # the counter runs
             time.sleep(0.001)
-        moved = 0
-        for _ in range(5):  # a few calls: the counter needs the OS to schedule it during one
+        moved, calls, deadline = 0, 0, time.monotonic() + 5.0
+        # repeated calls: the counter needs the OS to schedule it during one, which on a loaded
+        # machine can take many (5 calls were not always enough there). More calls cannot make
+        # a kernel that holds the GIL pass: the counter only runs while the GIL is released,
+        # and outside the calls the main thread keeps it (switch interval 10 s).
+        while not moved and (calls < 5 or time.monotonic() < deadline):
             before = count[0]
             call()
-            moved = max(moved, count[0] - before)
-            if moved:
-                break
+            calls += 1
+            moved = count[0] - before
     finally:
         stop.set()
         worker.join()
