@@ -435,8 +435,8 @@ def _dequantized_linear_lowering(ctx):
     (``qdq.float_ops``): DequantizeLinear, the float32 ``UpsampleBilinear``, QuantizeLinear, as
     ONNX Runtime 1.32 runs it at every level (``fxsim.arith.resize.resize_bilinear_dequantized``;
     verified element for element, tests/oracles/test_ort_qlinear_ops.py). Other shapes of the
-    float path (ORT's NHWC float kernel, half_pixel_symmetric, a Resize the layout pass would move)
-    are not modelled: the float fallback, labelled."""
+    float path (a Resize of other axes, half_pixel_symmetric) are not modelled: the float
+    fallback, labelled."""
     from ..arith import Encoding
     from ..arith.resize import resize_bilinear_dequantized
     from ._integer import Lowered, float_fallback
@@ -457,9 +457,10 @@ def _dequantized_linear_lowering(ctx):
     if coordinate == "half_pixel_symmetric" or ctx.fused_activation is not None or not (nchw or rank == 2):
         return float_fallback(ctx, run_float, f"ONNX Runtime's float path of a QDQ linear Resize of rank {rank} on "
                                               f"axes {axes} with {coordinate} is not modelled")
-    if nchw and ctx.target.resize.layout_pass == "nhwc_after_conv" and _ort_runs_nhwc(ctx.graph, x.name):
-        return float_fallback(ctx, run_float, "a QDQ linear Resize that ORT's layout pass may move to NHWC "
-                                              "(its float NHWC kernel is not modelled)")
+    # ORT_ENABLE_ALL's layout pass may move the float Resize to NHWC (a QLinearConv after it): its
+    # float NHWC kernel gave the same codes on every element of 48 QDQ Conv -> Resize [-> Conv]
+    # runs (u8 / s8, three coordinate modes, tests/oracles/test_ort_qlinear_ops.py), so the
+    # layout does not change this path
     hw = (2, 3) if rank == 4 else (0, 1)
     out_hw = (out_shape[hw[0]], out_shape[hw[1]])
     sc = (scales[hw[0]], scales[hw[1]])

@@ -380,3 +380,42 @@ def test_qlinear_mul_chain_equals_onnxruntime_at_every_level(chain, level):
     ours, sim = engines.run_fxsim(model, {"x": x}, target, names)
     problems, _ = engines.compare(ours, theirs, names, sim, True, level)
     assert not problems, problems
+
+
+def _qdq_conv_resize(seed, activation, coordinate, then_conv):
+    """``quantize_static`` QDQ model of Conv 3x3 + Relu -> linear Resize (1, 1, 1.7, 2.5) [-> Conv]."""
+    import quantized_models
+
+    net = quantized_models._Net(seed)
+    y = net.conv("x", 4, 8, 3)
+    roi = net.const("roi", np.array([], np.float32))
+    scales = net.const("scales", np.array([1, 1, 1.7, 2.5], np.float32))
+    y = net.node("Resize", [y, roi, scales], None if then_conv else "y", mode="linear",
+                 coordinate_transformation_mode=coordinate)
+    if then_conv:
+        y = net.conv(y, 8, 4, 3, relu=False, out="y")
+    return quantized_models.quantize(net.model([1, 4, 6, 7], y, "conv_resize"), "QDQ", activation, "s8", True)
+
+
+@pytest.mark.parametrize("then_conv", [False, True], ids=["resize_last", "then_conv"])
+@pytest.mark.parametrize("activation", ["u8", "s8"])
+def test_qdq_conv_resize_chain_equals_onnxruntime_at_every_level(activation, then_conv):
+    """A QDQ Resize between Conv layers: at ORT_ENABLE_ALL with a Conv after it (u8) ORT's layout
+    pass runs the float Resize in NHWC; the NCHW float path gives the same codes there too. Every
+    integer intermediate equal, realistic and full-range inputs, every level."""
+    import quantized_models
+    from test_resize_oracles import _ort_resize_layouts
+
+    for coordinate in ("half_pixel", "asymmetric", "align_corners"):
+        model = _qdq_conv_resize(1, activation, coordinate, then_conv)
+        if activation == "u8":
+            assert _ort_resize_layouts(model) == (["NHWC"] if then_conv else ["NCHW"])
+        for feeds in quantized_models.test_inputs(model).values():
+            for level in sorted(engines.LEVELS):
+                theirs, ran = engines.run_ort(model, feeds, level, intermediates=True)
+                assert "Resize" in ran
+                target = engines.ort_target() if level == "all" else _without_layout_pass(engines.ort_target())
+                names = [k for k in theirs if k != "x" and np.issubdtype(theirs[k].dtype, np.integer)]
+                ours, sim = engines.run_fxsim(model, feeds, target, names)
+                problems, _ = engines.compare(ours, theirs, names, sim, True, f"{coordinate} {level}")
+                assert not problems, problems
