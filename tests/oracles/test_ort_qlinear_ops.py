@@ -419,3 +419,15 @@ def test_qdq_conv_resize_chain_equals_onnxruntime_at_every_level(activation, the
                 ours, sim = engines.run_fxsim(model, feeds, target, names)
                 problems, _ = engines.compare(ours, theirs, names, sim, True, f"{coordinate} {level}")
                 assert not problems, problems
+
+
+@pytest.mark.parametrize("op, attrs", [("QLinearGlobalAveragePool", {}), ("QLinearAveragePool", {"kernel_shape": [3, 3]})])
+@pytest.mark.parametrize("x_scale, y_scale", [(2.0 ** -30, 1.0), (1.0, 2.0 ** -12)])
+def test_global_average_scale_range_is_refused_by_both(op, attrs, x_scale, y_scale):
+    """MLAS's global average pool refuses ``x_scale / (y_scale * H * W)`` outside ``[2^-32, 256)``
+    (mlas/lib/qlgavgpool.cpp CheckQLinearGlobalAveragePoolScaleAndSize); a QLinearAveragePool whose
+    kernel covers the unpadded image takes that path in ORT (its error names the global pool) and in
+    fxsim: both refuse (here 1.03e-10 and 455)."""
+    model = _model(op, False, [("x", [1, 2, 3, 3], x_scale, 3)], y_scale, 7, attrs)
+    message = _assert_equal_to_ort(model, {"x": np.zeros((1, 2, 3, 3), np.uint8)})
+    assert message is not None and "QLinearGlobalAveragePool parameter out of computation range" in message
