@@ -201,41 +201,38 @@ def test_average_pool_counts_the_whole_kernel_past_the_end_pad(signed):
 
 
 @st.composite
-def global_pool_case(draw):
+def one_input_case(draw, shapes, out_scales=SCALES):
+    """A one-input op's case: a shape of ``shapes``, u8 or s8, the output scale the input's or one
+    of ``out_scales``, zero points at the ends."""
     signed = draw(st.booleans())
-    shape = [draw(st.integers(1, 2)), draw(st.integers(1, 40)), draw(st.integers(1, 16)), draw(st.integers(1, 16))]
+    shape = list(draw(shapes))
     scale = draw(SCALES)
     inputs = [("x", shape, scale, _zero_point(draw, signed))]
-    out_scale = draw(st.one_of(st.just(scale), SCALES))
+    out_scale = draw(st.one_of(st.just(scale), out_scales))
     return signed, inputs, out_scale, _zero_point(draw, signed), {"x": _codes(draw, signed, shape)}
 
 
+#: NCHW images for the global pool; rows (1-D, 2-D) for the lookup-table ops: 1..70 long
+IMAGES = st.tuples(st.integers(1, 2), st.integers(1, 40), st.integers(1, 16), st.integers(1, 16))
+ROWS = st.one_of(st.tuples(st.integers(1, 70)), st.tuples(st.integers(1, 3), st.integers(1, 70)))
+
+
 @settings(max_examples=60, deadline=None)
-@given(case=global_pool_case())
+@given(case=one_input_case(IMAGES))
 def test_global_average_pool_equals_onnxruntime(case):
     signed, inputs, out_scale, out_zero_point, feeds = case
     _assert_equal_to_ort(_model("QLinearGlobalAveragePool", signed, inputs, out_scale, out_zero_point), feeds)
 
 
-@st.composite
-def unary_case(draw):
-    signed = draw(st.booleans())
-    shape = draw(st.sampled_from([[draw(st.integers(1, 70))], [draw(st.integers(1, 3)), draw(st.integers(1, 70))]]))
-    scale = draw(SCALES)
-    inputs = [("x", shape, scale, _zero_point(draw, signed))]
-    out_scale = draw(st.one_of(st.just(scale), SCALES, st.just(1 / 256)))
-    return signed, inputs, out_scale, _zero_point(draw, signed), {"x": _codes(draw, signed, shape)}
-
-
 @settings(max_examples=60, deadline=None)
-@given(case=unary_case())
+@given(case=one_input_case(ROWS, st.one_of(SCALES, st.just(1 / 256))))
 def test_sigmoid_equals_onnxruntime(case):
     signed, inputs, out_scale, out_zero_point, feeds = case
     _assert_equal_to_ort(_model("QLinearSigmoid", signed, inputs, out_scale, out_zero_point), feeds)
 
 
 @settings(max_examples=60, deadline=None)
-@given(case=unary_case(), alpha=st.one_of(st.sampled_from([0.01, 0.1, 0.2, 0.0, 1.0]), st.floats(0, 1, width=32)))
+@given(case=one_input_case(ROWS, st.one_of(SCALES, st.just(1 / 256))), alpha=st.one_of(st.sampled_from([0.01, 0.1, 0.2, 0.0, 1.0]), st.floats(0, 1, width=32)))
 def test_leaky_relu_equals_onnxruntime(case, alpha):
     signed, inputs, out_scale, out_zero_point, feeds = case
     _assert_equal_to_ort(_model("QLinearLeakyRelu", signed, inputs, out_scale, out_zero_point, {"alpha": alpha}), feeds)
