@@ -428,3 +428,28 @@ def test_global_average_scale_range_is_refused_by_both(op, attrs, x_scale, y_sca
     model = _model(op, False, [("x", [1, 2, 3, 3], x_scale, 3)], y_scale, 7, attrs)
     message = _assert_equal_to_ort(model, {"x": np.zeros((1, 2, 3, 3), np.uint8)})
     assert message is not None and "QLinearGlobalAveragePool parameter out of computation range" in message
+
+
+@pytest.mark.parametrize("level", sorted(engines.LEVELS))
+def test_qdq_average_pool_past_the_end_pad_at_every_level(level):
+    """A QDQ AveragePool (1x2 kernel, stride 2, ``ceil_mode``, ``count_include_pad``) on width 7:
+    ORT fuses it to QLinearAveragePool at ORT_ENABLE_EXTENDED / ALL (the last window divided by the
+    kernel size: the profile's rule, exact) and runs its float AveragePool at ORT_DISABLE_ALL /
+    BASIC (the window's padded extent: ``engines.unfused_target``'s float path, within the one-code
+    bound; measured equal, where the fused rule is up to 48 codes off)."""
+    from test_ort_qdq_s8_to_u8 import _qdq_model
+
+    attrs = {"kernel_shape": [1, 2], "strides": [2, 2], "ceil_mode": 1, "count_include_pad": 1}
+    model = _qdq_model("AveragePool", 1, attrs, [0.05], [3], 0.05, -5, (1, 4, 7, 7))
+    feeds = {"x0": np.random.default_rng(0).uniform(-5, 5, (1, 4, 7, 7)).astype(np.float32)}
+    theirs, ran = engines.run_ort(model, feeds, level)
+    fused = "QLinearAveragePool" in ran
+    assert fused == (level in ("extended", "all")), ran
+    steps = {}
+    for label, target in (("profile", engines.ort_target()), ("unfused", engines.unfused_target(engines.ort_target(), ran))):
+        ours, _ = engines.run_fxsim(model, feeds, target)
+        steps[label] = np.rint(np.abs(ours["y"].astype(np.float64) - theirs["y"]) / np.float32(0.05)).astype(int)
+    if fused:
+        assert steps["profile"].max() == 0 and steps["unfused"].max() == 0  # unfused_target is the profile here
+    else:
+        assert steps["unfused"].max() <= 1 and steps["profile"].max() > 1, (steps["unfused"].max(), steps["profile"].max())
