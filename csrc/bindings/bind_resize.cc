@@ -159,6 +159,27 @@ void bind_resize(py::module_& m) {
         py::arg("x").noconvert(), py::arg("coordinate"), py::arg("scale_h"), py::arg("scale_w"),
         py::arg("out").noconvert(), doc);
   };
+  m.def(
+      "resize_bilinear_ort_dequantized",
+      [](const py::array& x, const std::string& coordinate, double scale_h, double scale_w, double in_scale,
+         int32_t in_zero_point, double out_scale, int32_t out_zero_point, int32_t qmin, int32_t qmax, py::array& out) {
+        guarded("resize_bilinear_ort_dequantized", [&] {
+          const fxsim::ResizePlaneShape s = plane_shape(x, out);
+          const fxsim::ResizeBilinearOrtParams p{coordinate_mode(coordinate), float32_arg("scale_h", scale_h),
+                                                 float32_arg("scale_w", scale_w)};
+          const fxsim::ResizeDequantizedParams q{float32_arg("in_scale", in_scale), float32_arg("out_scale", out_scale),
+                                                 in_zero_point, out_zero_point, qmin, qmax};
+          with_8bit_pair(x, out, [&](const auto* px, auto* po) {
+            py::gil_scoped_release release;
+            fxsim::resize_bilinear_ort_dequantized(p, q, s, px, po);
+          });
+        });
+      },
+      py::arg("x").noconvert(), py::arg("coordinate"), py::arg("scale_h"), py::arg("scale_w"), py::arg("in_scale"),
+      py::arg("in_zero_point"), py::arg("out_scale"), py::arg("out_zero_point"), py::arg("qmin"), py::arg("qmax"),
+      py::arg("out").noconvert(),
+      "ONNX Runtime's float path of a QDQ linear Resize: DequantizeLinear, UpsampleBilinear<float>, "
+      "QuantizeLinear (half even); [outer, H, W, inner] uint8/int8 codes in and out.");
   bind_ort("resize_bilinear_ort_float", false,
            "ONNX Runtime UpsampleBilinear (NCHW path): float32 weights, truncation; [outer, H, W, inner] uint8/int8.");
   bind_ort("resize_bilinear_ort_integer", true,

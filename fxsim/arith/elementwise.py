@@ -10,7 +10,8 @@ fxsim/reference/elementwise.py):
   offset-corrected product). The multipliers are derived here as TFLite's Prepare does, in
   double from the float32 scales (``fxsim.arith.multiplier`` "tflite" derivation).
 * ``"float"`` -- ONNX Runtime's QLinearAdd / QLinearMul float32 expressions with MLAS's
-  association (x86 AVX2 add, x86 mul). 16-bit add uses MLAS's scalar-helper expression (ORT
+  association (x86 AVX2 add; x86 mul, whose output zero point is added in float before the
+  rounding). 16-bit add uses MLAS's scalar-helper expression (ORT
   registers QLinearAdd for int8, uint8 and uint16; uint16 codes are not supported here).
 * ``"align_pot"`` -- the Vitis AI DPU's eltwise add: power-of-two scales, symmetric (zero
   point 0), alignment by shifts, DPU half-up rounding.

@@ -264,7 +264,8 @@ def avg_pool2d(x, enc_in, kernel, stride=None, pads=(0, 0, 0, 0), method="tflite
       global path (:func:`global_average_pool` ``"ort"``), as ORT does.
 
     ``count`` is the window's in-image elements, or with ``count_include_pad`` also its padded
-    positions. The integer methods keep the encoding (``enc_out`` None or equal to ``enc_in``,
+    positions (``"ort"``: the kernel's size ``kh * kw``, also for a ``ceil_mode`` window that runs
+    past the end pad, as QLinearAveragePool divides). The integer methods keep the encoding (``enc_out`` None or equal to ``enc_in``,
     as TFLite requires); use ``"ort"`` to requantize. ``stride`` defaults to ``kernel``; pads
     are ``(top, left, bottom, right)``, each smaller than the kernel; ``ceil_mode`` rounds the
     output size up. Returns codes in ``enc_in``'s (or ``enc_out``'s) dtype, ``[N, C, OH, OW]``.

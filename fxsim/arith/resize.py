@@ -15,6 +15,11 @@ Bilinear algorithms:
   int8): float32 weights, float32 sum, truncation.
 * ``"ort_integer"``: ONNX Runtime's ``NhwcUpsampleBilinearInteger`` (the path of NHWC 8-bit
   inputs): Q10 weights, integer sum divided by 2^20 with truncation.
+
+:func:`resize_bilinear_dequantized` is ONNX Runtime's float path of a QDQ group
+(DequantizeLinear -> linear Resize -> QuantizeLinear, which ORT 1.32 never fuses): codes
+dequantized in float32, ``UpsampleBilinear<float>``, quantized with the output encoding; the
+one resize here that may change the encoding.
 """
 
 import numpy as np
@@ -23,7 +28,7 @@ from .. import _kernels
 from ..errors import EncodingError, FormatError
 
 __all__ = ["COORDINATE_MODES", "NEAREST_MODES", "BILINEAR_ALGORITHMS", "nearest_indices", "resize_nearest",
-           "resize_bilinear"]
+           "resize_bilinear", "resize_bilinear_dequantized"]
 
 COORDINATE_MODES = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
                     "tf_half_pixel_for_nn")
@@ -122,3 +127,37 @@ def resize_bilinear(q, out_hw, *, algorithm, layout="nchw", align_corners=False,
         kernel = _kernels.resize_bilinear_ort_float if algorithm == "ort_float" else _kernels.resize_bilinear_ort_integer
         kernel(planes, coordinate, sh, sw, out)
     return out.reshape(out_shape)
+
+
+def resize_bilinear_dequantized(q, out_hw, enc_in, enc_out, *, coordinate="half_pixel", scales=None):
+    """ONNX Runtime's float path of a QDQ linear Resize of the axes 2, 3 of NCHW codes ``q``
+    (uint8 / int8, per-tensor ``enc_in``): each code dequantized as ``float(q - zp) * scale``
+    (DequantizeLinear, float32), ``UpsampleBilinear<float>`` (the ``"ort_float"`` weights and
+    float32 sum, no truncation), then QuantizeLinear with ``enc_out`` (float32 division, half to
+    even, saturated to ``enc_out``'s range). ``coordinate`` and ``scales`` as in
+    :func:`resize_bilinear`. A same-shape resize is ORT's copy of the dequantized values,
+    quantized with ``enc_out``. Returns ``enc_out``'s codes ``[N, C, *out_hw]``.
+    """
+    what = "resize_bilinear_dequantized"
+    codes = np.ascontiguousarray(q)
+    if codes.dtype not in (np.dtype(np.int8), np.dtype(np.uint8)) or codes.ndim != 4:
+        raise FormatError(f"{what}: q must be 4-d int8 / uint8 codes, got {codes.dtype}{codes.shape}")
+    for name, enc in (("enc_in", enc_in), ("enc_out", enc_out)):
+        if enc.is_per_channel or np.dtype(enc.dtype) != codes.dtype:
+            raise EncodingError(f"{what}: {name} must be a per-tensor encoding of {codes.dtype} codes")
+    if coordinate not in COORDINATE_MODES:
+        raise EncodingError(f"{what}: coordinate must be one of {COORDINATE_MODES}, got {coordinate!r}")
+    n, c, h, w = codes.shape
+    oh, ow = (int(v) for v in out_hw)
+    if scales is None:
+        scales = (np.float32(oh) / np.float32(h), np.float32(ow) / np.float32(w))
+    sh, sw = (_float32_scale(s, what) for s in scales)
+    if (oh, ow) == (h, w):  # ORT copies a same-shape resize: an identity scale 1 gives the same floats
+        sh = sw = 1.0
+    s_in, s_out = (_float32_scale(np.float32(e.scale), f"{what} {name}") for e, name in
+                   ((enc_in, "enc_in"), (enc_out, "enc_out")))
+    out = np.empty((n * c, oh, ow, 1), dtype=codes.dtype)
+    _kernels.resize_bilinear_ort_dequantized(codes.reshape(n * c, h, w, 1), coordinate, sh, sw, s_in,
+                                            int(enc_in.zero_point), s_out, int(enc_out.zero_point),
+                                            int(enc_out.qmin), int(enc_out.qmax), out)
+    return out.reshape(n, c, oh, ow)

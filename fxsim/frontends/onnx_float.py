@@ -200,7 +200,7 @@ def load(path_or_model, input_shapes=None, fold_batchnorm=True):
     model, what = _read_model(path_or_model)
     quantized = onnx_quantized.is_quantized(model)
     if quantized:  # QDQ / QOperator: the float-op IR plus the file's encodings and integer weights
-        model, encodings, aliases, declared, qdq_pairs = onnx_quantized.rewrite(model, what)
+        model, encodings, aliases, declared, qdq_pairs, dequantized_nodes = onnx_quantized.rewrite(model, what)
     graph = to_graph(model, what, input_shapes)
     remove_identity_and_dropout(graph)
     fold_constants(graph)
@@ -208,5 +208,5 @@ def load(path_or_model, input_shapes=None, fold_batchnorm=True):
         fold_batchnorm_pass(graph)
     infer_shapes(graph)
     if quantized:
-        onnx_quantized.finish_graph(graph, encodings, aliases, declared, qdq_pairs)
+        onnx_quantized.finish_graph(graph, encodings, aliases, declared, qdq_pairs, dequantized_nodes)
     return graph

@@ -42,6 +42,12 @@ a DequantizeLinear with several consuming edges, or with one and a graph output,
 own fed by the same QuantizeLinear: so the DequantizeLinear must also have at most one consuming
 edge, and none if its output is a graph output.
 
+``graph.dequantized_nodes``: the names of the float ops a QDQ model computes on a
+DequantizeLinear output (its first input is a float tensor with an encoding, not an integer
+tensor of a QOperator model): an engine may fuse such a group into an integer kernel or run it in
+float as the file says (ONNX Runtime 1.32 keeps a linear Resize in float at every level; a target
+profile states which groups its engine leaves in float, ``qdq.float_ops``).
+
 Outputs of float ops that no QuantizeLinear follows (float islands of a QDQ graph) get a
 ``FloatEncoding(32)``: they run in float, as the engine runs them. The names of removed tensors
 are listed in ``graph.aliases``; a graph output that ends in DequantizeLinear names the tensor
@@ -129,6 +135,7 @@ class _Rewriter:
         self.input_types = {vi.name: vi.type.tensor_type.elem_type for vi in g.input}
         self.quantized_outputs = set()  # IR tensors that a QuantizeLinear / QLinear op wrote
         self.integer_names = set()  # names of the model's integer (coded) activation tensors
+        self.dequantized_nodes = set()  # float ops of QDQ groups: their data input was dequantized
 
     # ---------------------------------------------------------------- helpers
 
@@ -331,6 +338,8 @@ class _Rewriter:
         new.input.extend(self.ir(n) if n else "" for n in node.input)
         self.nodes.append(new)
         first = node.input[0] if node.input else ""
+        if first and first not in self.integer_names and isinstance(self.encodings.get(self.ir(first)), Encoding):
+            self.dequantized_nodes.add(new.name)  # a DequantizeLinear output: the file computes in float
         if node.op_type in CODE_MOVING_OPS and first in self.integer_names:
             enc = self.encodings.get(self.ir(first))
             for out in node.output:
@@ -581,7 +590,7 @@ class _Rewriter:
         present = used | {o for n in float_nodes for o in n.output} | {vi.name for vi in inputs}
         encodings = {k: v for k, v in encodings.items() if k in present}
         pairs = frozenset(rename(self.ir(q)) for q in self.qdq_pairs())
-        return model, encodings, aliases, self.declared, pairs
+        return model, encodings, aliases, self.declared, pairs, frozenset(self.dequantized_nodes)
 
 
 def _same(a, b):
@@ -598,17 +607,18 @@ def _same(a, b):
 
 
 def rewrite(model, what="model"):
-    """``(float model, encodings, aliases, declared dtypes, qdq pairs)`` of a quantized ``model``:
-    see the module docstring."""
+    """``(float model, encodings, aliases, declared dtypes, qdq pairs, dequantized nodes)`` of a
+    quantized ``model``: see the module docstring."""
     return _Rewriter(model, what).run()
 
 
-def finish_graph(graph, encodings, aliases, declared, qdq_pairs=()):
+def finish_graph(graph, encodings, aliases, declared, qdq_pairs=(), dequantized_nodes=()):
     """Attach what ``rewrite`` read to ``graph`` after the IR passes: encodings re-keyed through
     the passes' aliases, ``FloatEncoding(32)`` on every float tensor a node computes without one
     (a float island), the aliases of the folded Q/DQ tensors, the declared dtypes, the QDQ pairs
-    (``graph.qdq_pairs``, re-keyed likewise); then check each integer bias against its layer's
-    ``x_scale * w_scale``."""
+    (``graph.qdq_pairs``, re-keyed likewise), the QDQ groups' float ops
+    (``graph.dequantized_nodes``, those still in the graph); then check each integer bias against
+    its layer's ``x_scale * w_scale``."""
     encs = {}
     for name, enc in encodings.items():
         resolved = graph.resolve(name)
@@ -624,6 +634,7 @@ def finish_graph(graph, encodings, aliases, declared, qdq_pairs=()):
     graph.encodings = encs
     graph.declared = dict(declared)
     graph.qdq_pairs = frozenset(graph.resolve(name) for name in qdq_pairs)
+    graph.dequantized_nodes = frozenset(n.name for n in graph.nodes if n.name in dequantized_nodes)
     for node in graph.nodes:
         if node.op_type not in ("Conv", "Gemm") or len(node.inputs) < 3 or not node.inputs[2]:
             continue

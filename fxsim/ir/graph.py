@@ -28,6 +28,9 @@ A ``Graph`` is plain data that the passes rewrite in place and the executors wal
   DequantizeLinear, both with one constant zero point of the same value, and its output is not a
   graph output (ONNX Runtime's QDQ s8-to-u8 rewrite acts on exactly these; a target profile says
   whether its engine does, ``qdq.s8_pairs``). Look names up through ``resolve``. Empty otherwise.
+- ``dequantized_nodes``: names of the nodes a QDQ model computes in float between a
+  DequantizeLinear and a QuantizeLinear (not QOperator ops on integer tensors); a target profile
+  says which of them its engine runs in float (``qdq.float_ops``). Empty otherwise.
 
 Nodes carry ONNX op types and attribute dicts (see ``fxsim/ops/__init__.py`` for the op
 interface) and a free ``meta`` dict where passes record what they did, e.g. BN folding's
@@ -111,6 +114,7 @@ class Graph:
         self.declared = {}
         self.layouts = {}
         self.qdq_pairs = frozenset()
+        self.dequantized_nodes = frozenset()
 
     def copy(self):
         """A copy whose nodes, tensor table, lists and aliases can be edited without touching
@@ -125,6 +129,7 @@ class Graph:
         other.declared = dict(self.declared)
         other.layouts = dict(self.layouts)
         other.qdq_pairs = self.qdq_pairs
+        other.dequantized_nodes = self.dequantized_nodes
         return other
 
     # -- lookups -----------------------------------------------------------------------------

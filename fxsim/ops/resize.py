@@ -58,6 +58,12 @@ the target's ``[resize]`` section (``Target.resize``):
   sizes, so an ONNX ``scales`` input only sets the output size.
 - anything else (``float_fallback``, other ranks, axes, dtypes or modes) runs as the float
   fallback, labelled with the reason.
+
+A linear Resize of a QDQ group (``graph.dequantized_nodes``) on a profile whose ``qdq.float_ops``
+names Resize (the onnxruntime profiles: ORT 1.32 keeps DequantizeLinear -> Resize ->
+QuantizeLinear in float at every level) runs ORT's float path exactly: dequantize in float32,
+``UpsampleBilinear<float>``, quantize (``fxsim.arith.resize.resize_bilinear_dequantized``); the
+input and output encodings may differ there.
 """
 
 import numpy as np
@@ -424,6 +430,52 @@ def _ort_transposed_linear(in_shape, out_shape, scales, coordinate):
     return Lowered(run, arithmetic=f"ONNX Runtime {path}, in NHWC after the Conv (its NHWC transformer)")
 
 
+def _dequantized_linear_lowering(ctx):
+    """A linear Resize of a QDQ group on a profile whose engine keeps such groups in float
+    (``qdq.float_ops``): DequantizeLinear, the float32 ``UpsampleBilinear``, QuantizeLinear, as
+    ONNX Runtime 1.32 runs it at every level (``fxsim.arith.resize.resize_bilinear_dequantized``;
+    verified element for element, tests/oracles/test_ort_qlinear_ops.py). Other shapes of the
+    float path (a Resize of other axes, half_pixel_symmetric) are not modelled: the float
+    fallback, labelled."""
+    from ..arith import Encoding
+    from ..arith.resize import resize_bilinear_dequantized
+    from ._integer import Lowered, float_fallback
+
+    x, y = ctx.inputs[0], ctx.outputs[0]
+    values = [None if op is None else op.value for op in ctx.inputs] + [None] * (4 - len(ctx.inputs))
+    out_shape, scales = plan(ctx.attrs, tuple(x.shape), values[2], values[3])
+    in_shape = list(x.shape)
+    axes = _resized_axes(in_shape, out_shape, scales)
+    coordinate = ctx.attrs.get("coordinate_transformation_mode", "half_pixel")
+    encs = (x.encoding, y.encoding)
+    if not all(isinstance(e, Encoding) and not e.is_per_channel and np.dtype(e.dtype).name in ("int8", "uint8")
+               for e in encs) or np.dtype(x.encoding.dtype) != np.dtype(y.encoding.dtype):
+        return float_fallback(ctx, run_float, "ONNX Runtime's float path of a QDQ Resize is modelled for "
+                                              "per-tensor 8-bit encodings of one type")
+    rank = len(in_shape)
+    nchw = rank == 4 and set(axes) <= {2, 3}
+    if coordinate == "half_pixel_symmetric" or ctx.fused_activation is not None or not (nchw or rank == 2):
+        return float_fallback(ctx, run_float, f"ONNX Runtime's float path of a QDQ linear Resize of rank {rank} on "
+                                              f"axes {axes} with {coordinate} is not modelled")
+    # ORT_ENABLE_ALL's layout pass may move the float Resize to NHWC (a QLinearConv after it): its
+    # float NHWC kernel gave the same codes on every element of 48 QDQ Conv -> Resize [-> Conv]
+    # runs (u8 / s8, three coordinate modes, tests/oracles/test_ort_qlinear_ops.py), so the
+    # layout does not change this path
+    hw = (2, 3) if rank == 4 else (0, 1)
+    out_hw = (out_shape[hw[0]], out_shape[hw[1]])
+    sc = (scales[hw[0]], scales[hw[1]])
+    enc_in, enc_out = encs
+
+    def run(inputs):
+        q = inputs[0]
+        q4 = q if rank == 4 else q.reshape((1, 1) + q.shape)
+        out = resize_bilinear_dequantized(q4, out_hw, enc_in, enc_out, coordinate=coordinate, scales=sc)
+        return [out if rank == 4 else out.reshape(out_hw)]
+
+    return Lowered(run, arithmetic="ONNX Runtime's float path of a QDQ Resize (DequantizeLinear, "
+                                   "UpsampleBilinear<float>, QuantizeLinear)")
+
+
 def lower_integer(ctx):
     """Nearest: an index map and a gather of codes; linear: the target's integer bilinear
     algorithm, or the float fallback (see the module docstring)."""
@@ -431,6 +483,9 @@ def lower_integer(ctx):
     from ._integer import Lowered, float_fallback
 
     x, y = ctx.inputs[0], ctx.outputs[0]
+    if ctx.attrs.get("mode", "nearest") == "linear" and "Resize" in (ctx.target.qdq.float_ops or ()) \
+            and ctx.graph is not None and ctx.node_name in ctx.graph.dequantized_nodes:
+        return _dequantized_linear_lowering(ctx)
     if not isinstance(x.encoding, Encoding) or x.encoding != y.encoding or x.encoding.is_per_channel:
         return float_fallback(ctx, run_float, "input and output encodings differ (the engines resize codes "
                                               "without rescaling)")

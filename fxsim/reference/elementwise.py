@@ -95,8 +95,12 @@ def ort_binary(a, b, expression, a_scale, a_zero_point, b_scale, b_zero_point, o
       code ``clamp(cvtps(v))`` (half even; INT32_MIN outside int32).
     * ``"add_raw"`` (``MlasQLinearAddKernelRawHelper``, int16): ``v = (sA * float(a - zA) +
       sB * float(b - zB)) / sC``, clamped to ``[qmin - zC, qmax - zC]``, half even, ``+ zC``.
-    * ``"mul8"`` (QLinearMul int8/uint8, x86 ``qlmul.cpp``): ``r = (sA * sB) / sC``,
-      ``v = float((a - zA) * (b - zB)) * r``, code ``clamp(cvtps(v) + zC)``.
+    * ``"mul8"`` (QLinearMul int8/uint8, x86 SSE2 ``qlmul.cpp`` MlasQLinearMulVectorS16):
+      ``r = (sA * sB) / sC``, ``v = float((a - zA) * (b - zB)) * r + float(zC)`` (a multiply
+      and an add, each rounded: no fma), code ``clamp(cvtps(v))``: the output zero point is
+      added in float BEFORE the rounding, so a tie is broken on ``v + zC`` (odd ``zC`` flips
+      it) and the add's own rounding can make one (live ORT 1.32: 128 of 256 tie codes differ
+      with ``cvtps(v) + zC`` at ``zC = 127``).
     """
     if expression not in ORT_EXPRESSIONS:
         raise ValueError(f"expression must be one of {ORT_EXPRESSIONS}, got {expression!r}")
@@ -125,8 +129,7 @@ def ort_binary(a, b, expression, a_scale, a_zero_point, b_scale, b_zero_point, o
         return round_fraction(v, HALF_EVEN) + out_zero_point
     ratio = f32_div(f32_mul(a_scale, b_scale), out_scale)
     v = f32_mul(int_to_float32((a - a_zero_point) * (b - b_zero_point)), ratio)
-    r = _cvtps(v)
-    return clamp(r + out_zero_point, qmin, qmax)
+    return clamp(_cvtps(f32_add(v, int_to_float32(out_zero_point))), qmin, qmax)
 
 
 def add_align_pot(a, b, a_fix_point, b_fix_point, out_fix_point, qmin, qmax, subtract=False):

@@ -203,7 +203,10 @@ def avg_pool2d(x, shape, out_size, kernel, stride, pads, count_include_pad, meth
     * ``"ort"``: ONNX Runtime QLinearAveragePool in float32 with ``ort = (in_scale,
       in_zero_point, out_scale, out_zero_point)``: ``sum += in_scale * float(code - in_zp)``
       (row-major, from 0), ``y = sum / float(count)``, code ``nearbyintf(y / out_scale +
-      float(out_zp))`` (half even; outside int32 gives INT32_MIN), then the clamp.
+      float(out_zp))`` (half even; outside int32 gives INT32_MIN), then the clamp. ORT's
+      ``count`` with ``count_include_pad`` is the kernel's size ``kh * kw``, also where a
+      ``ceil_mode`` window runs past the end pad (onnxruntime/contrib_ops/cpu/quantization/
+      qlinear_pool.cc QLinearPool2DTask ``Finalize(kernel_shape[0] * kernel_shape[1], ...)``).
     """
     if method not in AVG_POOL_METHODS:
         raise ValueError(f"method must be one of {AVG_POOL_METHODS}, got {method!r}")
@@ -215,6 +218,7 @@ def avg_pool2d(x, shape, out_size, kernel, stride, pads, count_include_pad, meth
         values = [x[base + y * w + xx] for y in ys for xx in xs]
         if method == "ort":
             in_scale, in_zp, out_scale, out_zp = ort
+            count = kernel[0] * kernel[1] if count_include_pad else valid
             total = 0
             for v in values:
                 total = f32_add(total, f32_mul(in_scale, int_to_float32(v - in_zp)))

@@ -22,7 +22,9 @@ Sources (each function says which formula it models):
 import math
 from fractions import Fraction
 
+from fxsim.constants import HALF_EVEN
 from fxsim.reference.ieee import f32_add, f32_div, f32_mul, int_to_float32
+from fxsim.reference.quantize import quantize
 
 __all__ = [
     "COORDINATE_MODES",
@@ -34,6 +36,7 @@ __all__ = [
     "bilinear_tflite",
     "bilinear_ort_float",
     "bilinear_ort_integer",
+    "bilinear_ort_dequantized",
 ]
 
 COORDINATE_MODES = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
@@ -264,5 +267,31 @@ def bilinear_ort_integer(values, shape, out_h, out_w, mode, scale_h, scale_w):
     def combine(wts, x11, x21, x12, x22):
         w11, w21, w12, w22 = wts
         return _c_div(w11 * x11 + w21 * x21 + w12 * x12 + w22 * x22, 1 << 20)
+
+    return _ort_planes(values, shape, out_h, out_w, mode, scale_h, scale_w, weights, combine)
+
+
+def bilinear_ort_dequantized(values, shape, out_h, out_w, mode, scale_h, scale_w, in_scale, in_zero_point,
+                             out_scale, out_zero_point, qmin, qmax):
+    """ONNX Runtime's float path of a QDQ ``DequantizeLinear -> Resize (linear) -> QuantizeLinear``
+    group (ORT 1.32 fuses it at no optimisation level) over ``(outer, H, W, inner)`` codes:
+    each tap ``X = float(q - in_zp) * in_scale`` (DequantizeLinear, float32), the float32
+    UpsampleBilinear sum of :func:`bilinear_ort_float` without the truncation, then
+    QuantizeLinear (MlasQuantizeLinear): ``v / out_scale`` in float32 clamped to ``[qmin - zp,
+    qmax - zp]``, half to even, ``+ out_zp``. Scales are float32 values > 0.
+    Sources: onnxruntime/core/providers/cpu/quantization/quantize_linear.cc (DequantizeLinear),
+    onnxruntime/core/providers/cpu/tensor/upsample.h (UpsampleBilinear, T = float),
+    onnxruntime/core/mlas/lib/quantize.cpp (MlasQuantizeLinear)."""
+    def weights(y, x):
+        _, _, dy1, dy2, _, _ = y
+        _, _, dx1, dx2, _, _ = x
+        return f32_mul(dx2, dy2), f32_mul(dx1, dy2), f32_mul(dx2, dy1), f32_mul(dx1, dy1)
+
+    def combine(wts, *taps):
+        v = 0
+        for i, (w, q) in enumerate(zip(wts, taps)):
+            term = f32_mul(w, f32_mul(_f(q - in_zero_point), in_scale))
+            v = term if i == 0 else f32_add(v, term)
+        return quantize(float(v), out_scale, out_zero_point, qmin, qmax, HALF_EVEN)
 
     return _ort_planes(values, shape, out_h, out_w, mode, scale_h, scale_w, weights, combine)

@@ -229,6 +229,14 @@ QDQ_S8_PAIRS = {
              "u8 codes, so float expressions that hold the zero point round as the u8 ones do",
 }
 
+#: Op types whose QDQ groups (DequantizeLinear -> op -> QuantizeLinear, ``graph.dequantized_nodes``)
+#: an engine runs in float at every optimisation level instead of an integer kernel.
+QDQ_FLOAT_OPS = {
+    "Resize": "a linear Resize of a QDQ group runs as DequantizeLinear, the float32 resize, "
+              "QuantizeLinear (ONNX Runtime 1.32 fuses the group at no level; nearest codes are the same "
+              "either way)",
+}
+
 FIELDS = {
     "activations.dtypes": ("choice_list", _ACT_DTYPES),
     "activations.symmetric": ("bool", None),
@@ -271,10 +279,12 @@ FIELDS = {
     "resize.layout_pass": ("choice", tuple(RESIZE_LAYOUT_PASSES)),
     "float_ops.precision": ("choice", ("fp32", "fp16")),
     "qdq.s8_pairs": ("choice", tuple(QDQ_S8_PAIRS)),
+    "qdq.float_ops": ("choice_list", tuple(QDQ_FLOAT_OPS)),
 }
 #: Fields that may be left unset (None): they apply to some methods only.
 OPTIONAL = {"requant.rounding", "requant.product_precision", "requant.zero_point_in_float",
-            "accumulator.partial_bits", "elementwise.add_left_shift", "qdq.s8_pairs", "resize.layout_pass"}
+            "accumulator.partial_bits", "elementwise.add_left_shift", "qdq.s8_pairs", "resize.layout_pass",
+            "qdq.float_ops"}
 #: The sections of a profile, in TARGETS.md's order (``isa`` is a top-level key).
 SECTIONS = ("activations", "weights", "bias", "quantize", "multiplier", "requant",
             "accumulator", "isa", "output_stage", "elementwise", "average_pool", "resize", "nonlinear",
@@ -569,9 +579,12 @@ class FloatOps:
 @dataclasses.dataclass(frozen=True)
 class QDQ:
     """What the engine's graph optimiser does to a QDQ model's pairs before it picks kernels:
-    ``s8_pairs`` (``QDQ_S8_PAIRS``; None: the tensors run as the file stores them)."""
+    ``s8_pairs`` (``QDQ_S8_PAIRS``; None: the tensors run as the file stores them) and
+    ``float_ops`` (``QDQ_FLOAT_OPS``; None: every group runs as the profile's integer lowering),
+    the op types whose QDQ groups the engine keeps in float."""
 
     s8_pairs: Optional[str] = None
+    float_ops: Optional[tuple] = None
 
 
 _SECTION_TYPES = {

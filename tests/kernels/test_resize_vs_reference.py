@@ -1,8 +1,9 @@
 """Resize kernels (csrc/fxsim/kernels/resize.h) against the exact Python model
 (fxsim/reference/resize.py) with ``==``: nearest index maps of ONNX Runtime (every coordinate and
 nearest mode, float32 scales drawn around ties and from sizes) and TFLite (align_corners /
-half_pixel_centers), the N-D gather, and the three bilinear algorithms (TFLite's Q10 integer
-path in both rounding builds, ONNX Runtime's float32 and Q10 paths) on drawn planes with codes
+half_pixel_centers), the N-D gather, and the bilinear algorithms (TFLite's Q10 integer
+path in both rounding builds, ONNX Runtime's float32 and Q10 paths, and ORT's float path of a QDQ
+group: dequantize, float32 sum, quantize) on drawn planes with codes
 at the type ends, up- and down-scaling, and one-pixel axes. Documented vectors name their source.
 """
 
@@ -159,6 +160,46 @@ def test_ort_bilinear_equals_reference(p, mode, integer, data):
     assert out.reshape(-1).tolist() == model(x.reshape(-1).tolist(), x.shape, oh, ow, mode, sh, sw)
 
 
+SCALE32 = st.one_of(st.sampled_from([0.05, 1.0, 2.0 ** -8, 0.1]), st.floats(-14, 4).map(lambda e: 2.0 ** e),
+                    st.floats(2.0 ** -10, 1.0, width=32)).map(lambda s: float(np.float32(s)))
+
+
+@settings(max_examples=50)  # the exact model emulates every float32 step with Fractions: keep the CI budget
+@given(plane([np.int8, np.uint8]), MODES, st.data())
+def test_ort_bilinear_dequantized_equals_reference(p, mode, data):
+    """ORT's float path of a QDQ linear Resize (dequantize, float32 UpsampleBilinear, quantize):
+    drawn scales (equal, powers of two: exact ties after the division) and zero points at the type
+    ends, a narrowed [qmin, qmax] among them."""
+    x, oh, ow = p
+    sh = float(np.float32(oh) / np.float32(x.shape[1]))
+    sw = float(np.float32(ow) / np.float32(x.shape[2]))
+    info = np.iinfo(x.dtype)
+    zero_point = st.one_of(st.sampled_from([int(info.min), int(info.max), 0]), st.integers(int(info.min), int(info.max)))
+    s_in = data.draw(SCALE32)
+    s_out = data.draw(st.one_of(st.just(s_in), SCALE32))
+    z_in, z_out = data.draw(zero_point), data.draw(zero_point)
+    qmin = data.draw(st.one_of(st.just(int(info.min)), st.integers(int(info.min), int(info.max))))
+    qmax = data.draw(st.one_of(st.just(int(info.max)), st.integers(qmin, int(info.max))))
+    out = np.empty((x.shape[0], oh, ow, x.shape[3]), x.dtype)
+    _kernels.resize_bilinear_ort_dequantized(x, mode, sh, sw, s_in, z_in, s_out, z_out, qmin, qmax, out)
+    want = ref.bilinear_ort_dequantized(x.reshape(-1).tolist(), x.shape, oh, ow, mode, sh, sw, s_in, z_in, s_out,
+                                        z_out, qmin, qmax)
+    assert out.reshape(-1).tolist() == want
+
+
+def test_ort_bilinear_dequantized_rejects_bad_encodings():
+    x, out = np.zeros((1, 2, 2, 1), np.uint8), np.empty((1, 3, 3, 1), np.uint8)
+    args = ("half_pixel", 1.5, 1.5)
+    with pytest.raises(KernelError, match="resize_bilinear_ort_dequantized: scale must be finite and > 0"):
+        _kernels.resize_bilinear_ort_dequantized(x, *args, 0.0, 0, 0.5, 0, 0, 255, out)
+    with pytest.raises(KernelError, match="zero points must be within the code type"):
+        _kernels.resize_bilinear_ort_dequantized(x, *args, 0.5, 256, 0.5, 0, 0, 255, out)
+    with pytest.raises(KernelError, match=r"\[qmin, qmax\]"):
+        _kernels.resize_bilinear_ort_dequantized(x, *args, 0.5, 0, 0.5, 0, 10, 5, out)
+    with pytest.raises(KernelError, match="out_scale must be a float32 value"):
+        _kernels.resize_bilinear_ort_dequantized(x, *args, 0.5, 0, 0.1, 0, 0, 255, out)
+
+
 def test_bilinear_isa_and_threads_identical(restore_kernels):
     rng = np.random.default_rng(3)
     x8 = rng.integers(-128, 128, (8, 40, 40, 3)).astype(np.int8)
@@ -177,4 +218,6 @@ def test_bilinear_isa_and_threads_identical(restore_kernels):
                           np.float32(71 / 40)),
         "ort_integer": call(_kernels.resize_bilinear_ort_integer, x8, "align_corners", np.float32(93 / 40),
                             np.float32(71 / 40)),
+        "ort_dequantized": call(_kernels.resize_bilinear_ort_dequantized, x8, "asymmetric", np.float32(93 / 40),
+                                np.float32(71 / 40), np.float32(0.05), 3, np.float32(0.07), -5, -128, 127),
     })

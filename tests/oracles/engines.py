@@ -101,14 +101,20 @@ def run_reference(model, feeds, intermediates=False):
 #: ORT profiles model (``ort_lookup``): a run that kept the float op computed DequantizeLinear ->
 #: float op -> QuantizeLinear instead
 _UNFUSED_ALGORITHMS = {"Softmax": "softmax"}
+#: ORT float op -> the profile section and field whose value names the fused QLinear kernel's rule,
+#: and the value that runs the float fallback instead: an unfused QDQ AveragePool is ORT's float
+#: AveragePool, whose count past a ceil_mode end pad is not QLinearAveragePool's kernel size
+#: (measured: 48 codes apart there, test_ort_qlinear_ops.py)
+_UNFUSED_SECTIONS = {"AveragePool": ("average_pool", "method", "exact")}
 
 
 def unfused_target(target, ran):
     """The profile of an ORT run that left QDQ groups unfused (ORT_DISABLE_ALL / ORT_ENABLE_BASIC,
     ``ran`` the op types of its optimised graph): ``target`` with each op ORT ran as a float op,
     where the profile names ORT's fused integer algorithm for it (QLinearSoftmax's
-    ``ort_lookup``), switched to ``float_fallback`` (DequantizeLinear -> float op ->
-    QuantizeLinear, what that run computed); the target itself when there is none."""
+    ``ort_lookup``; AveragePool's QLinearAveragePool rule, ``_UNFUSED_SECTIONS``), switched to
+    the float fallback (DequantizeLinear -> float op -> QuantizeLinear, what that run computed);
+    the target itself when there is none."""
     import dataclasses
 
     from fxsim.targets import load_target
@@ -117,10 +123,14 @@ def unfused_target(target, ran):
     base = load_target(target)
     keys = [key for op, key in _UNFUSED_ALGORITHMS.items()
             if op in ran and base.nonlinear.get(key) not in (None, "float_fallback")]
-    if not keys:
+    sections = [(op, rule) for op, rule in _UNFUSED_SECTIONS.items() if op in ran]
+    if not keys and not sections:
         return target
-    nonlinear = FrozenMap({**base.nonlinear, **{key: "float_fallback" for key in keys}})
-    return dataclasses.replace(base, name=f"{base.name} (unfused: {', '.join(keys)} in float)", nonlinear=nonlinear)
+    changes = {"nonlinear": FrozenMap({**base.nonlinear, **{key: "float_fallback" for key in keys}})}
+    for _, (section, field, value) in sections:
+        changes[section] = dataclasses.replace(getattr(base, section), **{field: value})
+    names = keys + [section for _, (section, _, _) in sections]
+    return dataclasses.replace(base, name=f"{base.name} (unfused: {', '.join(names)} in float)", **changes)
 
 
 def run_fxsim(model, feeds, target, names=()):

@@ -16,7 +16,8 @@ ORT's codes only with the rule; and that the other QLinear kernels a QDQ model f
 (QLinearGlobalAveragePool, QLinearAdd, QLinearMul, QLinearSigmoid, QLinearConcat) give ORT's codes
 under the rule as well (measured on onnxruntime 1.32.0, AMD EPYC avx2 / avx512_vnni: for these
 the s8 expression gives the same codes on the drawn cases: they add the zero point in integers,
-or the float rounding it could move was not hit).
+or the float rounding it could move was not hit; QLinearMul adds it in float before the rounding,
+qlmul.cpp, so an s8 tie could move: not hit here).
 """
 
 import dataclasses

@@ -119,9 +119,10 @@ struct OrtMul8Op {
   OrtConstants c;
   int32_t operator()(int32_t x, int32_t y) const {
     const int32_t prod = (x - p.a_zero_point) * (y - p.b_zero_point);  // |.| <= 255 * 255
-    const float v = static_cast<float>(prod) * c.ratio;
-    const int32_t r = cvtps_epi32(v);
-    return clamp_to(int64_t(r) + p.out_zero_point, p.qmin, p.qmax);
+    // _mm_mul_ps then _mm_add_ps of the zero point, then _mm_cvtps_epi32: zC is added in float
+    // before the rounding (qlmul.cpp MlasQLinearMulVectorS16), two roundings, no fma.
+    const float v = static_cast<float>(prod) * c.ratio + static_cast<float>(p.out_zero_point);
+    return clamp_to(cvtps_epi32(v), p.qmin, p.qmax);
   }
 };
 

@@ -36,8 +36,10 @@
 //                    v = (sA * float(a - zA) + sB * float(b - zB)) / sC, clamped in float to
 //                    [qmin - zC, qmax - zC], nearbyintf (half even), + zC.
 //              mul8  (QLinearMul int8/uint8, x86 SSE2: onnxruntime/core/mlas/lib/qlmul.cpp):
-//                    r = sA * sB / sC (left to right, float32); v = float((a - zA) * (b - zB)) * r;
-//                    cvtps (half even, INT32_MIN outside int32) + zC, saturating packs = clamp.
+//                    r = sA * sB / sC (left to right, float32);
+//                    v = float((a - zA) * (b - zB)) * r + float(zC) (mul_ps then add_ps: two
+//                    roundings, no fma; zC is added BEFORE the rounding, MlasQLinearMulVectorS16);
+//                    cvtps (half even, INT32_MIN outside int32), saturating packs = clamp.
 //   align_pot  Vitis AI DPU eltwise-fix add (src/vai_library/cpu_task/ops/eltwise-fix/
 //              eltwise-fix.cpp): power-of-two positions; with m = max(fa, fb):
 //                s = a * 2^(m - fa) +- b * 2^(m - fb)   (exact, the alignment shifts)

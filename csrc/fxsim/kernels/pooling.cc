@@ -59,11 +59,16 @@ void check_pool(const char* k, const Pool2DWindow& wd, const Pool2DShape& s) {
 
 // One average by method kMethod for a window; may throw (dpu_average out of int64).
 template <AvgPoolMethod kMethod, typename T>
-int32_t average_window(const AvgPoolParams& p, const T* plane, int64_t w, const Span& sy, const Span& sx) {
+int32_t average_window(const AvgPoolParams& p, const T* plane, int64_t w, const Span& sy, const Span& sx,
+                       int64_t kernel_taps) {
   const int64_t valid = (sy.end - sy.begin) * (sx.end - sx.begin);
   const int64_t padded = sy.padded * sx.padded;
-  const int64_t count = p.count_include_pad ? padded : valid;
+  int64_t count = p.count_include_pad ? padded : valid;
   if constexpr (kMethod == AvgPoolMethod::kOrt) {
+    // QLinearAveragePool divides by kernel_shape[0] * kernel_shape[1] with count_include_pad, also
+    // for a ceil_mode window that runs past the end pad (qlinear_pool.cc QLinearPool2DTask:
+    // Finalize(kernel_shape[0] * kernel_shape[1], ...); measured on ORT 1.32).
+    if (p.count_include_pad) count = kernel_taps;
     float sum = 0.0f;
     for (int64_t y = sy.begin; y < sy.end; ++y) {
       for (int64_t x = sx.begin; x < sx.end; ++x) {
@@ -107,7 +112,7 @@ void avg_pool_planes(const char* k, const AvgPoolParams& p, const Pool2DWindow& 
   auto one = [&](int64_t plane, int64_t oy, int64_t ox) {
     const Span sy = window_span(oy, wd.stride_h, wd.pad_top, wd.pad_bottom, wd.kernel_h, s.h);
     const Span sx = window_span(ox, wd.stride_w, wd.pad_left, wd.pad_right, wd.kernel_w, s.w);
-    return average_window<kMethod>(p, x + plane * s.h * s.w, s.w, sy, sx);
+    return average_window<kMethod>(p, x + plane * s.h * s.w, s.w, sy, sx, wd.kernel_h * wd.kernel_w);
   };
   const int64_t bad = parallel_tasks(planes, per_plane * wd.kernel_h * wd.kernel_w, [&](int64_t p0, int64_t p1) {
     for (int64_t plane = p0; plane < p1; ++plane) {

@@ -29,8 +29,8 @@
 //            in_scale * float(code - in_zero_point); the window is summed from 0.0f in row-major
 //            order; y = sum / float(count); code = clamp(nearbyintf(y / out_scale +
 //            float(out_zero_point))) (half even; a value outside int32 gives INT32_MIN, the x86
-//            conversion result). ORT's own count with count_include_pad is kernel_h * kernel_w
-//            (equal to `padded` unless a window runs past the padding, ceil_mode).
+//            conversion result). With count_include_pad, count = kernel_h * kernel_w (ORT's
+//            divisor; it differs from `padded` where a ceil_mode window runs past the end pad).
 // Scalar primitives: fxsim/fixedpoint/division.h. max_pool2d: the largest code of the window's
 // in-image positions (padding never wins). plane_sums: the exact int64 sum of each of `rows`
 // contiguous runs of `cols` codes.

@@ -350,6 +350,43 @@ void resize_bilinear_ort_integer(const ResizeBilinearOrtParams& p, const ResizeP
                       });
 }
 
+template <typename T>
+void resize_bilinear_ort_dequantized(const ResizeBilinearOrtParams& p, const ResizeDequantizedParams& q,
+                                     const ResizePlaneShape& s, const T* input, T* output) {
+  const char* k = "resize_bilinear_ort_dequantized";
+  check_scale_value(k, q.in_scale);
+  check_scale_value(k, q.out_scale);
+  constexpr int64_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  if (q.in_zero_point < lo || q.in_zero_point > hi || q.out_zero_point < lo || q.out_zero_point > hi) {
+    throw_invalid(k, "zero points must be within the code type");
+  }
+  if (q.qmin < lo || q.qmax > hi || q.qmin > q.qmax) throw_invalid(k, "[qmin, qmax] must be a range within the code type");
+  // MlasQuantizeLinear clamps the quotient in float before rounding: bounds exact in float32
+  const float v_lo = static_cast<float>(q.qmin - q.out_zero_point);
+  const float v_hi = static_cast<float>(q.qmax - q.out_zero_point);
+  resize_bilinear_ort(k, p, s, input, output,
+                      [&](const OrtAxis& ay, const OrtAxis& ax, int64_t oy, int64_t ox, const T* x11, const T* x21,
+                          const T* x12, const T* x22, T* dst) {
+                        const float c11 = ax.d2[ox] * ay.d2[oy], c21 = ax.d1[ox] * ay.d2[oy];
+                        const float c12 = ax.d2[ox] * ay.d1[oy], c22 = ax.d1[ox] * ay.d1[oy];
+                        auto value = [&](T code) {  // DequantizeLinear: (code - zp) exact, one product
+                          return static_cast<float>(int32_t(code) - q.in_zero_point) * q.in_scale;
+                        };
+                        for (int64_t c = 0; c < s.inner; ++c) {
+                          float v = c11 * value(x11[c]);
+                          v = v + c21 * value(x21[c]);
+                          v = v + c12 * value(x12[c]);
+                          v = v + c22 * value(x22[c]);
+                          // an overflow to +-inf (extreme scales) clamps to an end; NaN takes v_lo:
+                          // the conversion below is always defined
+                          float r = v / q.out_scale;
+                          r = r > v_lo ? r : v_lo;
+                          r = r < v_hi ? r : v_hi;
+                          dst[c] = static_cast<T>(x86_round_to_int32<RoundingMode::HALF_EVEN>(r) + q.out_zero_point);
+                        }
+                      });
+}
+
 #define FXSIM_RESIZE_GATHER(T)                                                                                 \
   template void resize_gather<T>(int, const int64_t*, const int64_t*, const int64_t* const*, const T*, T*);
 FXSIM_RESIZE_GATHER(int8_t)
@@ -364,7 +401,9 @@ template void resize_bilinear_tflite<int16_t>(const ResizeBilinearTfliteParams&,
                                               const int16_t*, int16_t*);
 #define FXSIM_RESIZE_ORT(T)                                                                                         \
   template void resize_bilinear_ort_float<T>(const ResizeBilinearOrtParams&, const ResizePlaneShape&, const T*, T*); \
-  template void resize_bilinear_ort_integer<T>(const ResizeBilinearOrtParams&, const ResizePlaneShape&, const T*, T*);
+  template void resize_bilinear_ort_integer<T>(const ResizeBilinearOrtParams&, const ResizePlaneShape&, const T*, T*); \
+  template void resize_bilinear_ort_dequantized<T>(const ResizeBilinearOrtParams&, const ResizeDequantizedParams&,      \
+                                                   const ResizePlaneShape&, const T*, T*);
 FXSIM_RESIZE_ORT(int8_t)
 FXSIM_RESIZE_ORT(uint8_t)
 #undef FXSIM_RESIZE_ORT

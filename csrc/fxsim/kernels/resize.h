@@ -50,6 +50,13 @@
 //     above; c10 = int(c * 1024.0f); d1 = |c10 - 1024 i1|, d2 = |c10 - 1024 i2| (512 each when
 //     i1 == i2); out = (sum of the four w * X with w = dx * dy, int32) / 2^20, C division
 //     (truncation toward zero).
+//   resize_bilinear_ort_dequantized: ONNX Runtime's float path of a QDQ DequantizeLinear ->
+//     Resize (linear) -> QuantizeLinear group, which ORT 1.32 fuses at no optimisation level
+//     (measured): each tap X = float(code - in_zero_point) * in_scale (DequantizeLinear,
+//     quantize_linear.cc), the float32 sum of resize_bilinear_ort_float without the truncation
+//     (UpsampleBilinear<float>), then QuantizeLinear (mlas/lib/quantize.cpp MlasQuantizeLinear):
+//     v = sum / out_scale (float32), clamped to [qmin - out_zero_point, qmax - out_zero_point],
+//     rounded half to even, + out_zero_point. Input and output encodings may differ.
 // Bad arguments: std::invalid_argument. The GIL is released by the binding; calls split across
 // threads by output rows, bit-identically.
 #pragma once
@@ -87,6 +94,13 @@ struct ResizeBilinearOrtParams {
   float scale_h, scale_w;  // the axis scales ONNX Runtime uses (float32, > 0)
 };
 
+// The encodings of resize_bilinear_ort_dequantized: scales finite float32 > 0, zero points and
+// [qmin, qmax] within the code type.
+struct ResizeDequantizedParams {
+  float in_scale, out_scale;
+  int32_t in_zero_point, out_zero_point, qmin, qmax;
+};
+
 constexpr int kResizeMaxDims = 8;
 
 }  // namespace fxsim
@@ -119,5 +133,9 @@ void resize_bilinear_ort_float(const ResizeBilinearOrtParams& params, const Resi
 template <typename T>
 void resize_bilinear_ort_integer(const ResizeBilinearOrtParams& params, const ResizePlaneShape& shape, const T* input,
                                  T* output);
+
+template <typename T>
+void resize_bilinear_ort_dequantized(const ResizeBilinearOrtParams& params, const ResizeDequantizedParams& codes,
+                                     const ResizePlaneShape& shape, const T* input, T* output);
 
 FXSIM_NAMESPACE_END
