@@ -4,6 +4,7 @@
 #include "fxsim/kernels/direct_conv2d.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -270,6 +271,45 @@ void copy_u8_plane(const DirectConvTable& k, const Conv2DParams& p, const Conv2D
                  plane + p.pad_top * row_len + p.pad_left, row_len);
 }
 
+// Whether the register-blocked loop (DepthwiseU8S8FastFn) takes this layer.
+bool depthwise_fast_applies(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
+                            int64_t groups) {
+  return k.depthwise_u8s8_fast != nullptr && p.stride_h == 1 && p.stride_w == 1 && p.dilation_h == 1 &&
+         p.dilation_w <= 4 && oh >= kDepthwiseFastRows && ((s.kh == 3 && groups == 1) || (s.kh == 5 && groups == 2));
+}
+
+// Where the register-blocked loop can put channel oc's outputs itself (flat: its first output
+// index), with the bias folded into the start value (fold_bias_into): an int32 accumulator array
+// takes the sums as they are (finish_wrapped_row at 32 bits with a 0 bias copies them); a
+// RequantizeSink whose plan is the bounded HALF_EVEN float32 loop on int32 accumulators, with no
+// offset, into 8-bit codes, takes DepthwiseFastOut's in-register requantization when its bounds
+// meet DepthwiseFastOut's conditions. false: the sums go through a buffer and the sink.
+bool fast_output(const AccumulatorSink<int32_t>& sink, int64_t, int64_t flat, DepthwiseFastOut* o) {
+  if (sink.bits != 32) return false;
+  *o = DepthwiseFastOut{};
+  o->sums = reinterpret_cast<uint32_t*>(sink.out + flat);  // int32 may alias uint32
+  return true;
+}
+bool fast_output(const AccumulatorSink<int64_t>&, int64_t, int64_t, DepthwiseFastOut*) { return false; }
+bool fast_output(const RequantizeSink& sink, int64_t oc, int64_t flat, DepthwiseFastOut* o) {
+  const OutType type = sink.plan->out_type();
+  RequantizePlan::Fp32Constants k{};
+  if (sink.acc_offset != nullptr || sink.plan->acc64() || (type != OutType::kInt8 && type != OutType::kUInt8) ||
+      !sink.plan->fp32_half_even_constants(oc, &k)) {
+    return false;
+  }
+  // the clamp bounds are exact integers (the plan's fast loop); every code lo + zp .. hi + zp lies
+  // in [qmin, qmax] within the 8-bit type, so lo, hi and zp fit int16 when these do
+  const float lim = 16384.0f;
+  if (!(k.lo >= -lim && k.hi <= lim) || k.zero_point < -256 || k.zero_point > 256) return false;
+  *o = DepthwiseFastOut{};
+  o->codes = sink.out + flat;  // out_bytes == 1
+  o->codes_signed = type == OutType::kInt8;
+  o->has_add = !(k.add == 0.0f && !std::signbit(k.add));  // + (+0.0f) keeps every integer result
+  o->scale = k.scale, o->add = k.add, o->lo = k.lo, o->hi = k.hi, o->zp = k.zero_point;
+  return true;
+}
+
 // Depthwise through VNNI's u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
 // w - w_zp is an int8 value (symmetric int8 weights, or uint8 with zero point 128): the raw
 // activation codes as u8 (int8 codes + 128, with the zero point), padding = the zero point, and
@@ -294,6 +334,7 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   const bool fold_bias = fold_bias_into(sink.bits, bias, &init);
   const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
+  const bool fast = depthwise_fast_applies(kernels, p, s, oh, groups);
   *first_rejected = parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
     std::vector<uint8_t> plane(static_cast<size_t>(hp * row_len), zp);  // the padding stays x_zp
     std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
@@ -302,10 +343,21 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
       const int64_t n = t / s.c_in, ic = t % s.c_in;
       copy_u8_plane(kernels, p, s, row_len, x + t * s.h * s.w, plane.data());
       for (int64_t m = 0; m < mult; ++m) {
-        const int64_t oc = ic * mult + m;
-        kernels.depthwise_u8s8(plane.data(), g, wq.data() + oc * s.kh * groups, init[oc], acc.data() + m * outputs);
-        first = lower_bad(first, sink.wrapped(acc.data() + m * outputs, bias != nullptr && !fold_bias ? bias[oc] : 0, oc,
-                                              (n * s.c_out + oc) * outputs, outputs));
+        const int64_t oc = ic * mult + m, flat = (n * s.c_out + oc) * outputs;
+        const int32_t* filter = wq.data() + oc * s.kh * groups;
+        uint32_t* sums = acc.data() + m * outputs;
+        DepthwiseFastOut direct;
+        if (fast && fold_bias == (bias != nullptr) && fast_output(sink, oc, flat, &direct)) {
+          kernels.depthwise_u8s8_fast(plane.data(), g, filter, init[oc], direct);  // nothing rejected
+          continue;
+        }
+        if (fast) {
+          kernels.depthwise_u8s8_fast(plane.data(), g, filter, init[oc], DepthwiseFastOut{sums, nullptr, false, false,
+                                                                                          0.0f, 0.0f, 0.0f, 0.0f, 0});
+        } else {
+          kernels.depthwise_u8s8(plane.data(), g, filter, init[oc], sums);
+        }
+        first = lower_bad(first, sink.wrapped(sums, bias != nullptr && !fold_bias ? bias[oc] : 0, oc, flat, outputs));
       }
     }
     return first;

@@ -208,6 +208,7 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
       break;
     }
   }
+  fp32_bounded_ = fp32_bounded && fast_ && !fdouble_;
   if (!fast_) return;
   const KernelTable& table = active_kernels();
   const int acc = acc64 ? 1 : 0;
@@ -224,6 +225,13 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
 }
 
 int RequantizePlan::out_bytes() const { return out_type_bytes(out_type_); }
+
+bool RequantizePlan::fp32_half_even_constants(int64_t c, Fp32Constants* out) const {
+  if (!fp32_bounded_ || acc64_) return false;
+  const size_t k = static_cast<size_t>(channels_ == 1 ? 0 : c);
+  *out = Fp32Constants{f32_scale_[k], f32_add_[k], f32_lo_[k], f32_hi_[k], zp_int_[k]};
+  return true;
+}
 
 void RequantizePlan::throw_bad(int64_t i, int64_t v) const {
   const std::string at = "acc[" + std::to_string(i) + "] = " + std::to_string(v);

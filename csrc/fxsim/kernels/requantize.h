@@ -85,6 +85,18 @@ class RequantizePlan {
   // requantize_<method> over a whole [outer, channels, inner] array, split across threads.
   void run_array(const void* acc, int64_t count, int64_t inner, void* out) const;
 
+  // The float32 constants of channel c when run_channel on int32 accumulators is the bounded
+  // HALF_EVEN float32 loop (fp32 method in float32, HALF_EVEN, every clamp bound an exact float
+  // within kRoundHalfEvenBound; acc64() false), which computes, per accumulator,
+  //   code = (int32)round_half_even_bounded(min(max((float)acc * scale + add, lo), hi)) + zero_point
+  // (Fp32Op in array_kernels.inc): what a kernel needs to requantize in its own registers with
+  // the same float32 operations. Returns false (nothing written) for every other plan.
+  struct Fp32Constants {
+    float scale, add, lo, hi;
+    int32_t zero_point;
+  };
+  bool fp32_half_even_constants(int64_t c, Fp32Constants* out) const;
+
  private:
   int64_t run_job(int64_t c0, bool per_element, const void* acc, int64_t count, int64_t index_base,
                   void* out) const;
@@ -99,6 +111,7 @@ class RequantizePlan {
   OutType out_type_;
   int64_t domain_lo_, domain_hi_, range_lo_, range_hi_;
   bool fast_ = true, fdouble_ = false;
+  bool fp32_bounded_ = false;  // fp32_half_even_constants applies (with !acc64_)
   KernelFn fn_ = nullptr;
   std::vector<int32_t> multiplier_, shift_, zp_, zp_int_;
   std::vector<int64_t> lo_, hi_;
