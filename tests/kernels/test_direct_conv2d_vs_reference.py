@@ -151,7 +151,7 @@ def fast_requant_case(draw, channels):
                 seed=0, pf64=False, zpf=draw(st.booleans()), offset=None)
 
 
-@settings(max_examples=60)  # the reference conv in Python ints: up to ~0.2 s per example
+@settings(max_examples=40)  # the reference conv in Python ints: up to ~0.2 s per example
 @given(data=st.data())
 def test_fast_depthwise_equals_reference(data):
     """The register-blocked loop's sums (written straight into an int32 output prefilled with a
@@ -167,12 +167,14 @@ def test_fast_depthwise_equals_reference(data):
     assert got.reshape(-1).tolist() == want
 
 
-@settings(max_examples=60)
+@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth"])
+@settings(max_examples=40)
 @given(data=st.data())
-def test_fast_depthwise_fused_equals_reference_and_unfused(data):
-    """The codes the loop requantizes in its registers (every output, prefilled with 7 by
-    run_conv_case) equal the reference's and accumulate-then-requantize's."""
-    case = data.draw(fast_depthwise_case())
+def test_in_register_requantization_equals_reference_and_unfused(kind, data):
+    """The codes the register-blocked depthwise loop and the u8 x s8 small-depth loop requantize
+    in their registers (Fp32Codes; every output prefilled with 7 by run_conv_case) equal the
+    reference's and accumulate-then-requantize's."""
+    case = data.draw(fast_depthwise_case() if kind == "fast_depthwise" else direct_case("small_depth", True))
     run_conv_case(case, data.draw(fast_requant_case(case["w_shape"][0])))
 
 

@@ -278,20 +278,11 @@ bool depthwise_fast_applies(const DirectConvTable& k, const Conv2DParams& p, con
          p.dilation_w <= 4 && oh >= kDepthwiseFastRows && ((s.kh == 3 && groups == 1) || (s.kh == 5 && groups == 2));
 }
 
-// Where the register-blocked loop can put channel oc's outputs itself (flat: its first output
-// index), with the bias folded into the start value (fold_bias_into): an int32 accumulator array
-// takes the sums as they are (finish_wrapped_row at 32 bits with a 0 bias copies them); a
-// RequantizeSink whose plan is the bounded HALF_EVEN float32 loop on int32 accumulators, with no
-// offset, into 8-bit codes, takes DepthwiseFastOut's in-register requantization when its bounds
-// meet DepthwiseFastOut's conditions. false: the sums go through a buffer and the sink.
-bool fast_output(const AccumulatorSink<int32_t>& sink, int64_t, int64_t flat, DepthwiseFastOut* o) {
-  if (sink.bits != 32) return false;
-  *o = DepthwiseFastOut{};
-  o->sums = reinterpret_cast<uint32_t*>(sink.out + flat);  // int32 may alias uint32
-  return true;
-}
-bool fast_output(const AccumulatorSink<int64_t>&, int64_t, int64_t, DepthwiseFastOut*) { return false; }
-bool fast_output(const RequantizeSink& sink, int64_t oc, int64_t flat, DepthwiseFastOut* o) {
+// The in-register requantization of output channel oc (Fp32Codes, direct_conv_kernels.h) when
+// `sink` allows it: a plan that is the bounded HALF_EVEN float32 loop on int32 accumulators
+// (RequantizePlan::fp32_half_even_constants), no offset, 8-bit codes, and bounds that meet
+// Fp32Codes's conditions. The caller folds the bias into the start value (fold_bias_into).
+bool fp32_codes(const RequantizeSink& sink, int64_t oc, Fp32Codes* rq) {
   const OutType type = sink.plan->out_type();
   RequantizePlan::Fp32Constants k{};
   if (sink.acc_offset != nullptr || sink.plan->acc64() || (type != OutType::kInt8 && type != OutType::kUInt8) ||
@@ -302,11 +293,45 @@ bool fast_output(const RequantizeSink& sink, int64_t oc, int64_t flat, Depthwise
   // in [qmin, qmax] within the 8-bit type, so lo, hi and zp fit int16 when these do
   const float lim = 16384.0f;
   if (!(k.lo >= -lim && k.hi <= lim) || k.zero_point < -256 || k.zero_point > 256) return false;
+  *rq = Fp32Codes{type == OutType::kInt8, !(k.add == 0.0f && !std::signbit(k.add)),  // + (+0.0f) changes no code
+                  k.scale, k.add, k.lo, k.hi, k.zero_point};
+  return true;
+}
+
+// Where the register-blocked depthwise loop can put channel oc's outputs itself (flat: its first
+// output index), with the bias folded into the start value: an int32 accumulator array takes
+// the sums as they are (finish_wrapped_row at 32 bits with a 0 bias copies them); a
+// RequantizeSink, the codes when fp32_codes allows. false: the sums go through the sink.
+bool fast_output(const AccumulatorSink<int32_t>& sink, int64_t, int64_t flat, DepthwiseFastOut* o) {
+  if (sink.bits != 32) return false;
   *o = DepthwiseFastOut{};
-  o->codes = sink.out + flat;  // out_bytes == 1
-  o->codes_signed = type == OutType::kInt8;
-  o->has_add = !(k.add == 0.0f && !std::signbit(k.add));  // + (+0.0f) keeps every integer result
-  o->scale = k.scale, o->add = k.add, o->lo = k.lo, o->hi = k.hi, o->zp = k.zero_point;
+  o->sums = reinterpret_cast<uint32_t*>(sink.out + flat);  // int32 may alias uint32
+  return true;
+}
+bool fast_output(const AccumulatorSink<int64_t>&, int64_t, int64_t, DepthwiseFastOut*) { return false; }
+bool fast_output(const RequantizeSink& sink, int64_t oc, int64_t flat, DepthwiseFastOut* o) {
+  *o = DepthwiseFastOut{};
+  o->codes = sink.out + flat;  // out_bytes == 1 when fp32_codes holds
+  return fp32_codes(sink, oc, &o->rq);
+}
+
+// The 8-bit code array of a RequantizeSink (all_fp32_codes held), null for the other sinks.
+template <class Sink>
+char* direct_codes(const Sink&) {
+  return nullptr;
+}
+inline char* direct_codes(const RequantizeSink& sink) { return sink.out; }
+
+// Every output channel's Fp32Codes when the sink is a RequantizeSink that allows them all.
+template <class Sink>
+bool all_fp32_codes(const Sink&, int64_t, std::vector<Fp32Codes>*) {
+  return false;
+}
+bool all_fp32_codes(const RequantizeSink& sink, int64_t c_out, std::vector<Fp32Codes>* rq) {
+  rq->resize(static_cast<size_t>(c_out));
+  for (int64_t oc = 0; oc < c_out; ++oc) {
+    if (!fp32_codes(sink, oc, &(*rq)[oc])) return false;
+  }
   return true;
 }
 
@@ -352,8 +377,7 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
           continue;
         }
         if (fast) {
-          kernels.depthwise_u8s8_fast(plane.data(), g, filter, init[oc], DepthwiseFastOut{sums, nullptr, false, false,
-                                                                                          0.0f, 0.0f, 0.0f, 0.0f, 0});
+          kernels.depthwise_u8s8_fast(plane.data(), g, filter, init[oc], DepthwiseFastOut{sums, nullptr, Fp32Codes{}});
         } else {
           kernels.depthwise_u8s8(plane.data(), g, filter, init[oc], sums);
         }
@@ -398,6 +422,21 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
   const int64_t depth = s.c_in * s.kh * s.kw;
   const int64_t band = std::max<int64_t>(1, std::min<int64_t>(oh, 1024 / ow));
   const int64_t bands = (oh + band - 1) / band;
+  std::vector<Fp32Codes> rq;
+  if (kernels.small_depth_u8s8_codes != nullptr && fold_bias == (bias != nullptr) && all_fp32_codes(sink, s.c_out, &rq)) {
+    // each band's codes straight from the registers (nothing rejected: the bounded fp32 loop)
+    uint8_t* codes = reinterpret_cast<uint8_t*>(direct_codes(sink));
+    parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
+        kernels.small_depth_u8s8_codes(planes.data() + n * s.c_in * plane_len, g, wq.data(), init.data(), oy0, oy1,
+                                       rq.data(), codes + (n * s.c_out * oh + oy0) * ow, oh * ow);
+      }
+      return -1;
+    });
+    *first_rejected = -1;
+    return true;
+  }
   *first_rejected = parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
     std::vector<uint32_t> acc(static_cast<size_t>(s.c_out * band * ow));
     int64_t first = -1;

@@ -75,23 +75,28 @@ using DepthwiseU8S8Fn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry
 // one (rows recomputed, same values).
 constexpr int kDepthwiseFastRows = 4;
 
-// Where DepthwiseU8S8FastFn puts one channel's oh x ow outputs (row-major):
-//   sums != null: sums[i] = the sum modulo 2^32;
-//   else codes[i], int8 when codes_signed, else uint8:
-//     code = (int32)rne(min(max((float)sum * scale + add, lo), hi)) + zp
-//   in float32 operations of the default environment (int -> float and the product round to
-//   nearest even; no FMA), the add skipped when has_add is false (add == +0.0f: v + 0 differs
-//   from v only for v = -0, which rounds to the same integer). This is RequantizePlan's bounded
-//   HALF_EVEN fp32 loop (requantize.h, Fp32Op in array_kernels.inc) element for element, under
-//   the caller's conditions: lo, hi integers of int16 with |lo|, |hi| <= 2^22 (so rne is exact
-//   and vcvtps2dq's RNE equals round_half_even_bounded), zp and every code lo + zp .. hi + zp
-//   within the 8-bit type (the packing steps never saturate).
-struct DepthwiseFastOut {
-  uint32_t* sums;
-  void* codes;
+// The float32 requantization the direct u8 x s8 loops can apply in their registers, per output
+// channel: a code is
+//   (int32)rne(min(max((float)sum * scale + add, lo), hi)) + zp   (int8 when codes_signed, else uint8)
+// in float32 operations of the default environment (int -> float and the product round to
+// nearest even; no FMA), the add skipped when has_add is false (add == +0.0f: v + 0 differs
+// from v only for v = -0, which rounds to the same integer). This is RequantizePlan's bounded
+// HALF_EVEN fp32 loop (requantize.h, Fp32Op in array_kernels.inc) element for element, under
+// the caller's conditions: lo, hi integers of int16 with |lo|, |hi| <= 2^22 (so rne is exact
+// and vcvtps2dq's RNE equals round_half_even_bounded), zp and every code lo + zp .. hi + zp
+// within the 8-bit type (no packing or narrowing step saturates).
+struct Fp32Codes {
   bool codes_signed, has_add;
   float scale, add, lo, hi;
   int32_t zp;
+};
+
+// Where DepthwiseU8S8FastFn puts one channel's oh x ow outputs (row-major): the sums modulo 2^32
+// (sums != null), else the 8-bit codes of `rq`.
+struct DepthwiseFastOut {
+  uint32_t* sums;
+  void* codes;
+  Fp32Codes rq;
 };
 using DepthwiseU8S8FastFn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq,
                                      uint32_t init, const DepthwiseFastOut& out);
@@ -109,6 +114,11 @@ struct SmallDepthU8Geometry {
 };
 using SmallDepthU8S8Fn = void (*)(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq,
                                   const uint32_t* init, int64_t oy0, int64_t oy1, uint32_t* c, int64_t ldc);
+// The same outputs as 8-bit codes through rq[oc] (Fp32Codes), each 32-column run requantized in
+// registers: codes[oc * ldc + (oy - oy0) * ow + ox].
+using SmallDepthU8S8CodesFn = void (*)(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq,
+                                       const uint32_t* init, int64_t oy0, int64_t oy1, const Fp32Codes* rq,
+                                       uint8_t* codes, int64_t ldc);
 
 // Copies rows codes: dst[r * dst_stride + i] = src[r * width + i] ^ flip for r < rows, i < width
 // (flip 0x80 maps int8 codes to the u8 codes + 128 the u8 x s8 kernels read, 0 keeps u8 codes).
@@ -126,6 +136,7 @@ struct DirectConvTable {
   DepthwiseU8S8Fn depthwise_u8s8;      // null without VNNI
   DepthwiseU8S8FastFn depthwise_u8s8_fast;  // null without VNNI
   SmallDepthU8S8Fn small_depth_u8s8;  // null without VNNI
+  SmallDepthU8S8CodesFn small_depth_u8s8_codes;  // null without VNNI
   CopyRowsU8Fn copy_rows_u8;
 };
 
