@@ -33,6 +33,23 @@ OUTPUT_WIDTHS = st.one_of(st.integers(1, 8), st.integers(28, 40), st.integers(60
 
 
 @st.composite
+def weight_zero_points_and_bias(draw, w_type, c_out, int8_weights):
+    """Weight zero points (per tensor or per channel; with int8_weights those that make every
+    w - w_zp an int8 value: 0 for int8, 128 for uint8, any for int4) and a bias (none, or int32 /
+    int64 with its extremes): (zp_w, bias, bias_kind)."""
+    zp_w = [zero_point(draw, w_type) for _ in range(c_out if draw(st.booleans()) else 1)]
+    if int8_weights and w_type != "int4":
+        zp_w = [0 if w_type == "int8" else 128] * len(zp_w)
+    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
+    bias = None
+    if bias_kind is not None:
+        info = np.iinfo(bias_kind)
+        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([int(info.min), int(info.max)])),
+                             min_size=c_out, max_size=c_out))
+    return zp_w, bias, bias_kind
+
+
+@st.composite
 def direct_case(draw, kind, int8_weights=False):
     """A conv call the direct kernels take: kind "depthwise" (groups == C_in) or "small_depth".
     int8_weights: every w - w_zp an int8 value (int8 with zero point 0, uint8 with 128, int4):
@@ -57,16 +74,7 @@ def direct_case(draw, kind, int8_weights=False):
     h_min = max(1, dilation[0] * (kh - 1) + 1 - pads[0] - pads[2])
     h = draw(st.integers(h_min, h_min + 4))
     n = draw(st.integers(1, 2)) if ow <= 8 else 1
-    per_channel = draw(st.booleans())
-    zp_w = [zero_point(draw, w_type) for _ in range(c_out if per_channel else 1)]
-    if int8_weights and w_type != "int4":
-        zp_w = [0 if w_type == "int8" else 128] * len(zp_w)
-    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
-    bias = None
-    if bias_kind is not None:
-        info = np.iinfo(bias_kind)
-        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([int(info.min), int(info.max)])),
-                             min_size=c_out, max_size=c_out))
+    zp_w, bias, bias_kind = draw(weight_zero_points_and_bias(w_type, c_out, int8_weights))
     acc_bits = draw(st.sampled_from([32, 48, 64]))
     return dict(x_type=x_type, w_type=w_type, x_shape=(n, c_in, h, w), w_shape=(c_out, c_in // groups, kh, kw),
                 x=values(draw, x_type, n * c_in * h * w), w=values(draw, w_type, c_out * (c_in // groups) * kh * kw),
@@ -113,15 +121,7 @@ def fast_depthwise_case(draw):
     oh, ow = draw(st.integers(4, 9)), draw(st.one_of(st.integers(1, 8), st.integers(56, 72)))
     w = max(1, ow - 1 + dilation[1] * (kw - 1) + 1 - pads[1] - pads[3])
     h = max(1, oh - 1 + kh - pads[0] - pads[2])
-    zp_w = [zero_point(draw, w_type) for _ in range(c_out if draw(st.booleans()) else 1)]
-    if w_type != "int4":
-        zp_w = [0 if w_type == "int8" else 128] * len(zp_w)
-    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
-    bias = None
-    if bias_kind is not None:
-        info = np.iinfo(bias_kind)
-        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([int(info.min), int(info.max)])),
-                             min_size=c_out, max_size=c_out))
+    zp_w, bias, bias_kind = draw(weight_zero_points_and_bias(w_type, c_out, True))
     acc_bits = draw(st.sampled_from([32, 32, 64]))
     return dict(x_type=x_type, w_type=w_type, x_shape=(1, c_in, h, w), w_shape=(c_out, 1, kh, kw),
                 x=values(draw, x_type, c_in * h * w), w=values(draw, w_type, c_out * kh * kw),
