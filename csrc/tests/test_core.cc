@@ -1188,6 +1188,9 @@ void test_conv2d_accumulate() {
                                     true);
   check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{1, 2, 7, 61, 4, 5, 6}, params(1, 1, 1, 1, 2, 3, 2, 2, 2), false,
                                    true);
+  // the u8 x s8 small-depth loop (zero points 0): at 32 bits its sums go straight into the output
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 21, 69, 13, 3, 3}, params(2, 2, 1, 1, 0, 0, 1, 1, 1), true,
+                                    true);
 
   // Policies on int16 extremes: 4 products of (-32768)^2 = 2^30 each.
   const std::vector<int16_t> x4(4, INT16_MIN), w4(4, INT16_MIN);

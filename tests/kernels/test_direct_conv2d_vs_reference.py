@@ -151,12 +151,14 @@ def fast_requant_case(draw, channels):
                 seed=0, pf64=False, zpf=draw(st.booleans()), offset=None)
 
 
-@settings(max_examples=40)  # the reference conv in Python ints: up to ~0.2 s per example
+@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth"])
+@settings(max_examples=30)  # the reference conv in Python ints: up to ~0.2 s per example
 @given(data=st.data())
-def test_fast_depthwise_equals_reference(data):
-    """The register-blocked loop's sums (written straight into an int32 output prefilled with a
-    sentinel, or through the sink at 64 bits) equal the reference."""
-    case = data.draw(fast_depthwise_case())
+def test_direct_sums_equal_reference(kind, data):
+    """The sums of the register-blocked depthwise loop and of the u8 x s8 small-depth loop
+    (written straight into an int32 output prefilled with a sentinel at acc_bits 32, else
+    through the sink) equal the reference."""
+    case = data.draw(fast_depthwise_case() if kind == "fast_depthwise" else direct_case("small_depth", True))
     want, shape = run_reference(case)
     x = np.array(case["x"], dtype=storage(case["x_type"])).reshape(case["x_shape"])
     w = np.array(case["w"], dtype=storage(case["w_type"])).reshape(case["w_shape"])

@@ -322,6 +322,16 @@ char* direct_codes(const Sink&) {
 }
 inline char* direct_codes(const RequantizeSink& sink) { return sink.out; }
 
+// The int32 output array of an AccumulatorSink<int32_t> at 32 bits, which takes the sums as they
+// are once the bias is folded into the start value (fast_output); null for the other sinks.
+template <class Sink>
+uint32_t* direct_sums(const Sink&) {
+  return nullptr;
+}
+inline uint32_t* direct_sums(const AccumulatorSink<int32_t>& sink) {
+  return sink.bits == 32 ? reinterpret_cast<uint32_t*>(sink.out) : nullptr;  // int32 may alias uint32
+}
+
 // Every output channel's Fp32Codes when the sink is a RequantizeSink that allows them all.
 template <class Sink>
 bool all_fp32_codes(const Sink&, int64_t, std::vector<Fp32Codes>*) {
@@ -431,6 +441,19 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
         const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
         kernels.small_depth_u8s8_codes(planes.data() + n * s.c_in * plane_len, g, wq.data(), init.data(), oy0, oy1,
                                        rq.data(), codes + (n * s.c_out * oh + oy0) * ow, oh * ow);
+      }
+      return -1;
+    });
+    *first_rejected = -1;
+    return true;
+  }
+  if (uint32_t* sums = direct_sums(sink); sums != nullptr && fold_bias == (bias != nullptr)) {
+    // each band's sums straight into the int32 output (no band buffer, no sink pass)
+    parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
+        kernels.small_depth_u8s8(planes.data() + n * s.c_in * plane_len, g, wq.data(), init.data(), oy0, oy1,
+                                 sums + (n * s.c_out * oh + oy0) * ow, oh * ow);
       }
       return -1;
     });
