@@ -1181,6 +1181,16 @@ void test_conv2d_accumulate() {
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 21, 69, 13, 3, 3}, params(2, 2, 1, 1, 0, 0, 1, 1, 1), true);
   check_conv_layer<int8_t, uint8_t>(rng, Conv2DShape{1, 2, 9, 35, 5, 2, 3}, params(1, 3, 2, 1, 1, 2, 0, 1, 1), false);
   check_conv_layer<uint16_t, int8_t>(rng, Conv2DShape{1, 2, 5, 5, 2, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 2), false);
+  // the register-blocked depthwise loop (VNNI, zero points 0, stride 1): 10 and 7 rows (a last
+  // block of 4 overlapping the one before), widths 68 and 61 across its 64-column block, 3x3
+  // dilated along the width and 5x6 (two groups of four taps)
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 10, 70, 6, 3, 3}, params(1, 1, 1, 2, 1, 1, 1, 1, 3), true,
+                                    true);
+  check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{1, 2, 7, 61, 4, 5, 6}, params(1, 1, 1, 1, 2, 3, 2, 2, 2), false,
+                                   true);
+  // the u8 x s8 small-depth loop (zero points 0): at 32 bits its sums go straight into the output
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 21, 69, 13, 3, 3}, params(2, 2, 1, 1, 0, 0, 1, 1, 1), true,
+                                    true);
 
   // Policies on int16 extremes: 4 products of (-32768)^2 = 2^30 each.
   const std::vector<int16_t> x4(4, INT16_MIN), w4(4, INT16_MIN);
@@ -1392,6 +1402,82 @@ void unfused_requantize(const RequantizeArgs& a, int64_t inner, const std::vecto
       requantize_fp32(p, a.channels, a.scale, a.zero_point_count, a.zero_point, n, acc.data(), out->data());
       break;
   }
+}
+
+// The direct u8 x s8 loops' in-register fp32 HALF_EVEN requantization (direct_conv_kernels.h
+// Fp32Codes): the register-blocked depthwise loop (3x3 and 5x6, stride 1, rows not a multiple of
+// its 4-row block, widths across its 64-column block) and the small-depth loop (3->13 stride 2),
+// per-channel scales (powers of two: exact ties), u8 and s8 codes, the zero point added after
+// rounding or in float, a Relu clamp, every ISA variant and thread count, against
+// conv2d_accumulate then requantize_fp32 on the baseline.
+void test_direct_in_register_requantize() {
+  std::mt19937_64 rng(101);
+  struct Layer {
+    Conv2DShape s;
+    int64_t stride, pad_top, pad_left, pad_bottom, pad_right, groups;
+  };
+  const Layer layers[] = {{Conv2DShape{1, 3, 10, 70, 6, 3, 3}, 1, 1, 1, 1, 1, 3},
+                          {Conv2DShape{1, 2, 7, 61, 4, 5, 6}, 1, 2, 3, 2, 2, 2},
+                          {Conv2DShape{1, 3, 21, 69, 13, 3, 3}, 2, 0, 0, 1, 1, 1}};
+  const std::string saved = active_isa();
+  const int saved_threads = kernel_threads();
+  for (const Layer& l : layers) {
+    const Conv2DShape& s = l.s;
+    Conv2DParams p;
+    p.stride_h = p.stride_w = l.stride;
+    p.pad_top = l.pad_top, p.pad_left = l.pad_left, p.pad_bottom = l.pad_bottom, p.pad_right = l.pad_right;
+    p.groups = l.groups;
+    p.acc = AccumulateParams{AccumulatePolicy::kWrap, 32};
+    std::vector<uint8_t> x(static_cast<size_t>(s.n * s.c_in * s.h * s.w));
+    std::vector<int8_t> w(static_cast<size_t>(s.c_out * (s.c_in / p.groups) * s.kh * s.kw));
+    for (auto& v : x) v = static_cast<uint8_t>(rng());
+    for (auto& v : w) v = static_cast<int8_t>(rng());
+    const int32_t wz = 0;  // w - w_zp within int8: the u8 x s8 loops
+    std::vector<int64_t> bias(static_cast<size_t>(s.c_out));
+    for (auto& v : bias) v = static_cast<int32_t>(rng() % 200001) - 100000;
+    const Conv2DOutputSize o = conv2d_output_size(p, s);
+    const int64_t plane = o.oh * o.ow, total = s.n * s.c_out * plane;
+    std::vector<float> scale(static_cast<size_t>(s.c_out));
+    for (int64_t c = 0; c < s.c_out; ++c) scale[c] = std::ldexp(1.0f, -9 - static_cast<int>(c % 4));
+    for (const bool is_signed : {false, true}) {
+      for (const bool zp_in_float : {false, true}) {
+        for (const bool relu : {false, true}) {
+          const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255, zp = is_signed ? -3 : 131;
+          RequantizeArgs args;
+          args.method = RequantizeMethod::kFp32;
+          args.params = RequantizeParams{relu ? zp : lo, hi, 1, 32, RoundingMode::HALF_EVEN, 0, false, zp_in_float};
+          args.channels = s.c_out;
+          args.scale = scale.data();
+          args.zero_point_count = 1;
+          args.zero_point = &zp;
+          const OutType type = is_signed ? OutType::kInt8 : OutType::kUInt8;
+          set_isa("baseline");
+          set_kernel_threads(1);
+          std::vector<int32_t> acc(static_cast<size_t>(total));
+          conv2d_accumulate(p, s, x.data(), 7, w.data(), 1, &wz, bias.data(), acc.data());
+          RequantizeParams rp = args.params;
+          rp.inner = plane;
+          std::vector<uint8_t> want(static_cast<size_t>(total));
+          if (is_signed) {
+            requantize_fp32(rp, s.c_out, scale.data(), 1, &zp, total, acc.data(), reinterpret_cast<int8_t*>(want.data()));
+          } else {
+            requantize_fp32(rp, s.c_out, scale.data(), 1, &zp, total, acc.data(), want.data());
+          }
+          for (const std::string& isa : available_isas()) {
+            set_isa(isa);
+            for (int threads = 1; threads <= 3; ++threads) {
+              set_kernel_threads(threads);
+              std::vector<uint8_t> got(static_cast<size_t>(total), 99);
+              conv2d_requantize(p, s, x.data(), 7, w.data(), 1, &wz, bias.data(), nullptr, args, type, got.data());
+              CHECK(got == want);
+            }
+          }
+        }
+      }
+    }
+  }
+  set_isa(saved);
+  set_kernel_threads(saved_threads);
 }
 
 void test_fused_requantize() {
@@ -1794,6 +1880,7 @@ int main() {
   test_matmul_accumulate();
   test_fused_requantize();
   test_matmul_tile_epilogue();
+  test_direct_in_register_requantize();
   test_fma_float();
   test_x86_round_to_int32();
   test_elementwise_vectors();

@@ -23,12 +23,30 @@ from hypothesis import strategies as st
 import fxsim as fx
 from fxsim import _kernels
 from fxsim.reference import conv2d as ref
-from kernel_helpers import assert_isa_and_thread_identical, values, zero_point
+from kernel_helpers import assert_isa_and_thread_identical, storage, values, zero_point
 from test_conv2d_vs_reference import run_kernel, run_reference
 from test_fused_requantize_vs_reference import requant_case, run_conv_case
+from test_requantize_vs_reference import float32_scales
 
 # widths of the output row: one partial run, around one and two full runs of 32 columns
 OUTPUT_WIDTHS = st.one_of(st.integers(1, 8), st.integers(28, 40), st.integers(60, 70))
+
+
+@st.composite
+def weight_zero_points_and_bias(draw, w_type, c_out, int8_weights):
+    """Weight zero points (per tensor or per channel; with int8_weights those that make every
+    w - w_zp an int8 value: 0 for int8, 128 for uint8, any for int4) and a bias (none, or int32 /
+    int64 with its extremes): (zp_w, bias, bias_kind)."""
+    zp_w = [zero_point(draw, w_type) for _ in range(c_out if draw(st.booleans()) else 1)]
+    if int8_weights and w_type != "int4":
+        zp_w = [0 if w_type == "int8" else 128] * len(zp_w)
+    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
+    bias = None
+    if bias_kind is not None:
+        info = np.iinfo(bias_kind)
+        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([int(info.min), int(info.max)])),
+                             min_size=c_out, max_size=c_out))
+    return zp_w, bias, bias_kind
 
 
 @st.composite
@@ -56,16 +74,7 @@ def direct_case(draw, kind, int8_weights=False):
     h_min = max(1, dilation[0] * (kh - 1) + 1 - pads[0] - pads[2])
     h = draw(st.integers(h_min, h_min + 4))
     n = draw(st.integers(1, 2)) if ow <= 8 else 1
-    per_channel = draw(st.booleans())
-    zp_w = [zero_point(draw, w_type) for _ in range(c_out if per_channel else 1)]
-    if int8_weights and w_type != "int4":
-        zp_w = [0 if w_type == "int8" else 128] * len(zp_w)
-    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
-    bias = None
-    if bias_kind is not None:
-        info = np.iinfo(bias_kind)
-        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([int(info.min), int(info.max)])),
-                             min_size=c_out, max_size=c_out))
+    zp_w, bias, bias_kind = draw(weight_zero_points_and_bias(w_type, c_out, int8_weights))
     acc_bits = draw(st.sampled_from([32, 48, 64]))
     return dict(x_type=x_type, w_type=w_type, x_shape=(n, c_in, h, w), w_shape=(c_out, c_in // groups, kh, kw),
                 x=values(draw, x_type, n * c_in * h * w), w=values(draw, w_type, c_out * (c_in // groups) * kh * kw),
@@ -91,6 +100,84 @@ def test_direct_conv_equals_reference(kind, int8_weights, data):
 def test_fused_requantize_equals_reference_and_unfused(data):
     c = data.draw(direct_case(data.draw(st.sampled_from(["depthwise", "small_depth"])), data.draw(st.booleans())))
     run_conv_case(c, data.draw(requant_case(c["w_shape"][0])))
+
+
+@st.composite
+def fast_depthwise_case(draw):
+    """A depthwise layer the register-blocked u8 x s8 loop takes (direct_conv_kernels.h,
+    DepthwiseU8S8FastFn): stride 1, dilation_h 1, dilation_w 1-4, filters 3 x (1-4) (one group of
+    four taps) or 5 x (5-8) (two), every w - w_zp an int8 value, at least 4 output rows (4-9: full
+    and overlapping last row blocks of 4), output widths inside one 64-column block and around
+    its edge (1-8, 56-72), acc_bits 32 (the sums or codes leave the registers straight into the
+    output) or 64 (through the sink)."""
+    x_type = draw(st.sampled_from(["uint8", "int8"]))
+    w_type = draw(st.sampled_from(["int8", "uint8", "int4"]))
+    c_in = draw(st.integers(1, 2))
+    c_out = c_in * draw(st.integers(1, 2))
+    kh = draw(st.sampled_from([3, 5]))
+    kw = draw(st.integers(1, 4) if kh == 3 else st.integers(5, 8))
+    dilation = (1, draw(st.integers(1, 4)))
+    pads = tuple(draw(st.integers(0, 3)) for _ in range(4))
+    oh, ow = draw(st.integers(4, 9)), draw(st.one_of(st.integers(1, 8), st.integers(56, 72)))
+    w = max(1, ow - 1 + dilation[1] * (kw - 1) + 1 - pads[1] - pads[3])
+    h = max(1, oh - 1 + kh - pads[0] - pads[2])
+    zp_w, bias, bias_kind = draw(weight_zero_points_and_bias(w_type, c_out, True))
+    acc_bits = draw(st.sampled_from([32, 32, 64]))
+    return dict(x_type=x_type, w_type=w_type, x_shape=(1, c_in, h, w), w_shape=(c_out, 1, kh, kw),
+                x=values(draw, x_type, c_in * h * w), w=values(draw, w_type, c_out * kh * kw),
+                zp_x=zero_point(draw, x_type), zp_w=zp_w, bias=bias, bias_kind=bias_kind, stride=(1, 1),
+                dilation=dilation, pads=pads, groups=c_in, policy="wrap", acc_bits=acc_bits,
+                out_type="int32" if acc_bits == 32 else "int64")
+
+
+@st.composite
+def fast_requant_case(draw, channels):
+    """Mostly the requantization the register-blocked depthwise loop applies in its registers
+    (RequantizePlan::fp32_half_even_constants: fp32 in float32, HALF_EVEN, 8-bit codes, no
+    offset): per tensor or per channel scales from tiny to huge and powers of two (exact ties),
+    zero points at the type ends, a Relu's clamp, the zero point added in float or after
+    rounding; else any requant_case (the sums go through the sink)."""
+    if draw(st.integers(0, 3)) == 0:
+        return draw(requant_case(channels))
+    rc = channels if channels > 1 and draw(st.booleans()) else 1
+    dtype = draw(st.sampled_from(["uint8", "int8"]))
+    lo, hi = (0, 255) if dtype == "uint8" else (-128, 127)
+    zps = [draw(st.one_of(st.sampled_from([lo, hi, max(lo, 0)]), st.integers(lo, hi)))
+           for _ in range(rc if draw(st.booleans()) else 1)]
+    qmin = draw(st.sampled_from([lo, max(lo, zps[0])]))  # full range, or a Relu's [zp, max]
+    qmax = draw(st.sampled_from([hi, max(qmin, min(hi, qmin + 6))]))
+    return dict(method="fp32", rc=rc, dtype=dtype, zps=zps, qmin=qmin, qmax=qmax, multiplier=None, shift=None,
+                scale=[draw(float32_scales()) for _ in range(rc)], rounding=int(fx.RoundingMode.HALF_EVEN),
+                seed=0, pf64=False, zpf=draw(st.booleans()), offset=None)
+
+
+@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth"])
+@settings(max_examples=30)  # the reference conv in Python ints: up to ~0.2 s per example
+@given(data=st.data())
+def test_direct_sums_equal_reference(kind, data):
+    """The sums of the register-blocked depthwise loop and of the u8 x s8 small-depth loop
+    (written straight into an int32 output prefilled with a sentinel at acc_bits 32, else
+    through the sink) equal the reference."""
+    case = data.draw(fast_depthwise_case() if kind == "fast_depthwise" else direct_case("small_depth", True))
+    want, shape = run_reference(case)
+    x = np.array(case["x"], dtype=storage(case["x_type"])).reshape(case["x_shape"])
+    w = np.array(case["w"], dtype=storage(case["w_type"])).reshape(case["w_shape"])
+    bias = None if case["bias"] is None else np.array(case["bias"], dtype=case["bias_kind"])
+    got = np.full(shape, -123456789, dtype=case["out_type"])  # an output left unwritten shows
+    _kernels.conv2d_accumulate(x, w, case["zp_x"], np.array(case["zp_w"], np.int32), bias, case["stride"],
+                               case["dilation"], case["pads"], case["groups"], "wrap", case["acc_bits"], got)
+    assert got.reshape(-1).tolist() == want
+
+
+@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth"])
+@settings(max_examples=40)
+@given(data=st.data())
+def test_in_register_requantization_equals_reference_and_unfused(kind, data):
+    """The codes the register-blocked depthwise loop and the u8 x s8 small-depth loop requantize
+    in their registers (Fp32Codes; every output prefilled with 7 by run_conv_case) equal the
+    reference's and accumulate-then-requantize's."""
+    case = data.draw(fast_depthwise_case() if kind == "fast_depthwise" else direct_case("small_depth", True))
+    run_conv_case(case, data.draw(fast_requant_case(case["w_shape"][0])))
 
 
 @pytest.mark.parametrize("w_zp", [127, 0])  # 0: the depthwise u8 x s8 path
@@ -137,6 +224,7 @@ LAYERS = {
     "dw3x3_32_112": ((1, 32, 112, 112), (32, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 32),
     "dw3x3s2_96_112": ((1, 96, 113, 111), (96, 1, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 96),
     "dw5x5_mult2_dilated": ((2, 8, 30, 47), (16, 1, 5, 5), (1, 2), (2, 1), (3, 2, 1, 4), 8),
+    "dw5x5_mult2_s1_dilated_w": ((1, 6, 21, 70), (12, 1, 5, 5), (1, 1), (1, 2), (2, 4, 1, 3), 6),
     "first_3x3s2_3x32_224": ((1, 3, 224, 224), (32, 3, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 1),
     "small_depth_dilated_c19": ((2, 2, 41, 67), (19, 2, 2, 3), (1, 3), (2, 1), (1, 0, 2, 2), 1),
 }
@@ -182,9 +270,12 @@ def test_network_layer_equals_reference_on_a_corner():
 
 def _calls():
     """Accumulators and fused codes (power-of-two requantization with stochastic rounding: each
-    draw depends on the output's flat index) of four layers with s8 activations and u8 weights."""
+    draw depends on the output's flat index; and per-channel fp32 HALF_EVEN, which the
+    register-blocked depthwise loop applies in its registers) of six layers with s8 activations
+    and u8 weights."""
     calls = {}
-    for name, int8_weights in [("dw3x3s2_96_112", False), ("dw3x3s2_96_112", True), ("dw5x5_mult2_dilated", False),
+    for name, int8_weights in [("dw3x3_144_56", True), ("dw5x5_mult2_s1_dilated_w", True),
+                               ("dw3x3s2_96_112", False), ("dw3x3s2_96_112", True), ("dw5x5_mult2_dilated", False),
                                ("dw5x5_mult2_dilated", True), ("first_3x3s2_3x32_224", False),
                                ("first_3x3s2_3x32_224", True), ("small_depth_dilated_c19", False),
                                ("small_depth_dilated_c19", True)]:
@@ -208,8 +299,18 @@ def _calls():
                                        zero_point_in_float=False, out=out)
             return out
 
+        def fused_fp32(args=args, shape=shape):
+            out = np.full(shape, 7, np.uint8)
+            scale = np.float32(2.0 ** -14) * (1 + np.arange(shape[1], dtype=np.float32) / 64)  # ties at 2^-14
+            _kernels.conv2d_requantize(*args, acc_offset=None, method="fp32", multiplier=None, shift=None,
+                                       scale=scale.astype(np.float32), zero_point=np.array([128], np.int32), qmin=0,
+                                       qmax=255, rounding=int(fx.RoundingMode.HALF_EVEN), seed=0,
+                                       product_in_float64=False, zero_point_in_float=False, out=out)
+            return out
+
         calls[name + "_accumulate"] = accumulate
         calls[name + "_fused_stochastic"] = fused_stochastic
+        calls[name + "_fused_fp32"] = fused_fp32
     return calls
 
 

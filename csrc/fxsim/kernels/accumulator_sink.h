@@ -159,10 +159,12 @@ struct RequantizeSink {
     return first;
   }
   // wrapped_columns with a 32-bit plan (int32(sum + bias), no offset) whose loop is the bounded
-  // float32 HALF_EVEN one (RequantizePlan::fp32_bounded_int32), which never rejects an int32
+  // float32 HALF_EVEN one (RequantizePlan::fp32_half_even_loop), which never rejects an int32
   bool tile_epilogue(Dot4Epilogue* e) const {
     if (acc_offset != nullptr || plan->acc64()) return false;
-    if (!plan->fp32_bounded_int32(&e->scale, &e->add, &e->lo, &e->hi, &e->zp)) return false;
+    RequantizePlan::Fp32HalfEvenLoop loop;
+    if (!plan->fp32_half_even_loop(&loop)) return false;
+    e->scale = loop.scale, e->add = loop.add, e->lo = loop.lo, e->hi = loop.hi, e->zp = loop.zero_point;
     e->per_column = plan->channels() != 1;
     e->out_bytes = out_bytes;
     e->out_signed = plan->out_type() == OutType::kInt8 || plan->out_type() == OutType::kInt16 ||

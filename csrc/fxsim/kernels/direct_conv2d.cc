@@ -4,6 +4,7 @@
 #include "fxsim/kernels/direct_conv2d.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -270,6 +271,85 @@ void copy_u8_plane(const DirectConvTable& k, const Conv2DParams& p, const Conv2D
                  plane + p.pad_top * row_len + p.pad_left, row_len);
 }
 
+// Whether the register-blocked loop (DepthwiseU8S8FastFn) takes this layer.
+bool depthwise_fast_applies(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
+                            int64_t groups) {
+  return k.depthwise_u8s8_fast != nullptr && p.stride_h == 1 && p.stride_w == 1 && p.dilation_h == 1 &&
+         p.dilation_w <= 4 && oh >= kDepthwiseFastRows && ((s.kh == 3 && groups == 1) || (s.kh == 5 && groups == 2));
+}
+
+// The in-register requantization of output channel oc (Fp32Codes, direct_conv_kernels.h) when
+// `sink` allows it: a plan that is the bounded HALF_EVEN float32 loop on int32 accumulators
+// (RequantizePlan::fp32_half_even_loop), no offset, 8-bit codes, and bounds that meet
+// Fp32Codes's conditions. The caller folds the bias into the start value (fold_bias_into).
+bool fp32_codes(const RequantizeSink& sink, int64_t oc, Fp32Codes* rq) {
+  const OutType type = sink.plan->out_type();
+  RequantizePlan::Fp32HalfEvenLoop loop{};
+  if (sink.acc_offset != nullptr || sink.plan->acc64() || (type != OutType::kInt8 && type != OutType::kUInt8) ||
+      !sink.plan->fp32_half_even_loop(&loop)) {
+    return false;
+  }
+  const size_t c = static_cast<size_t>(sink.plan->channels() == 1 ? 0 : oc);
+  const struct {
+    float scale, add, lo, hi;
+    int32_t zero_point;
+  } k{loop.scale[c], loop.add[c], loop.lo[c], loop.hi[c], loop.zero_point[c]};
+  // the clamp bounds are exact integers (the plan's fast loop); every code lo + zp .. hi + zp lies
+  // in [qmin, qmax] within the 8-bit type, so lo, hi and zp fit int16 when these do
+  const float lim = 16384.0f;
+  if (!(k.lo >= -lim && k.hi <= lim) || k.zero_point < -256 || k.zero_point > 256) return false;
+  *rq = Fp32Codes{type == OutType::kInt8, !(k.add == 0.0f && !std::signbit(k.add)),  // + (+0.0f) changes no code
+                  k.scale, k.add, k.lo, k.hi, k.zero_point};
+  return true;
+}
+
+// Where the register-blocked depthwise loop can put channel oc's outputs itself (flat: its first
+// output index), with the bias folded into the start value: an int32 accumulator array takes
+// the sums as they are (finish_wrapped_row at 32 bits with a 0 bias copies them); a
+// RequantizeSink, the codes when fp32_codes allows. false: the sums go through the sink.
+bool fast_output(const AccumulatorSink<int32_t>& sink, int64_t, int64_t flat, DepthwiseFastOut* o) {
+  if (sink.bits != 32) return false;
+  *o = DepthwiseFastOut{};
+  o->sums = reinterpret_cast<uint32_t*>(sink.out + flat);  // int32 may alias uint32
+  return true;
+}
+bool fast_output(const AccumulatorSink<int64_t>&, int64_t, int64_t, DepthwiseFastOut*) { return false; }
+bool fast_output(const RequantizeSink& sink, int64_t oc, int64_t flat, DepthwiseFastOut* o) {
+  *o = DepthwiseFastOut{};
+  o->codes = sink.out + flat;  // out_bytes == 1 when fp32_codes holds
+  return fp32_codes(sink, oc, &o->rq);
+}
+
+// The 8-bit code array of a RequantizeSink (all_fp32_codes held), null for the other sinks.
+template <class Sink>
+char* direct_codes(const Sink&) {
+  return nullptr;
+}
+inline char* direct_codes(const RequantizeSink& sink) { return sink.out; }
+
+// The int32 output array of an AccumulatorSink<int32_t> at 32 bits, which takes the sums as they
+// are once the bias is folded into the start value (fast_output); null for the other sinks.
+template <class Sink>
+uint32_t* direct_sums(const Sink&) {
+  return nullptr;
+}
+inline uint32_t* direct_sums(const AccumulatorSink<int32_t>& sink) {
+  return sink.bits == 32 ? reinterpret_cast<uint32_t*>(sink.out) : nullptr;  // int32 may alias uint32
+}
+
+// Every output channel's Fp32Codes when the sink is a RequantizeSink that allows them all.
+template <class Sink>
+bool all_fp32_codes(const Sink&, int64_t, std::vector<Fp32Codes>*) {
+  return false;
+}
+bool all_fp32_codes(const RequantizeSink& sink, int64_t c_out, std::vector<Fp32Codes>* rq) {
+  rq->resize(static_cast<size_t>(c_out));
+  for (int64_t oc = 0; oc < c_out; ++oc) {
+    if (!fp32_codes(sink, oc, &(*rq)[oc])) return false;
+  }
+  return true;
+}
+
 // Depthwise through VNNI's u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
 // w - w_zp is an int8 value (symmetric int8 weights, or uint8 with zero point 128): the raw
 // activation codes as u8 (int8 codes + 128, with the zero point), padding = the zero point, and
@@ -294,6 +374,7 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   const bool fold_bias = fold_bias_into(sink.bits, bias, &init);
   const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
+  const bool fast = depthwise_fast_applies(kernels, p, s, oh, groups);
   *first_rejected = parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
     std::vector<uint8_t> plane(static_cast<size_t>(hp * row_len), zp);  // the padding stays x_zp
     std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
@@ -302,10 +383,20 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
       const int64_t n = t / s.c_in, ic = t % s.c_in;
       copy_u8_plane(kernels, p, s, row_len, x + t * s.h * s.w, plane.data());
       for (int64_t m = 0; m < mult; ++m) {
-        const int64_t oc = ic * mult + m;
-        kernels.depthwise_u8s8(plane.data(), g, wq.data() + oc * s.kh * groups, init[oc], acc.data() + m * outputs);
-        first = lower_bad(first, sink.wrapped(acc.data() + m * outputs, bias != nullptr && !fold_bias ? bias[oc] : 0, oc,
-                                              (n * s.c_out + oc) * outputs, outputs));
+        const int64_t oc = ic * mult + m, flat = (n * s.c_out + oc) * outputs;
+        const int32_t* filter = wq.data() + oc * s.kh * groups;
+        uint32_t* sums = acc.data() + m * outputs;
+        DepthwiseFastOut direct;
+        if (fast && fold_bias == (bias != nullptr) && fast_output(sink, oc, flat, &direct)) {
+          kernels.depthwise_u8s8_fast(plane.data(), g, filter, init[oc], direct);  // nothing rejected
+          continue;
+        }
+        if (fast) {
+          kernels.depthwise_u8s8_fast(plane.data(), g, filter, init[oc], DepthwiseFastOut{sums, nullptr, Fp32Codes{}});
+        } else {
+          kernels.depthwise_u8s8(plane.data(), g, filter, init[oc], sums);
+        }
+        first = lower_bad(first, sink.wrapped(sums, bias != nullptr && !fold_bias ? bias[oc] : 0, oc, flat, outputs));
       }
     }
     return first;
@@ -346,6 +437,34 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
   const int64_t depth = s.c_in * s.kh * s.kw;
   const int64_t band = std::max<int64_t>(1, std::min<int64_t>(oh, 1024 / ow));
   const int64_t bands = (oh + band - 1) / band;
+  std::vector<Fp32Codes> rq;
+  if (kernels.small_depth_u8s8_codes != nullptr && fold_bias == (bias != nullptr) && all_fp32_codes(sink, s.c_out, &rq)) {
+    // each band's codes straight from the registers (nothing rejected: the bounded fp32 loop)
+    uint8_t* codes = reinterpret_cast<uint8_t*>(direct_codes(sink));
+    parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
+        kernels.small_depth_u8s8_codes(planes.data() + n * s.c_in * plane_len, g, wq.data(), init.data(), oy0, oy1,
+                                       rq.data(), codes + (n * s.c_out * oh + oy0) * ow, oh * ow);
+      }
+      return -1;
+    });
+    *first_rejected = -1;
+    return true;
+  }
+  if (uint32_t* sums = direct_sums(sink); sums != nullptr && fold_bias == (bias != nullptr)) {
+    // each band's sums straight into the int32 output (no band buffer, no sink pass)
+    parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
+        kernels.small_depth_u8s8(planes.data() + n * s.c_in * plane_len, g, wq.data(), init.data(), oy0, oy1,
+                                 sums + (n * s.c_out * oh + oy0) * ow, oh * ow);
+      }
+      return -1;
+    });
+    *first_rejected = -1;
+    return true;
+  }
   *first_rejected = parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
     std::vector<uint32_t> acc(static_cast<size_t>(s.c_out * band * ow));
     int64_t first = -1;

@@ -63,6 +63,44 @@ struct DepthwiseU8Geometry {
 using DepthwiseU8S8Fn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq,
                                  uint32_t init, uint32_t* c);
 
+// DepthwiseU8S8Fn's sums for the common layers, register-blocked: stride 1 x 1, dilation_h 1,
+// dilation_w <= 4, and kh 3 with one group of taps (kw <= 4) or kh 5 with two (kw 5 .. 8), oh >=
+// kDepthwiseFastRows. Same plane, weights (wq[ky * groups + g]), start value and row reads
+// (ceil(ow / 64) * 64 + 12 + 4 * (groups - 1) * dilation_w <= DepthwiseU8S8Fn's bound per row).
+// A block is kDepthwiseFastRows output rows by 64 columns: each window of input bytes (one
+// vpshufb of one unaligned load) feeds up to kh output rows, no permute (128-bit lane L of window
+// X holds the outputs 16 L + 4 X + [0, 4): lane L of the load holds their inputs), and the block
+// leaves the registers once, as the sums or, fused, as 8-bit codes through the float32
+// requantization of DepthwiseFastOut. A last partial block of rows is taken as the last full
+// one (rows recomputed, same values).
+constexpr int kDepthwiseFastRows = 4;
+
+// The float32 requantization the direct u8 x s8 loops can apply in their registers, per output
+// channel: a code is
+//   (int32)rne(min(max((float)sum * scale + add, lo), hi)) + zp   (int8 when codes_signed, else uint8)
+// in float32 operations of the default environment (int -> float and the product round to
+// nearest even; no FMA), the add skipped when has_add is false (add == +0.0f: v + 0 differs
+// from v only for v = -0, which rounds to the same integer). This is RequantizePlan's bounded
+// HALF_EVEN fp32 loop (requantize.h, Fp32Op in array_kernels.inc) element for element, under
+// the caller's conditions: lo, hi integers of int16 with |lo|, |hi| <= 2^22 (so rne is exact
+// and vcvtps2dq's RNE equals round_half_even_bounded), zp and every code lo + zp .. hi + zp
+// within the 8-bit type (no packing or narrowing step saturates).
+struct Fp32Codes {
+  bool codes_signed, has_add;
+  float scale, add, lo, hi;
+  int32_t zp;
+};
+
+// Where DepthwiseU8S8FastFn puts one channel's oh x ow outputs (row-major): the sums modulo 2^32
+// (sums != null), else the 8-bit codes of `rq`.
+struct DepthwiseFastOut {
+  uint32_t* sums;
+  void* codes;
+  Fp32Codes rq;
+};
+using DepthwiseU8S8FastFn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq,
+                                     uint32_t init, const DepthwiseFastOut& out);
+
 // The small-depth conv with VNNI's u8 x s8 dot product, for output rows [oy0, oy1) of one image:
 //   c[oc * ldc + (oy - oy0) * ow + ox] = init[oc] + sum_{ic, ky, g, q} planes[ic * plane_len
 //       + (oy * stride_h + ky * dilation_h) * row_len + ox * stride_w + (4 * g + q) * dilation_w]
@@ -76,6 +114,11 @@ struct SmallDepthU8Geometry {
 };
 using SmallDepthU8S8Fn = void (*)(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq,
                                   const uint32_t* init, int64_t oy0, int64_t oy1, uint32_t* c, int64_t ldc);
+// The same outputs as 8-bit codes through rq[oc] (Fp32Codes), each 32-column run requantized in
+// registers: codes[oc * ldc + (oy - oy0) * ow + ox].
+using SmallDepthU8S8CodesFn = void (*)(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq,
+                                       const uint32_t* init, int64_t oy0, int64_t oy1, const Fp32Codes* rq,
+                                       uint8_t* codes, int64_t ldc);
 
 // Copies rows codes: dst[r * dst_stride + i] = src[r * width + i] ^ flip for r < rows, i < width
 // (flip 0x80 maps int8 codes to the u8 codes + 128 the u8 x s8 kernels read, 0 keeps u8 codes).
@@ -91,7 +134,9 @@ struct DirectConvTable {
   InterleaveU8Fn interleave_u8;
   InterleaveS8Fn interleave_s8;
   DepthwiseU8S8Fn depthwise_u8s8;      // null without VNNI
+  DepthwiseU8S8FastFn depthwise_u8s8_fast;  // null without VNNI
   SmallDepthU8S8Fn small_depth_u8s8;  // null without VNNI
+  SmallDepthU8S8CodesFn small_depth_u8s8_codes;  // null without VNNI
   CopyRowsU8Fn copy_rows_u8;
 };
 

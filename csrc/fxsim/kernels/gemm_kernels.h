@@ -35,7 +35,7 @@ using Dot4Fn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64
 //                                                                       product, row_sum unread)
 // then with scale null: out (int32) [r * ldo + j] = acc (acc_bits 32: the AccumulatorSink value);
 // else, c = j when per_column (else 0), the float32 requantization of array_kernels.inc's
-// Fp32Op<int32_t, float, HALF_EVEN, bounded> (RequantizePlan::fp32_bounded_int32):
+// Fp32Op<int32_t, float, HALF_EVEN, bounded> (RequantizePlan::fp32_half_even_loop):
 //   v = (float)acc * scale[c] + add[c]   (two float32 roundings, no fused multiply-add)
 //   v = v > lo[c] ? v : lo[c];  v = v < hi[c] ? v : hi[c];
 //   code = round_half_even_bounded(v) + zp[c]            (|lo|, |hi| <= 2^22: exact)

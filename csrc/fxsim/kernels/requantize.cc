@@ -223,11 +223,9 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
   }
 }
 
-bool RequantizePlan::fp32_bounded_int32(const float** scale, const float** add, const float** lo, const float** hi,
-                                        const int32_t** zero_point) const {
+bool RequantizePlan::fp32_half_even_loop(Fp32HalfEvenLoop* out) const {
   if (!fast_ || method_ != Method::kFp32 || fdouble_ || !fp32_bounded_ || acc64_) return false;
-  *scale = f32_scale_.data(), *add = f32_add_.data(), *lo = f32_lo_.data(), *hi = f32_hi_.data();
-  *zero_point = zp_int_.data();
+  *out = Fp32HalfEvenLoop{f32_scale_.data(), f32_add_.data(), f32_lo_.data(), f32_hi_.data(), zp_int_.data()};
   return true;
 }
 

@@ -83,11 +83,16 @@ class RequantizePlan {
   // The per-channel constants (channels() values each) of this plan's loop when it is the
   // float32 fp32 method on int32 accumulators with HALF_EVEN rounding and every clamp bound
   // within kRoundHalfEvenBound<float> (array_kernels.inc Fp32Op<int32_t, float, HALF_EVEN,
-  // bounded>: code = rne(min(max((float)acc * scale + add, lo), hi)) + zp): what a fused
-  // kernel needs to apply the same arithmetic in its own registers (the matmul tile epilogue,
-  // gemm_kernels.h). False, with nothing written, for every other plan.
-  bool fp32_bounded_int32(const float** scale, const float** add, const float** lo, const float** hi,
-                          const int32_t** zero_point) const;
+  // bounded>), which computes, per accumulator,
+  //   code = (int32)round_half_even_bounded(min(max((float)acc * scale + add, lo), hi)) + zero_point:
+  // what a fused kernel needs to apply the same float32 operations in its own registers (the
+  // matmul tile epilogue, gemm_kernels.h; the direct depthwise / small-depth loops,
+  // direct_conv_kernels.h). False, with nothing written, for every other plan.
+  struct Fp32HalfEvenLoop {
+    const float *scale, *add, *lo, *hi;
+    const int32_t* zero_point;
+  };
+  bool fp32_half_even_loop(Fp32HalfEvenLoop* out) const;
   OutType out_type() const { return out_type_; }
   int out_bytes() const;
 
@@ -107,7 +112,8 @@ class RequantizePlan {
   bool acc64_;
   OutType out_type_;
   int64_t domain_lo_, domain_hi_, range_lo_, range_hi_;
-  bool fast_ = true, fdouble_ = false, fp32_bounded_ = false;
+  bool fast_ = true, fdouble_ = false;
+  bool fp32_bounded_ = false;  // the fp32 method's HALF_EVEN loop with bounds within kRoundHalfEvenBound
   KernelFn fn_ = nullptr;
   std::vector<int32_t> multiplier_, shift_, zp_, zp_int_;
   std::vector<int64_t> lo_, hi_;
