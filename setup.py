@@ -81,6 +81,9 @@ ext_modules = [
         "fxsim._kernels",
         _sources(),
         include_dirs=["csrc"],
+        # the headers and .inc bodies too: without them an edit to gemm_kernels.inc alone left
+        # the extension "up to date" and a rebuild silently kept the old code
+        depends=sorted(glob.glob("csrc/**/*.h", recursive=True) + glob.glob("csrc/**/*.inc", recursive=True)),
         cxx_std=17,
         extra_compile_args=COMMON_FLAGS,
     ),
