@@ -9,7 +9,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -139,7 +141,30 @@ void run_with_new_threads(int64_t workers, int64_t tasks, const std::function<vo
   for (auto& t : threads) t.join();
 }
 
+// A thread's scratch buffers (thread_scratch): capacity only grows, up to kScratchKeepBytes.
+struct AlignedFree {
+  void operator()(void* p) const { ::operator delete(p, std::align_val_t(64)); }
+};
+struct ScratchBuffer {
+  std::unique_ptr<void, AlignedFree> data;
+  int64_t bytes = 0;
+};
+thread_local ScratchBuffer t_scratch[static_cast<int>(ScratchSlot::kCount)];
+
 }  // namespace
+
+void* thread_scratch(ScratchSlot slot, int64_t bytes) {
+  ScratchBuffer& buffer = t_scratch[static_cast<int>(slot)];
+  const bool fits = bytes <= buffer.bytes && buffer.bytes <= kScratchKeepBytes;
+  if (!fits) {
+    // (a buffer over the limit is dropped at the slot's next request, whatever its size)
+    const int64_t grown = bytes > kScratchKeepBytes ? bytes : std::max(bytes, std::min(2 * buffer.bytes, kScratchKeepBytes));
+    buffer.data.reset();  // the old one goes first: peak memory is one buffer per slot
+    buffer.data.reset(::operator new(static_cast<size_t>(std::max<int64_t>(grown, 64)), std::align_val_t(64)));
+    buffer.bytes = grown;
+  }
+  return buffer.data.get();
+}
 
 int64_t parallel_tasks(int64_t count, int64_t work_per_task, const std::function<int64_t(int64_t, int64_t)>& fn) {
   if (count <= 0) return -1;

@@ -20,4 +20,19 @@ constexpr int64_t kParallelMinWork = int64_t(1) << 18;
 
 int64_t parallel_tasks(int64_t count, int64_t work_per_task, const std::function<int64_t(int64_t, int64_t)>& fn);
 
+// Scratch memory owned by the calling thread and kept for its next calls, so that a kernel's
+// temporary buffers are neither allocated nor first touched (page faults) on every call: a fresh
+// ~450 KB buffer per call and a vector per task were a measurable part of a 100 us conv. One
+// buffer per slot and thread; a kernel gives each buffer it holds at once its own slot (a
+// calling thread runs tasks too, so its call-wide buffer and its task buffers must differ).
+enum class ScratchSlot { kCallInput, kTaskSums, kTaskPacked, kTaskColumnSums, kCount };
+
+// Above this many bytes a request gets a buffer for this use only (freed by the next request of
+// the slot), so that one huge layer does not pin its memory to the thread for the process's life.
+constexpr int64_t kScratchKeepBytes = int64_t(16) << 20;
+
+// At least `bytes` bytes, 64-byte aligned, uninitialized, valid until the next request of the
+// same slot on the same thread (or the thread's exit).
+void* thread_scratch(ScratchSlot slot, int64_t bytes);
+
 }  // namespace fxsim
