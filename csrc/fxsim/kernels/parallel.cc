@@ -188,8 +188,9 @@ int64_t parallel_tasks(int64_t count, int64_t work_per_task, const std::function
   const int64_t work = work_per_task > 0 && count > INT64_MAX / work_per_task ? INT64_MAX : count * work_per_task;
   const int64_t n = std::min<int64_t>(threads, count);
   if (n <= 1 || work < kParallelMinWork) return fn(0, count);
-  // More pieces than threads, taken from a shared counter: a thread the OS does not run at
-  // the moment (other processes on the machine) leaves its pieces to the others.
+  // More pieces than threads, each thread's block of them taken first by that thread: a thread
+  // the OS does not run at the moment (other processes on the machine) leaves its pieces to the
+  // others.
   const int64_t pieces = std::min<int64_t>(count, n * kPiecesPerThread);
   std::vector<int64_t> bad(static_cast<size_t>(pieces), -1);
   const std::function<void(int64_t)> task = [&](int64_t t) {

@@ -1,9 +1,11 @@
 // Splitting a kernel call across threads by independent tasks (baseline code; std:: allowed).
 //
 // parallel_tasks(count, work_per_task, fn) runs fn(begin, end) over contiguous ranges covering
-// [0, count), a few ranges per thread (kernel_threads(), dispatch.h) taken from a shared counter
-// by the calling thread and the pool's workers, when count * work_per_task is large enough to
-// pay for starting threads, else fn(0, count) on the calling thread. Each task
+// [0, count), a few ranges per thread (kernel_threads(), dispatch.h): the calling thread and the
+// pool's workers each run the ranges of their own contiguous block first, then any left in the
+// others' blocks (a second caller that finds the pool busy starts threads of its own sharing
+// one counter; parallel.cc), when count * work_per_task is large enough to pay for starting
+// threads, else fn(0, count) on the calling thread. Each task
 // must compute its outputs alone (no shared accumulation), so results are bit-identical for any
 // thread count. fn returns the lowest failing output index of its range, or -1; the call
 // returns the lowest over all ranges, or -1. fn must not throw.
