@@ -222,7 +222,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     const int64_t cols = (gm.oh - 1) * wq + gm.ow;
     const int64_t tiles = (cols + kDot4TileCols - 1) / kDot4TileCols;
     constexpr int64_t kChunk = 4 * kDot4TileCols;
-    return parallel_tasks(s.n * groups * tiles, gm.cog * kDot4TileCols * gm.depth, [&](int64_t t0, int64_t t1) -> int64_t {
+    const int64_t tile_work = gm.cog * kDot4TileCols * gm.depth;
+    return parallel_tasks(s.n * groups * tiles, tile_work, [&](int64_t t0, int64_t t1) -> int64_t {
       const int64_t chunk_cols = std::min(kChunk, (t1 - t0) * kDot4TileCols);
       uint32_t* const tmp = static_cast<uint32_t*>(
           thread_scratch(ScratchSlot::kTaskSums, gm.cog * chunk_cols * static_cast<int64_t>(sizeof(uint32_t))));

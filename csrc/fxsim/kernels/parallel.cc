@@ -174,7 +174,8 @@ void* thread_scratch(ScratchSlot slot, int64_t bytes) {
   const bool fits = bytes <= buffer.bytes && buffer.bytes <= kScratchKeepBytes;
   if (!fits) {
     // (a buffer over the limit is dropped at the slot's next request, whatever its size)
-    const int64_t grown = bytes > kScratchKeepBytes ? bytes : std::max(bytes, std::min(2 * buffer.bytes, kScratchKeepBytes));
+    const int64_t grown =
+        bytes > kScratchKeepBytes ? bytes : std::max(bytes, std::min(2 * buffer.bytes, kScratchKeepBytes));
     buffer.data.reset();  // the old one goes first: peak memory is one buffer per slot
     buffer.data.reset(::operator new(static_cast<size_t>(std::max<int64_t>(grown, 64)), std::align_val_t(64)));
     buffer.bytes = grown;
