@@ -20,9 +20,6 @@
 namespace fxsim {
 namespace {
 
-// Pieces per thread of one parallel_tasks call (see there).
-constexpr int64_t kPiecesPerThread = 4;
-
 // A fixed set of workers that run the tasks 1..n-1 of one parallel_tasks call at a time (the
 // caller runs task 0). One call at a time: a second caller (another Python thread, the GIL
 // being released) that finds the pool busy starts its own threads instead of waiting.
@@ -184,6 +181,11 @@ void* thread_scratch(ScratchSlot slot, int64_t bytes) {
 }
 
 int64_t parallel_tasks(int64_t count, int64_t work_per_task, const std::function<int64_t(int64_t, int64_t)>& fn) {
+  return parallel_tasks_in_pieces(count, work_per_task, kPiecesPerThread, fn);
+}
+
+int64_t parallel_tasks_in_pieces(int64_t count, int64_t work_per_task, int64_t pieces_per_thread,
+                                 const std::function<int64_t(int64_t, int64_t)>& fn) {
   if (count <= 0) return -1;
   const int threads = kernel_threads();
   const int64_t work = work_per_task > 0 && count > INT64_MAX / work_per_task ? INT64_MAX : count * work_per_task;
@@ -192,7 +194,7 @@ int64_t parallel_tasks(int64_t count, int64_t work_per_task, const std::function
   // More pieces than threads, each thread's block of them taken first by that thread: a thread
   // the OS does not run at the moment (other processes on the machine) leaves its pieces to the
   // others.
-  const int64_t pieces = std::min<int64_t>(count, n * kPiecesPerThread);
+  const int64_t pieces = std::min<int64_t>(count, n * std::max<int64_t>(1, pieces_per_thread));
   std::vector<int64_t> bad(static_cast<size_t>(pieces), -1);
   const std::function<void(int64_t)> task = [&](int64_t t) {
     bad[t] = fn(count * t / pieces, count * (t + 1) / pieces);

@@ -20,7 +20,15 @@ namespace fxsim {
 // threads costs more.
 constexpr int64_t kParallelMinWork = int64_t(1) << 18;
 
+// Ranges per thread of one call (at most; fewer when count is smaller): more leave a late thread's
+// share to the others in smaller pieces, fewer give each range longer runs of memory.
+constexpr int64_t kPiecesPerThread = 4;
+
 int64_t parallel_tasks(int64_t count, int64_t work_per_task, const std::function<int64_t(int64_t, int64_t)>& fn);
+
+// parallel_tasks with at most pieces_per_thread ranges per thread (>= 1).
+int64_t parallel_tasks_in_pieces(int64_t count, int64_t work_per_task, int64_t pieces_per_thread,
+                                 const std::function<int64_t(int64_t, int64_t)>& fn);
 
 // Scratch memory owned by the calling thread and kept for its next calls, so that a kernel's
 // temporary buffers are neither allocated nor first touched (page faults) on every call: a fresh
