@@ -139,6 +139,68 @@ def test_packed_conv_on_a_wider_layer(restore_kernels):
             assert got == want, (isa, stride)
 
 
+# The dense conv split across threads (conv2d.cc conv_dot4): a stride-1 layer's GEMM is split by
+# 64-column tiles of each (n, group) plane, a run of tiles per task, computed in pieces of at most
+# 256 columns; a 1x1 stride-1 unpadded layer interleaves its input inside those tasks. The drawn
+# layers are large enough to be split (the tiles' multiply-adds reach parallel.h's
+# kParallelMinWork = 2^18), with planes that end in a partial tile, task runs that cross from one
+# (n, group) plane into the next, quads past the channels, and 1-3 threads on every ISA.
+PARALLEL_MIN_WORK = 1 << 18
+TILE_COLS = 64
+
+
+@st.composite
+def split_conv_case(draw):
+    """A conv above the threading threshold: 1x1 (in-task interleave), 3x3 padded, or 1x1 with a
+    stride (the separate interleave pass, row tasks); codes from a drawn seed, range ends planted."""
+    kind = draw(st.sampled_from(["1x1", "1x1", "3x3", "1x1_stride"]))
+    x_type, w_type = draw(st.sampled_from(EIGHT_BIT)), draw(st.sampled_from(EIGHT_BIT))
+    groups, n = draw(st.sampled_from([1, 2])), draw(st.integers(1, 2))
+    cig = draw(st.integers(3, 23))
+    kh = kw = 3 if kind == "3x3" else 1
+    h, w = draw(st.integers(3, 12)), draw(st.integers(5, 70))
+    stride = draw(st.sampled_from([(2, 1), (1, 2), (2, 2)])) if kind == "1x1_stride" else (1, 1)
+    pads = (1, 1, 1, 1) if kind == "3x3" else (0, 0, 0, 0)
+    oh = (h + pads[0] + pads[2] - kh) // stride[0] + 1
+    ow = (w + pads[1] + pads[3] - kw) // stride[1] + 1
+    wq = w + pads[1] + pads[3]
+    tiles = -(-((oh - 1) * wq + ow) // TILE_COLS)
+    depth = cig * kh * kw
+    # enough output channels per group that the call is split (stride 1: the tiles' work; else rows)
+    units = n * groups * (tiles * TILE_COLS if stride == (1, 1) else oh * ow)
+    cog = max(draw(st.integers(1, 9)), -(-PARALLEL_MIN_WORK // (units * depth)))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x_lo, x_hi = type_range(x_type)
+    w_lo, w_hi = type_range(w_type)
+    x = rng.integers(x_lo, x_hi + 1, size=n * groups * cig * h * w)
+    x[rng.random(x.size) < 0.05] = draw(st.sampled_from([x_lo, x_hi]))
+    wt = rng.integers(w_lo, w_hi + 1, size=groups * cog * depth)
+    wt[rng.random(wt.size) < 0.05] = draw(st.sampled_from([w_lo, w_hi]))
+    c_out = groups * cog
+    zp_w = [zero_point(draw, w_type) for _ in range(c_out if draw(st.booleans()) else 1)]
+    bias = draw(st.one_of(st.none(), st.just(rng.integers(-(1 << 31), 1 << 31, size=c_out).tolist())))
+    return dict(x_type=x_type, w_type=w_type, x_shape=(n, groups * cig, h, w), w_shape=(c_out, cig, kh, kw),
+                x=x.tolist(), w=wt.tolist(), zp_x=zero_point(draw, x_type), zp_w=zp_w, bias=bias, stride=stride,
+                dilation=(1, 1), pads=pads, groups=groups, acc_bits=32)
+
+
+@settings(max_examples=12, deadline=None)  # each reference is a few 10^5 Python multiply-adds
+@given(case=split_conv_case())
+def test_conv_split_across_threads_equals_reference(case):
+    want = conv_reference(case)
+    _, w, zp_w, _ = conv_arrays(case)
+    call = conv_call(case, _kernels.PackedConvWeights(w, zp_w), None)
+    active_threads = _kernels.num_threads()
+    try:
+        for threads in (1, 2, 3):
+            _kernels.set_num_threads(threads)
+            for isa, got in _each_isa(call).items():
+                assert got == want, (isa, threads)
+    finally:
+        _kernels.set_num_threads(active_threads)
+
+
 # ---------------------------------------------------------------- matmul
 
 
@@ -321,7 +383,9 @@ def test_fused_requantize_with_packed_weights_equals_the_plain_call(restore_kern
 
 def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
     """Packed conv (3x3 with padding; 1x1 without: one interleaved run per plane; s8 x u8 with
-    per-channel zero points), the batch-1 GEMV split by column tiles, and a matmul with tails."""
+    per-channel zero points; a grouped 1x1 large enough to be split, whose task runs of 64-column
+    tiles cross group planes, through the fused requantization too), the batch-1 GEMV split by
+    column tiles, and a matmul with tails."""
     rng = np.random.default_rng(13)
     x3 = rng.integers(0, 256, size=(1, 16, 20, 19)).astype(np.uint8)
     w3 = rng.integers(-128, 128, size=(24, 16, 3, 3)).astype(np.int8)
@@ -336,6 +400,25 @@ def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
     am = rng.integers(-128, 128, size=(2, 33, 70)).astype(np.int8)
     bm = rng.integers(0, 256, size=(70, 100)).astype(np.uint8)
     pm = _kernels.PackedMatMulWeights(bm, rng.integers(0, 256, size=100).astype(np.int32))
+    # 2 groups of 21 channels (a partial quad), 15 x 29 = 435 columns = 7 tiles, the last of 51:
+    # 2 * 2 * 7 tiles of 8 x 64 x 21 multiply-adds, past kParallelMinWork (2^18)
+    xg = rng.integers(-128, 128, size=(2, 42, 15, 29)).astype(np.int8)
+    wg = rng.integers(-128, 128, size=(16, 21, 1, 1)).astype(np.int8)
+    pgc = _kernels.PackedConvWeights(wg, rng.integers(-128, 128, size=16).astype(np.int32))
+    rq = dict(FP32_REQUANT, scale=(rng.random(16) / 3000).astype(np.float32),
+              zero_point=np.array([128], np.int32))
+
+    def grouped_1x1(fused):
+        def call():
+            if not fused:
+                out = np.empty((2, 16, 15, 29), np.int32)
+                _kernels.conv2d_accumulate(xg, pgc, -3, None, None, (1, 1), (1, 1), (0, 0, 0, 0), 2, "wrap", 32, out)
+                return out
+            out = np.empty((2, 16, 15, 29), np.uint8)
+            _kernels.conv2d_requantize(xg, pgc, -3, None, None, (1, 1), (1, 1), (0, 0, 0, 0), 2, "wrap", 32,
+                                       out=out, **rq)
+            return out
+        return call
 
     def conv(x, p, out_shape, pads):
         def call():
@@ -354,6 +437,8 @@ def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
     assert_isa_and_thread_identical({
         "conv3x3": conv(x3, p3, (1, 24, 20, 19), (1, 1, 1, 1)),
         "conv1x1_zp": conv(x1, p1, (2, 10, 17, 23), (0, 0, 0, 0)),
+        "conv1x1_grouped_split": grouped_1x1(False),
+        "conv1x1_grouped_split_fused": grouped_1x1(True),
         "gemv": matmul(a1, pg, (1, 1000)),
         "matmul_tails": matmul(am, pm, (2, 33, 100)),
     })

@@ -97,55 +97,77 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const int32_t x_zp_packed = x_zp + (x_signed ? 128 : 0);  // in [0, 255]
   const bool fill = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right > 0 || sw > 1;
 
-  // every word is written below (filled first when there is padding or a stride phase)
-  const std::unique_ptr<uint32_t[]> xq(new uint32_t[static_cast<size_t>(s.n * groups * cq * plane)]);
-  const std::vector<uint8_t> zero_row(static_cast<size_t>(s.w), 0);
-  const std::vector<uint8_t> zero_plane(static_cast<size_t>(fill ? 0 : s.h * s.w), 0);
+  // Every word is written below (filled first when there is padding or a stride phase). The
+  // buffer is the calling thread's scratch, kept between calls (parallel.h).
+  uint32_t* const xq = static_cast<uint32_t*>(
+      thread_scratch(ScratchSlot::kCallInput, s.n * groups * cq * plane * static_cast<int64_t>(sizeof(uint32_t))));
+  const bool partial_quad = gm.cig % 4 != 0;  // the last quad of a group reads zero rows past its channels
+  const std::vector<uint8_t> zero_row(static_cast<size_t>(partial_quad ? s.w : 0), 0);
+  const std::vector<uint8_t> zero_plane(static_cast<size_t>(partial_quad && !fill ? s.h * s.w : 0), 0);
   const Interleave4Fn interleave4 = active_gemm_kernels().interleave4;
-  parallel_tasks(s.n * groups * cq, plane, [&](int64_t c0, int64_t c1) -> int64_t {
-    for (int64_t pl = c0; pl < c1; ++pl) {
-      const int64_t q = pl % cq, g = pl / cq % groups, n = pl / (cq * groups);
-      const int64_t c_first = g * gm.cig + 4 * q;
-      const int valid = static_cast<int>(std::min<int64_t>(4, gm.cig - 4 * q));
-      const uint32_t bytes = valid == 4 ? 0xFFFFFFFFu : (uint32_t(1) << (8 * valid)) - 1u;
-      const uint32_t flip = x_signed ? 0x80808080u & bytes : 0u;  // x + 128 as a byte: x ^ 0x80
-      uint32_t* dst = xq.get() + pl * plane;
-      if (fill) std::fill(dst, dst + plane, (static_cast<uint32_t>(x_zp_packed) * 0x01010101u) & bytes);
-      if (!fill) {  // stride 1, no padding: the plane is the channels' h * w bytes in order, one run
-        const uint8_t* src[4];
-        for (int b = 0; b < 4; ++b) {
-          src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + (n * s.c_in + c_first + b) * s.h * s.w)
-                             : zero_plane.data();
-        }
-        interleave4(src[0], src[1], src[2], src[3], s.h * s.w, flip, dst);
-        continue;
-      }
-      for (int64_t iy = 0; iy < s.h; ++iy) {
-        const uint8_t* src[4];  // the codes' bytes (int8 read as unsigned char: the two's-complement byte)
-        for (int b = 0; b < 4; ++b) {
-          src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + ((n * s.c_in + c_first + b) * s.h + iy) * s.w)
-                             : zero_row.data();
-        }
-        uint32_t* row = dst + (iy + p.pad_top) * sw * wq;
-        if (sw == 1) {
-          interleave4(src[0], src[1], src[2], src[3], s.w, flip, row + p.pad_left);
+  // Stride 1, no padding: plane pl (of n * groups * cq) is its 4 channels' h * w bytes in order,
+  // and words [j0, j0 + count) of it come from bytes [j0, j0 + count) of each channel.
+  auto interleave_columns = [&](int64_t pl, int64_t j0, int64_t count) {
+    const int64_t q = pl % cq, g = pl / cq % groups, n = pl / (cq * groups);
+    const int64_t c_first = g * gm.cig + 4 * q;
+    const int valid = static_cast<int>(std::min<int64_t>(4, gm.cig - 4 * q));
+    const uint32_t bytes = valid == 4 ? 0xFFFFFFFFu : (uint32_t(1) << (8 * valid)) - 1u;
+    const uint32_t flip = x_signed ? 0x80808080u & bytes : 0u;  // x + 128 as a byte: x ^ 0x80
+    const uint8_t* src[4];  // the codes' bytes (int8 read as unsigned char: the two's-complement byte)
+    for (int b = 0; b < 4; ++b) {
+      src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + (n * s.c_in + c_first + b) * s.h * s.w) + j0
+                         : zero_plane.data() + j0;
+    }
+    interleave4(src[0], src[1], src[2], src[3], count, flip, xq + pl * plane + j0);
+  };
+  // A 1x1 kernel at stride 1 without padding reads, for output column j, word j of each plane
+  // and nothing else: the GEMM tasks below interleave their own columns first (one parallel
+  // phase, no barrier between packing and GEMM, and each core reads the words it wrote, not
+  // half of them from the other core's cache). On one thread the single task interleaves every
+  // column and then runs the GEMM, the order of the separate pass.
+  const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1 && p.stride_h == 1;
+  if (!interleave_in_tasks) {
+    parallel_tasks(s.n * groups * cq, plane, [&](int64_t c0, int64_t c1) -> int64_t {
+      for (int64_t pl = c0; pl < c1; ++pl) {
+        if (!fill) {
+          interleave_columns(pl, 0, plane);
           continue;
         }
-        auto word = [&](int64_t ix) {
-          return (static_cast<uint32_t>(src[0][ix]) | static_cast<uint32_t>(src[1][ix]) << 8 |
-                  static_cast<uint32_t>(src[2][ix]) << 16 | static_cast<uint32_t>(src[3][ix]) << 24) ^ flip;
-        };
-        // padded column col = ix + pad_left = q * sw + phase goes to row[phase * wq + q]
-        for (int64_t phase = 0; phase < sw; ++phase) {
-          const int64_t ix0 = ((phase - p.pad_left) % sw + sw) % sw;
-          uint32_t* drow = row + phase * wq + (ix0 + p.pad_left) / sw;
-          const int64_t count = ix0 < s.w ? (s.w - ix0 + sw - 1) / sw : 0;
-          for (int64_t i = 0; i < count; ++i) drow[i] = word(ix0 + i * sw);
+        const int64_t q = pl % cq, g = pl / cq % groups, n = pl / (cq * groups);
+        const int64_t c_first = g * gm.cig + 4 * q;
+        const int valid = static_cast<int>(std::min<int64_t>(4, gm.cig - 4 * q));
+        const uint32_t bytes = valid == 4 ? 0xFFFFFFFFu : (uint32_t(1) << (8 * valid)) - 1u;
+        const uint32_t flip = x_signed ? 0x80808080u & bytes : 0u;  // x + 128 as a byte: x ^ 0x80
+        uint32_t* dst = xq + pl * plane;
+        std::fill(dst, dst + plane, (static_cast<uint32_t>(x_zp_packed) * 0x01010101u) & bytes);
+        for (int64_t iy = 0; iy < s.h; ++iy) {
+          const uint8_t* src[4];
+          for (int b = 0; b < 4; ++b) {
+            src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + ((n * s.c_in + c_first + b) * s.h + iy) * s.w)
+                               : zero_row.data();
+          }
+          uint32_t* row = dst + (iy + p.pad_top) * sw * wq;
+          if (sw == 1) {
+            interleave4(src[0], src[1], src[2], src[3], s.w, flip, row + p.pad_left);
+            continue;
+          }
+          auto word = [&](int64_t ix) {
+            return (static_cast<uint32_t>(src[0][ix]) | static_cast<uint32_t>(src[1][ix]) << 8 |
+                    static_cast<uint32_t>(src[2][ix]) << 16 | static_cast<uint32_t>(src[3][ix]) << 24) ^
+                   flip;
+          };
+          // padded column col = ix + pad_left = q * sw + phase goes to row[phase * wq + q]
+          for (int64_t phase = 0; phase < sw; ++phase) {
+            const int64_t ix0 = ((phase - p.pad_left) % sw + sw) % sw;
+            uint32_t* drow = row + phase * wq + (ix0 + p.pad_left) / sw;
+            const int64_t count = ix0 < s.w ? (s.w - ix0 + sw - 1) / sw : 0;
+            for (int64_t i = 0; i < count; ++i) drow[i] = word(ix0 + i * sw);
+          }
         }
       }
-    }
-    return -1;
-  });
+      return -1;
+    });
+  }
   // word (ky * KW + kx) * cq + q of a weight row meets this offset of the group's input words
   std::vector<int64_t> goff(static_cast<size_t>(words));
   for (int64_t ky = 0; ky < s.kh; ++ky) {
@@ -193,50 +215,81 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     // Stride 1: output (oy, ox) reads xq[base + oy * wq + ox + goff[g]], linear in
     // j = oy * wq + ox, so a whole output plane is one GEMM over (OH - 1) * wq + OW columns (the
     // wq - OW columns between rows are computed and dropped: in-buffer reads, a few % of work).
+    // The tasks are the planes' 64-column tiles (the kernel's register tile): parallel_tasks
+    // hands each thread a few runs of whole tiles, balanced to a tile (256-column tasks cut a
+    // 56 x 56 plane into 13, i.e. 7 against 6 on two threads). A run is computed in pieces of
+    // at most kChunk columns (a piece's sums, cog x kChunk words, stay in L1 / L2 for the sink).
     const int64_t cols = (gm.oh - 1) * wq + gm.ow;
-    constexpr int64_t kChunk = 256;  // columns per task: 4 tiles (a 56 x 56 plane is 13 tasks to share)
-    const int64_t chunks = (cols + kChunk - 1) / kChunk;
-    return parallel_tasks(s.n * groups * chunks, gm.cog * kChunk * gm.depth, [&](int64_t t0, int64_t t1) -> int64_t {
-      std::vector<uint32_t> tmp(static_cast<size_t>(gm.cog * kChunk)), packed(static_cast<size_t>(kChunk)),
-          xsum(static_cast<size_t>(kChunk));
+    const int64_t tiles = (cols + kDot4TileCols - 1) / kDot4TileCols;
+    constexpr int64_t kChunk = 4 * kDot4TileCols;
+    const int64_t tile_work = gm.cog * kDot4TileCols * gm.depth;
+    // Two runs per thread where each run interleaves its own columns first: longer runs of the
+    // input rows per interleave (1x1 144 -> 24 at 56 x 56 on 2 threads: ~53.5 us against ~55.5
+    // with four, at 1-minute load ~1.5).
+    const int64_t pieces_per_thread = interleave_in_tasks ? 2 : kPiecesPerThread;
+    const int64_t tile_count = s.n * groups * tiles;
+    return parallel_tasks_in_pieces(tile_count, tile_work, pieces_per_thread, [&](int64_t t0, int64_t t1) -> int64_t {
+      const int64_t chunk_cols = std::min(kChunk, (t1 - t0) * kDot4TileCols);
+      uint32_t* const tmp = static_cast<uint32_t*>(
+          thread_scratch(ScratchSlot::kTaskSums, gm.cog * chunk_cols * static_cast<int64_t>(sizeof(uint32_t))));
+      uint32_t* const packed =
+          static_cast<uint32_t*>(thread_scratch(ScratchSlot::kTaskPacked, chunk_cols * int64_t(sizeof(uint32_t))));
+      uint32_t* const xsum = static_cast<uint32_t*>(
+          thread_scratch(ScratchSlot::kTaskColumnSums, chunk_cols * int64_t(sizeof(uint32_t))));
       int64_t first = -1;
-      for (int64_t t = t0; t < t1; ++t) {
-        const int64_t chunk = t % chunks, ng = t / chunks;
-        const int64_t g = ng % groups, n = ng / groups;
-        const int64_t j0 = chunk * kChunk, count = std::min(kChunk, cols - j0);
-        corrected_gemm(g, xq.get() + (n * groups + g) * group_words + j0, count, tmp.data(), xsum.data());
-        for (int64_t m = 0; m < gm.cog; ++m) {
-          // columns [j0, j0 + count) cut into the pieces of output rows they hold; the pieces
-          // are consecutive outputs of one plane (row oy + 1 follows row oy), so they go to the
-          // sink packed, as one run (one requantization call per chunk, not one per row)
-          int64_t packed_count = 0, oy0 = 0, ox0 = 0;
-          for (int64_t j = j0; j < j0 + count;) {
-            const int64_t oy = j / wq, ox = j % wq;
-            const int64_t row_end = std::min(oy * wq + wq, j0 + count);
-            if (ox < gm.ow) {
-              const int64_t len = std::min(gm.ow - ox, row_end - j);
-              if (packed_count == 0) oy0 = oy, ox0 = ox;
-              std::copy_n(tmp.data() + m * count + (j - j0), len, packed.data() + packed_count);
-              packed_count += len;
+      for (int64_t t = t0; t < t1;) {
+        // the tiles [t, t_end) of one (n, g) plane: columns [j_begin, j_end)
+        const int64_t ng = t / tiles, g = ng % groups, n = ng / groups;
+        const int64_t t_end = std::min(t1, (ng + 1) * tiles);
+        const int64_t j_begin = (t - ng * tiles) * kDot4TileCols;
+        const int64_t j_end = std::min(cols, (t_end - ng * tiles) * kDot4TileCols);
+        t = t_end;
+        if (interleave_in_tasks) {
+          for (int64_t q = 0; q < cq; ++q) interleave_columns(ng * cq + q, j_begin, j_end - j_begin);
+        }
+        for (int64_t j0 = j_begin; j0 < j_end; j0 += chunk_cols) {
+          const int64_t count = std::min(chunk_cols, j_end - j0);
+          corrected_gemm(g, xq + ng * group_words + j0, count, tmp, xsum);
+          for (int64_t m = 0; m < gm.cog; ++m) {
+            const uint32_t* sums = tmp + m * count;
+            if (wq == gm.ow) {  // no dropped columns between rows: the sums are consecutive outputs
+              first = lower_bad(first, finish_row(sums, n, g, m, j0 / wq, j0 % wq, count));
+              continue;
             }
-            j = row_end;
+            // columns [j0, j0 + count) cut into the pieces of output rows they hold; the pieces
+            // are consecutive outputs of one plane (row oy + 1 follows row oy), so they go to the
+            // sink packed, as one run (one requantization call per chunk, not one per row)
+            int64_t packed_count = 0, oy0 = 0, ox0 = 0;
+            for (int64_t j = j0; j < j0 + count;) {
+              const int64_t oy = j / wq, ox = j % wq;
+              const int64_t row_end = std::min(oy * wq + wq, j0 + count);
+              if (ox < gm.ow) {
+                const int64_t len = std::min(gm.ow - ox, row_end - j);
+                if (packed_count == 0) oy0 = oy, ox0 = ox;
+                std::copy_n(sums + (j - j0), len, packed + packed_count);
+                packed_count += len;
+              }
+              j = row_end;
+            }
+            if (packed_count > 0) first = lower_bad(first, finish_row(packed, n, g, m, oy0, ox0, packed_count));
           }
-          if (packed_count > 0) first = lower_bad(first, finish_row(packed.data(), n, g, m, oy0, ox0, packed_count));
         }
       }
       return first;
     });
   }
   return parallel_tasks(s.n * groups * gm.oh, gm.cog * gm.ow * gm.depth, [&](int64_t t0, int64_t t1) -> int64_t {
-    std::vector<uint32_t> tmp(static_cast<size_t>(gm.cog * gm.ow)), xsum(static_cast<size_t>(gm.ow));
+    uint32_t* const tmp = static_cast<uint32_t*>(
+        thread_scratch(ScratchSlot::kTaskSums, gm.cog * gm.ow * static_cast<int64_t>(sizeof(uint32_t))));
+    uint32_t* const xsum =
+        static_cast<uint32_t*>(thread_scratch(ScratchSlot::kTaskColumnSums, gm.ow * int64_t(sizeof(uint32_t))));
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t oy = t % gm.oh, ng = t / gm.oh;
       const int64_t g = ng % groups, n = ng / groups;
-      corrected_gemm(g, xq.get() + (n * groups + g) * group_words + oy * p.stride_h * sw * wq, gm.ow, tmp.data(),
-                     xsum.data());
+      corrected_gemm(g, xq + (n * groups + g) * group_words + oy * p.stride_h * sw * wq, gm.ow, tmp, xsum);
       for (int64_t m = 0; m < gm.cog; ++m) {
-        first = lower_bad(first, finish_row(tmp.data() + m * gm.ow, n, g, m, oy, 0, gm.ow));
+        first = lower_bad(first, finish_row(tmp + m * gm.ow, n, g, m, oy, 0, gm.ow));
       }
     }
     return first;

@@ -9,7 +9,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -18,18 +20,20 @@
 namespace fxsim {
 namespace {
 
-// Pieces per thread of one parallel_tasks call (see there).
-constexpr int64_t kPiecesPerThread = 4;
-
 // A fixed set of workers that run the tasks 1..n-1 of one parallel_tasks call at a time (the
 // caller runs task 0). One call at a time: a second caller (another Python thread, the GIL
 // being released) that finds the pool busy starts its own threads instead of waiting.
 class WorkerPool {
  public:
-  // Runs fn(t) for every t in [0, tasks): `workers` pool threads and the caller take tasks from
-  // one counter (the caller starts with task 0), so a worker that the OS does not schedule
-  // (the machine is shared) delays nothing: the caller takes its tasks. Returns when all are
-  // done; false (nothing run) when the pool is in use by another caller.
+  // Runs fn(t) for every t in [0, tasks): the tasks are cut into one contiguous block per
+  // participant (the caller is participant 0, pool thread i is i + 1); each takes its own
+  // block's tasks in order and then, its block done, the others' that are left, so a worker
+  // that the OS does not schedule (the machine is shared) delays nothing: the caller takes its
+  // tasks. Own blocks first make the split the same from one call to the next when the threads
+  // keep pace, so a thread meets the columns (input, output) it touched in the previous call
+  // in its own core's cache instead of the other core's (1x1 conv 144 -> 24 at 56 x 56: the
+  // worker's tasks ran ~20% slower than the caller's with tasks handed out in turn). Returns
+  // when all are done; false (nothing run) when the pool is in use by another caller.
   bool run(int64_t workers, int64_t tasks, const std::function<void(int64_t)>& fn) {
     std::unique_lock<std::mutex> call_lock(call_mutex_, std::try_to_lock);
     if (!call_lock.owns_lock()) return false;
@@ -37,16 +41,19 @@ class WorkerPool {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       task_ = &fn;
-      tasks_ = tasks;
-      next_ = 1;
-      pending_.store(tasks - 1, std::memory_order_relaxed);
+      blocks_ = std::min<int64_t>({workers + 1, kMaxBlocks, tasks});
+      for (int64_t b = 0; b < blocks_; ++b) {
+        block_next_[b] = tasks * b / blocks_;
+        block_end_[b] = tasks * (b + 1) / blocks_;
+      }
+      untaken_ = tasks;
+      pending_.store(tasks, std::memory_order_relaxed);
       generation_.fetch_add(1, std::memory_order_release);
     }
     work_ready_.notify_all();
-    fn(0);
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      take_tasks(lock);
+      take_tasks(lock, 0);
     }
     // Spin a while before sleeping: waking a sleeping thread costs tens of microseconds on a
     // virtual machine (the idle vCPU halts), as much as a whole small kernel.
@@ -60,32 +67,38 @@ class WorkerPool {
  private:
   void grow(int64_t workers) {
     while (static_cast<int64_t>(threads_.size()) < workers) {
-      threads_.emplace_back([this] { work(); });
+      const int64_t participant = static_cast<int64_t>(threads_.size()) + 1;  // the caller is 0
+      threads_.emplace_back([this, participant] { work(participant); });
       threads_.back().detach();  // lives as long as the process (the pool is never destroyed)
     }
   }
 
-  void work() {
+  void work(int64_t participant) {
     uint64_t seen = 0;
     for (;;) {
       // spin (without the lock) for the next call, then sleep on the condition variable
       spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
       std::unique_lock<std::mutex> lock(mutex_);
-      work_ready_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen && next_ < tasks_; });
+      work_ready_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen && untaken_ > 0; });
       seen = generation_.load(std::memory_order_relaxed);
-      take_tasks(lock);
+      take_tasks(lock, participant);
     }
   }
 
-  // Runs tasks from the shared counter until none is left (lock held on entry and exit).
-  void take_tasks(std::unique_lock<std::mutex>& lock) {
-    while (next_ < tasks_) {
-      const int64_t t = next_++;
-      const std::function<void(int64_t)>* task = task_;
-      lock.unlock();
-      (*task)(t);
-      lock.lock();
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) all_done_.notify_one();
+  // Runs tasks until none is left (lock held on entry and exit): the participant's own block
+  // first, then the next blocks in turn (a pool thread past the blocks only takes others').
+  void take_tasks(std::unique_lock<std::mutex>& lock, int64_t participant) {
+    for (int64_t i = 0; untaken_ > 0; ++i) {
+      const int64_t b = (participant + i) % blocks_;
+      while (block_next_[b] < block_end_[b]) {
+        const int64_t t = block_next_[b]++;
+        --untaken_;
+        const std::function<void(int64_t)>* task = task_;
+        lock.unlock();
+        (*task)(t);
+        lock.lock();
+        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) all_done_.notify_one();
+      }
     }
   }
 
@@ -104,8 +117,10 @@ class WorkerPool {
   std::mutex mutex_;       // guards everything below
   std::condition_variable work_ready_, all_done_;
   static constexpr std::chrono::microseconds kSpinTime{2000};
+  static constexpr int64_t kMaxBlocks = 64;  // participants past this only take others' blocks
   const std::function<void(int64_t)>* task_ = nullptr;
-  int64_t tasks_ = 0, next_ = 0;
+  int64_t blocks_ = 0, untaken_ = 0;
+  int64_t block_next_[kMaxBlocks] = {}, block_end_[kMaxBlocks] = {};  // block b: tasks [next, end) left
   std::atomic<int64_t> pending_{0};
   std::atomic<uint64_t> generation_{0};
   std::vector<std::thread> threads_;
@@ -139,17 +154,47 @@ void run_with_new_threads(int64_t workers, int64_t tasks, const std::function<vo
   for (auto& t : threads) t.join();
 }
 
+// A thread's scratch buffers (thread_scratch): capacity only grows, up to kScratchKeepBytes.
+struct AlignedFree {
+  void operator()(void* p) const { ::operator delete(p, std::align_val_t(64)); }
+};
+struct ScratchBuffer {
+  std::unique_ptr<void, AlignedFree> data;
+  int64_t bytes = 0;
+};
+thread_local ScratchBuffer t_scratch[static_cast<int>(ScratchSlot::kCount)];
+
 }  // namespace
 
+void* thread_scratch(ScratchSlot slot, int64_t bytes) {
+  ScratchBuffer& buffer = t_scratch[static_cast<int>(slot)];
+  const bool fits = bytes <= buffer.bytes && buffer.bytes <= kScratchKeepBytes;
+  if (!fits) {
+    // (a buffer over the limit is dropped at the slot's next request, whatever its size)
+    const int64_t grown =
+        bytes > kScratchKeepBytes ? bytes : std::max(bytes, std::min(2 * buffer.bytes, kScratchKeepBytes));
+    buffer.data.reset();  // the old one goes first: peak memory is one buffer per slot
+    buffer.data.reset(::operator new(static_cast<size_t>(std::max<int64_t>(grown, 64)), std::align_val_t(64)));
+    buffer.bytes = grown;
+  }
+  return buffer.data.get();
+}
+
 int64_t parallel_tasks(int64_t count, int64_t work_per_task, const std::function<int64_t(int64_t, int64_t)>& fn) {
+  return parallel_tasks_in_pieces(count, work_per_task, kPiecesPerThread, fn);
+}
+
+int64_t parallel_tasks_in_pieces(int64_t count, int64_t work_per_task, int64_t pieces_per_thread,
+                                 const std::function<int64_t(int64_t, int64_t)>& fn) {
   if (count <= 0) return -1;
   const int threads = kernel_threads();
   const int64_t work = work_per_task > 0 && count > INT64_MAX / work_per_task ? INT64_MAX : count * work_per_task;
   const int64_t n = std::min<int64_t>(threads, count);
   if (n <= 1 || work < kParallelMinWork) return fn(0, count);
-  // More pieces than threads, taken from a shared counter: a thread the OS does not run at
-  // the moment (other processes on the machine) leaves its pieces to the others.
-  const int64_t pieces = std::min<int64_t>(count, n * kPiecesPerThread);
+  // More pieces than threads, each thread's block of them taken first by that thread: a thread
+  // the OS does not run at the moment (other processes on the machine) leaves its pieces to the
+  // others.
+  const int64_t pieces = std::min<int64_t>(count, n * std::max<int64_t>(1, pieces_per_thread));
   std::vector<int64_t> bad(static_cast<size_t>(pieces), -1);
   const std::function<void(int64_t)> task = [&](int64_t t) {
     bad[t] = fn(count * t / pieces, count * (t + 1) / pieces);
