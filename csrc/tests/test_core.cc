@@ -35,6 +35,23 @@ using namespace fxsim;
 
 namespace {
 
+// Calls f() once per available ISA and kernel thread count 1..3 (the kernels' identity
+// promise: every ISA variant and thread count gives the same bits), then restores both.
+template <typename F>
+void for_each_isa_and_thread_count(const F& f) {
+  const std::string saved = active_isa();
+  const int saved_threads = kernel_threads();
+  for (const std::string& isa : available_isas()) {
+    set_isa(isa);
+    for (int threads = 1; threads <= 3; ++threads) {
+      set_kernel_threads(threads);
+      f();
+    }
+  }
+  set_isa(saved);
+  set_kernel_threads(saved_threads);
+}
+
 int g_passed = 0;
 int g_failed = 0;
 
@@ -1112,45 +1129,37 @@ void check_conv_layer(std::mt19937_64& rng, const Conv2DShape& s, Conv2DParams p
     for (int64_t oc = 0; oc < s.c_out; ++oc)
       for (int64_t oy = 0; oy < o.oh; ++oy)
         for (int64_t ox = 0; ox < o.ow; ++ox) want[i++] = naive_conv_at(p, s, x, xz, w, wz, bias, n, oc, oy, ox);
-  const std::string saved = active_isa();
-  const int saved_threads = kernel_threads();
-  for (const std::string& isa : available_isas()) {
-    set_isa(isa);
-    for (int threads = 1; threads <= 3; ++threads) {
-      set_kernel_threads(threads);
-      for (const AccumulatePolicy policy : {AccumulatePolicy::kWrap, AccumulatePolicy::kRaise,
-                                            AccumulatePolicy::kSaturate}) {
-        p.acc = AccumulateParams{policy, 64};
-        std::vector<int64_t> got(want.size(), -1);
-        conv2d_accumulate(p, s, x.data(), xz, w.data(), static_cast<int64_t>(wz.size()), wz.data(), bias.data(),
-                          got.data());
-        CHECK(got == want);
-      }
-      p.acc = AccumulateParams{AccumulatePolicy::kWrap, 32};
-      std::vector<int32_t> got32(want.size(), -1);
+  for_each_isa_and_thread_count([&] {
+    for (const AccumulatePolicy policy : {AccumulatePolicy::kWrap, AccumulatePolicy::kRaise,
+                                          AccumulatePolicy::kSaturate}) {
+      p.acc = AccumulateParams{policy, 64};
+      std::vector<int64_t> got(want.size(), -1);
       conv2d_accumulate(p, s, x.data(), xz, w.data(), static_cast<int64_t>(wz.size()), wz.data(), bias.data(),
-                        got32.data());
-      bool same = true;
+                        got.data());
+      CHECK(got == want);
+    }
+    p.acc = AccumulateParams{AccumulatePolicy::kWrap, 32};
+    std::vector<int32_t> got32(want.size(), -1);
+    conv2d_accumulate(p, s, x.data(), xz, w.data(), static_cast<int64_t>(wz.size()), wz.data(), bias.data(),
+                      got32.data());
+    bool same = true;
+    for (size_t j = 0; j < want.size(); ++j) same = same && got32[j] == wrap_int64_to_int32(want[j]);
+    CHECK(same);
+    if constexpr (sizeof(X) == 1 && sizeof(W) == 1) {
+      // the weights packed once (packed_weights.h): WRAP 32 and 64 read the packed words
+      const PackedConvWeights pw = pack_conv_weights(w.data(), s.c_out, s.c_in / p.groups, s.kh, s.kw,
+                                                     static_cast<int64_t>(wz.size()), wz.data());
+      std::fill(got32.begin(), got32.end(), -1);
+      conv2d_accumulate(p, s, x.data(), xz, pw, bias.data(), got32.data());
+      same = true;
       for (size_t j = 0; j < want.size(); ++j) same = same && got32[j] == wrap_int64_to_int32(want[j]);
       CHECK(same);
-      if constexpr (sizeof(X) == 1 && sizeof(W) == 1) {
-        // the weights packed once (packed_weights.h): WRAP 32 and 64 read the packed words
-        const PackedConvWeights pw = pack_conv_weights(w.data(), s.c_out, s.c_in / p.groups, s.kh, s.kw,
-                                                       static_cast<int64_t>(wz.size()), wz.data());
-        std::fill(got32.begin(), got32.end(), -1);
-        conv2d_accumulate(p, s, x.data(), xz, pw, bias.data(), got32.data());
-        same = true;
-        for (size_t j = 0; j < want.size(); ++j) same = same && got32[j] == wrap_int64_to_int32(want[j]);
-        CHECK(same);
-        p.acc = AccumulateParams{AccumulatePolicy::kWrap, 64};
-        std::vector<int64_t> got(want.size(), -1);
-        conv2d_accumulate(p, s, x.data(), xz, pw, bias.data(), got.data());
-        CHECK(got == want);
-      }
+      p.acc = AccumulateParams{AccumulatePolicy::kWrap, 64};
+      std::vector<int64_t> got(want.size(), -1);
+      conv2d_accumulate(p, s, x.data(), xz, pw, bias.data(), got.data());
+      CHECK(got == want);
     }
-  }
-  set_isa(saved);
-  set_kernel_threads(saved_threads);
+  });
 }
 
 void test_conv2d_accumulate() {
@@ -1301,30 +1310,22 @@ void test_matmul_accumulate() {
           }
           ref[(bi * s.m + i) * s.n + j] = sum;
         }
-    const std::string saved = active_isa();
-    const int saved_threads = kernel_threads();
-    for (const std::string& isa : available_isas()) {
-      set_isa(isa);
-      for (int threads = 1; threads <= 3; ++threads) {
-        set_kernel_threads(threads);
-        std::vector<int64_t> got(ref.size(), -1);
-        matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 64}, s, av.data(), az, bv.data(), s.n, zps.data(),
-                          bias.data(), got.data());
+    for_each_isa_and_thread_count([&] {
+      std::vector<int64_t> got(ref.size(), -1);
+      matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 64}, s, av.data(), az, bv.data(), s.n, zps.data(),
+                        bias.data(), got.data());
+      CHECK(got == ref);
+      matmul_accumulate(AccumulateParams{AccumulatePolicy::kRaise, 48}, s, av.data(), az, bv.data(), s.n, zps.data(),
+                        bias.data(), got.data());
+      CHECK(got == ref);
+      if (!s.b_batched) {  // B packed once (packed_weights.h)
+        const PackedMatMulWeights pb = pack_matmul_weights(bv.data(), s.k, s.n, s.n, zps.data());
+        std::fill(got.begin(), got.end(), -1);
+        matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 64}, s, av.data(), az, pb, bias.data(),
+                          got.data());
         CHECK(got == ref);
-        matmul_accumulate(AccumulateParams{AccumulatePolicy::kRaise, 48}, s, av.data(), az, bv.data(), s.n, zps.data(),
-                          bias.data(), got.data());
-        CHECK(got == ref);
-        if (!s.b_batched) {  // B packed once (packed_weights.h)
-          const PackedMatMulWeights pb = pack_matmul_weights(bv.data(), s.k, s.n, s.n, zps.data());
-          std::fill(got.begin(), got.end(), -1);
-          matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 64}, s, av.data(), az, pb, bias.data(),
-                            got.data());
-          CHECK(got == ref);
-        }
       }
-    }
-    set_isa(saved);
-    set_kernel_threads(saved_threads);
+    });
   }
   // PAIR_SATURATE_16: 255 * 127 twice = 64770 clips to 32767; the odd last product alone.
   const uint8_t a5[5] = {255, 255, 255, 255, 255};
@@ -1842,23 +1843,15 @@ void test_matmul_tile_epilogue() {
   args.zero_point_count = 1;
   args.zero_point = zp.data();
   const PackedMatMulWeights pb = pack_matmul_weights(b.data(), ms.k, ms.n, ms.n, bz.data());
-  const std::string saved = active_isa();
-  const int saved_threads = kernel_threads();
-  for (const std::string& isa : available_isas()) {
-    set_isa(isa);
-    for (int threads = 1; threads <= 3; ++threads) {
-      set_kernel_threads(threads);
-      std::vector<uint8_t> got(static_cast<size_t>(total), 3);
-      matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, args,
-                        OutType::kUInt8, got.data());
-      CHECK(got == want);
-      std::vector<int32_t> got_acc(static_cast<size_t>(total), 3);
-      matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), got_acc.data());
-      CHECK(got_acc == want_acc);
-    }
-  }
-  set_isa(saved);
-  set_kernel_threads(saved_threads);
+  for_each_isa_and_thread_count([&] {
+    std::vector<uint8_t> got(static_cast<size_t>(total), 3);
+    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, args,
+                      OutType::kUInt8, got.data());
+    CHECK(got == want);
+    std::vector<int32_t> got_acc(static_cast<size_t>(total), 3);
+    matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), got_acc.data());
+    CHECK(got_acc == want_acc);
+  });
 }
 
 int main() {
