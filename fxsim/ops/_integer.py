@@ -667,6 +667,7 @@ class WeightedLowering:
         # family ("conv" or "matmul", set by pack) and its arguments (kernel_arguments)
         self.kernel_weight, self.kernel_weight_zero_points = self.weight, self.weight_zero_points
         self.layout, self.plain_arguments, self.fused_arguments = None, None, None
+        self.out_dtype, self.conv_kernel = None, False
         qmin, qmax = activation_clamp(y.encoding, ctx.fused_activation, self.target)
         self.rescale = Rescale(x.encoding.scale, w_scales, y.encoding, self.target, y.name, qmin, qmax, channels,
                                float_bias=float_bias)
@@ -708,6 +709,8 @@ class WeightedLowering:
                  self.policy, self.acc_bits)
         fused = None if self.rescale.fused_arguments is None else plain + tuple(self.rescale.fused_arguments)
         self.plain_arguments, self.fused_arguments = plain, fused
+        # looked up once: Encoding.dtype is computed on each access, and run_kernel is per node run
+        self.out_dtype, self.conv_kernel = self.rescale.enc.dtype, self.layout == "conv"
         return plain, fused
 
     def run_kernel(self, codes, shape, axis, stats):
@@ -715,13 +718,14 @@ class WeightedLowering:
         the fused kernel call (``conv2d_requantize`` / ``matmul_requantize``) unless
         ``stats["record"]`` asks for the accumulator array, else accumulate, observe and rescale.
         ``shape`` is the kernel's output shape and ``axis`` its channel axis; returns the codes."""
-        conv = self.layout == "conv"
         if self.fused_arguments is not None and not stats["record"]:  # one call: accumulate and requantize by tiles
-            out = np.empty(shape, self.rescale.enc.dtype)
-            (_kernels.conv2d_requantize if conv else _kernels.matmul_requantize)(codes, *self.fused_arguments, out)
+            out = np.empty(shape, self.out_dtype)
+            (_kernels.conv2d_requantize if self.conv_kernel else _kernels.matmul_requantize)(
+                codes, *self.fused_arguments, out)
             return out
         acc = np.empty(shape, self.acc_dtype)
-        (_kernels.conv2d_accumulate if conv else _kernels.matmul_accumulate)(codes, *self.plain_arguments, acc)
+        (_kernels.conv2d_accumulate if self.conv_kernel else _kernels.matmul_accumulate)(
+            codes, *self.plain_arguments, acc)
         self.observe(acc, stats)
         return self.rescale(acc, axis=axis)
 
