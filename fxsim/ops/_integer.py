@@ -663,11 +663,10 @@ class WeightedLowering:
                 raise TargetError(ctx.where("an int64 bias beyond the int32 range needs a 64-bit accumulator"))
             self.bias = self.bias.astype(np.int32)
         self.acc_dtype = np.int32 if self.acc_bits == 32 else np.int64
-        # what the kernel calls take as the weight and its zero points (see pack), the kernel
-        # family ("conv" or "matmul", set by pack) and its arguments (kernel_arguments)
+        # what the kernel calls take as the weight and its zero points (see pack), whether they
+        # are the conv kernels (set by pack) and their arguments (kernel_arguments)
         self.kernel_weight, self.kernel_weight_zero_points = self.weight, self.weight_zero_points
-        self.layout, self.plain_arguments, self.fused_arguments = None, None, None
-        self.out_dtype, self.conv_kernel = None, False
+        self.conv_kernel, self.plain_arguments, self.fused_arguments, self.out_dtype = False, None, None, None
         qmin, qmax = activation_clamp(y.encoding, ctx.fused_activation, self.target)
         self.rescale = Rescale(x.encoding.scale, w_scales, y.encoding, self.target, y.name, qmin, qmax, channels,
                                float_bias=float_bias)
@@ -682,7 +681,7 @@ class WeightedLowering:
         4-bit weights reach the packed object as a 4-bit target stores them, two codes to a byte
         (``pack_int4``'s dense layout, the first in the low nibble), and are unpacked in its
         ``from_int4`` constructor: the issue's "int4 weights unpacked inside the kernel"."""
-        self.layout = layout
+        self.conv_kernel = layout == "conv"
         if self.policy != "wrap" or self.weight.dtype.itemsize != 1:
             return
         packer = _kernels.PackedConvWeights if layout == "conv" else _kernels.PackedMatMulWeights
@@ -699,19 +698,18 @@ class WeightedLowering:
         record_accumulator(stats, acc, self.acc_bits)
 
     def kernel_arguments(self, *geometry):
-        """The kernel arguments between the input and the output, built once at lowering, after
-        ``pack`` (a run then adds only those two): ``plain`` for the accumulate kernel (weight
-        codes or their packed object, input and weight zero points, bias, ``geometry``, policy,
-        accumulator bits) and ``fused`` for the fused accumulate-and-requantize kernel (``plain``
-        then ``Rescale.fused_arguments``), None when the rescale runs in Python. A run calls the
-        fused kernel unless ``stats["record"]`` asks for the accumulator array."""
+        """Builds the kernel arguments between the input and the output once at lowering, after
+        ``pack`` (a run then adds only those two): ``plain_arguments`` for the accumulate kernel
+        (weight codes or their packed object, input and weight zero points, bias, ``geometry``,
+        policy, accumulator bits) and ``fused_arguments`` for the fused accumulate-and-requantize
+        kernel (``plain`` then ``Rescale.fused_arguments``), None when the rescale runs in Python.
+        ``run_kernel`` calls the fused kernel unless ``stats["record"]`` asks for the accumulator
+        array."""
         plain = (self.kernel_weight, self.input_zero_point, self.kernel_weight_zero_points, self.bias, *geometry,
                  self.policy, self.acc_bits)
         fused = None if self.rescale.fused_arguments is None else plain + tuple(self.rescale.fused_arguments)
         self.plain_arguments, self.fused_arguments = plain, fused
-        # looked up once: Encoding.dtype is computed on each access, and run_kernel is per node run
-        self.out_dtype, self.conv_kernel = self.rescale.enc.dtype, self.layout == "conv"
-        return plain, fused
+        self.out_dtype = self.rescale.enc.dtype  # once: Encoding.dtype is computed on each access
 
     def run_kernel(self, codes, shape, axis, stats):
         """One run on the C-contiguous input ``codes``, after ``pack`` and ``kernel_arguments``:
