@@ -92,31 +92,64 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const int64_t sw = p.stride_w;
   const int64_t wq = (wp + sw - 1) / sw;
   const int64_t plane = hp * sw * wq;  // words of one padded, phase-split group of 4 channels
-  const int64_t cq = pw.cq, words = pw.groups4, groups = p.groups;
+  const int64_t cq = pw.cq, groups = p.groups;
   const bool x_signed = std::is_signed<X>::value;
   const int32_t x_zp_packed = x_zp + (x_signed ? 128 : 0);  // in [0, 255]
   const bool fill = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right > 0 || sw > 1;
+  const GemmTable& kernels = active_gemm_kernels();
+  // The int16-pair kernels (gemm_kernels.h Dot2Fn) where they are the variant's faster form: the
+  // input planes then hold pairs of channels (plane 2q + h: channels 4q + 2h, 4q + 2h + 1 as the
+  // two int16 halves of each word), the weights their pair words (packed_weights.h), and a group
+  // has planes_per_group = 2 cq planes and steps = 2 groups4 words per weight row.
+  const bool pairs = kernels.dot2_pairs != nullptr;
+  const int64_t lanes = pairs ? 2 : 4;  // channels per word
+  const int64_t planes_per_group = pairs ? 2 * cq : cq;
+  const int64_t steps = pairs ? 2 * pw.groups4 : pw.groups4;
+  const uint32_t* const weight_words = (pairs ? pw.pairs : pw.words).data();
+  const uint32_t* const ones_words = (pairs ? pw.ones_pairs : pw.ones).data();
+  // a word of `valid` real channels: the mask of their bytes / halves, and the word of value v in each
+  auto channel_mask = [&](int valid) -> uint32_t {
+    if (valid <= 0) return 0u;
+    if (pairs) return valid >= 2 ? 0xFFFFFFFFu : 0x0000FFFFu;
+    return valid >= 4 ? 0xFFFFFFFFu : (uint32_t(1) << (8 * valid)) - 1u;
+  };
+  const uint32_t lane_ones = pairs ? 0x00010001u : 0x01010101u;
 
   // Every word is written below (filled first when there is padding or a stride phase). The
   // buffer is the calling thread's scratch, kept between calls (parallel.h).
-  uint32_t* const xq = static_cast<uint32_t*>(
-      thread_scratch(ScratchSlot::kCallInput, s.n * groups * cq * plane * static_cast<int64_t>(sizeof(uint32_t))));
+  uint32_t* const xq = static_cast<uint32_t*>(thread_scratch(
+      ScratchSlot::kCallInput, s.n * groups * planes_per_group * plane * static_cast<int64_t>(sizeof(uint32_t))));
   const bool partial_quad = gm.cig % 4 != 0;  // the last quad of a group reads zero rows past its channels
   const std::vector<uint8_t> zero_row(static_cast<size_t>(partial_quad ? s.w : 0), 0);
   const std::vector<uint8_t> zero_plane(static_cast<size_t>(partial_quad && !fill ? s.h * s.w : 0), 0);
-  const Interleave4Fn interleave4 = active_gemm_kernels().interleave4;
-  // Stride 1, no padding: plane pl (of n * groups * cq) is its 4 channels' h * w bytes in order,
-  // and words [j0, j0 + count) of it come from bytes [j0, j0 + count) of each channel.
+  const Interleave4Fn interleave4 = kernels.interleave4;
+  // plane pl (of n * groups * planes_per_group): its (n, group) and first channel, and how many
+  // of its `lanes` channels are real
+  struct PlaneChannels {
+    int64_t n, c_first;
+    int valid;
+  };
+  auto plane_channels = [&](int64_t pl) {
+    const int64_t q = pl % planes_per_group, g = pl / planes_per_group % groups, n = pl / (planes_per_group * groups);
+    const int64_t c_in_group = lanes * q;
+    return PlaneChannels{n, g * gm.cig + c_in_group, static_cast<int>(std::min<int64_t>(lanes, gm.cig - c_in_group))};
+  };
+  // Stride 1, no padding: plane pl is its channels' h * w bytes in order, and words
+  // [j0, j0 + count) of it come from bytes [j0, j0 + count) of each channel.
   auto interleave_columns = [&](int64_t pl, int64_t j0, int64_t count) {
-    const int64_t q = pl % cq, g = pl / cq % groups, n = pl / (cq * groups);
-    const int64_t c_first = g * gm.cig + 4 * q;
-    const int valid = static_cast<int>(std::min<int64_t>(4, gm.cig - 4 * q));
-    const uint32_t bytes = valid == 4 ? 0xFFFFFFFFu : (uint32_t(1) << (8 * valid)) - 1u;
-    const uint32_t flip = x_signed ? 0x80808080u & bytes : 0u;  // x + 128 as a byte: x ^ 0x80
+    const PlaneChannels pc = plane_channels(pl);
+    const uint32_t flip = x_signed ? 0x80u * lane_ones & channel_mask(pc.valid) : 0u;  // x + 128: x ^ 0x80
     const uint8_t* src[4];  // the codes' bytes (int8 read as unsigned char: the two's-complement byte)
-    for (int b = 0; b < 4; ++b) {
-      src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + (n * s.c_in + c_first + b) * s.h * s.w) + j0
-                         : zero_plane.data() + j0;
+    for (int b = 0; b < lanes; ++b) {
+      src[b] = b < pc.valid ? reinterpret_cast<const uint8_t*>(x + (pc.n * s.c_in + pc.c_first + b) * s.h * s.w) + j0
+                            : zero_plane.data() + j0;
+    }
+    if (pairs) {  // a half-real pair leaves its second half 0: the flip goes to real channels only
+      kernels.interleave_pairs(src[0], src[1], count, pc.valid >= 2 ? static_cast<uint8_t>(flip) : 0, xq + pl * plane + j0);
+      if (pc.valid == 1 && flip != 0) {
+        for (int64_t i = 0; i < count; ++i) xq[pl * plane + j0 + i] ^= 0x80u;
+      }
+      return;
     }
     interleave4(src[0], src[1], src[2], src[3], count, flip, xq + pl * plane + j0);
   };
@@ -127,31 +160,35 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // column and then runs the GEMM, the order of the separate pass.
   const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1 && p.stride_h == 1;
   if (!interleave_in_tasks) {
-    parallel_tasks(s.n * groups * cq, plane, [&](int64_t c0, int64_t c1) -> int64_t {
+    parallel_tasks(s.n * groups * planes_per_group, plane, [&](int64_t c0, int64_t c1) -> int64_t {
       for (int64_t pl = c0; pl < c1; ++pl) {
         if (!fill) {
           interleave_columns(pl, 0, plane);
           continue;
         }
-        const int64_t q = pl % cq, g = pl / cq % groups, n = pl / (cq * groups);
-        const int64_t c_first = g * gm.cig + 4 * q;
-        const int valid = static_cast<int>(std::min<int64_t>(4, gm.cig - 4 * q));
-        const uint32_t bytes = valid == 4 ? 0xFFFFFFFFu : (uint32_t(1) << (8 * valid)) - 1u;
-        const uint32_t flip = x_signed ? 0x80808080u & bytes : 0u;  // x + 128 as a byte: x ^ 0x80
+        const PlaneChannels pc = plane_channels(pl);
+        const uint32_t bytes = channel_mask(pc.valid);
+        const uint32_t flip = x_signed ? 0x80u * lane_ones & bytes : 0u;  // x + 128 as a byte: x ^ 0x80
         uint32_t* dst = xq + pl * plane;
-        std::fill(dst, dst + plane, (static_cast<uint32_t>(x_zp_packed) * 0x01010101u) & bytes);
+        std::fill(dst, dst + plane, (static_cast<uint32_t>(x_zp_packed) * lane_ones) & bytes);
         for (int64_t iy = 0; iy < s.h; ++iy) {
           const uint8_t* src[4];
-          for (int b = 0; b < 4; ++b) {
-            src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + ((n * s.c_in + c_first + b) * s.h + iy) * s.w)
-                               : zero_row.data();
+          for (int b = 0; b < lanes; ++b) {
+            src[b] = b < pc.valid
+                         ? reinterpret_cast<const uint8_t*>(x + ((pc.n * s.c_in + pc.c_first + b) * s.h + iy) * s.w)
+                         : zero_row.data();
           }
           uint32_t* row = dst + (iy + p.pad_top) * sw * wq;
-          if (sw == 1) {
+          if (sw == 1 && !pairs) {
             interleave4(src[0], src[1], src[2], src[3], s.w, flip, row + p.pad_left);
             continue;
           }
+          if (sw == 1 && pc.valid >= 2) {
+            kernels.interleave_pairs(src[0], src[1], s.w, static_cast<uint8_t>(flip), row + p.pad_left);
+            continue;
+          }
           auto word = [&](int64_t ix) {
+            if (pairs) return (static_cast<uint32_t>(src[0][ix]) | static_cast<uint32_t>(src[1][ix]) << 16) ^ flip;
             return (static_cast<uint32_t>(src[0][ix]) | static_cast<uint32_t>(src[1][ix]) << 8 |
                     static_cast<uint32_t>(src[2][ix]) << 16 | static_cast<uint32_t>(src[3][ix]) << 24) ^
                    flip;
@@ -168,28 +205,29 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       return -1;
     });
   }
-  // word (ky * KW + kx) * cq + q of a weight row meets this offset of the group's input words
-  std::vector<int64_t> goff(static_cast<size_t>(words));
+  // word (ky * KW + kx) * planes_per_group + q of a weight row meets this offset of the group's
+  // input words
+  std::vector<int64_t> goff(static_cast<size_t>(steps));
   for (int64_t ky = 0; ky < s.kh; ++ky) {
     for (int64_t kx = 0; kx < s.kw; ++kx) {
       const int64_t col = kx * p.dilation_w;
-      for (int64_t q = 0; q < cq; ++q) {
-        goff[(ky * s.kw + kx) * cq + q] = q * plane + ky * p.dilation_h * sw * wq + (col % sw) * wq + col / sw;
+      for (int64_t q = 0; q < planes_per_group; ++q) {
+        goff[(ky * s.kw + kx) * planes_per_group + q] =
+            q * plane + ky * p.dilation_h * sw * wq + (col % sw) * wq + col / sw;
       }
     }
   }
   std::vector<uint32_t> constant(static_cast<size_t>(s.c_out));
   for (int64_t oc = 0; oc < s.c_out; ++oc) constant[oc] = pw.offsets.constant(oc, gm.depth, x_zp_packed);
-  const Dot4Fn gemm = active_gemm_kernels().dot4_s8u8;
+  const Dot4Fn gemm = pairs ? kernels.dot2_pairs : kernels.dot4_s8u8;  // the same signature and sums
   // With acc_bits 32 every sink wraps sum + bias modulo 2^32, so a constant correction is one
   // more term of the bias (bias + constant mod 2^32 gives the same bits); wider accumulators
   // sign-extend the corrected int32 sum first, so there the sums are corrected in place.
   const bool fold = p.acc.acc_bits == 32 && !pw.offsets.any_zp;
   // rows [0, cog) of tmp (count columns each) from the words at `base`: raw sums, then corrected
   auto corrected_gemm = [&](int64_t g, const uint32_t* base, int64_t count, uint32_t* tmp, uint32_t* xsum) {
-    gemm(pw.words.data() + g * gm.cog * words, words, base, kDot4TileCols, goff.data(), gm.cog, count, words, tmp,
-         count);
-    if (pw.offsets.any_zp) gemm(pw.ones.data(), words, base, kDot4TileCols, goff.data(), 1, count, words, xsum, count);
+    gemm(weight_words + g * gm.cog * steps, steps, base, kDot4TileCols, goff.data(), gm.cog, count, steps, tmp, count);
+    if (pw.offsets.any_zp) gemm(ones_words, steps, base, kDot4TileCols, goff.data(), 1, count, steps, xsum, count);
     if (fold) return;  // the constant goes with the bias (finish_row)
     for (int64_t m = 0; m < gm.cog; ++m) {
       const int64_t oc = g * gm.cog + m;
@@ -210,7 +248,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     const int64_t folded = fold ? static_cast<int64_t>(static_cast<uint64_t>(b) + constant[oc]) : b;
     return sink.wrapped(src, folded, oc, ((n * s.c_out + oc) * gm.oh + oy) * gm.ow + ox0, count);
   };
-  const int64_t group_words = cq * plane;
+  const int64_t group_words = planes_per_group * plane;
   if (p.stride_h == 1 && sw == 1) {
     // Stride 1: output (oy, ox) reads xq[base + oy * wq + ox + goff[g]], linear in
     // j = oy * wq + ox, so a whole output plane is one GEMM over (OH - 1) * wq + OW columns (the
@@ -245,7 +283,9 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
         const int64_t j_end = std::min(cols, (t_end - ng * tiles) * kDot4TileCols);
         t = t_end;
         if (interleave_in_tasks) {
-          for (int64_t q = 0; q < cq; ++q) interleave_columns(ng * cq + q, j_begin, j_end - j_begin);
+          for (int64_t q = 0; q < planes_per_group; ++q) {
+            interleave_columns(ng * planes_per_group + q, j_begin, j_end - j_begin);
+          }
         }
         for (int64_t j0 = j_begin; j0 < j_end; j0 += chunk_cols) {
           const int64_t count = std::min(chunk_cols, j_end - j0);

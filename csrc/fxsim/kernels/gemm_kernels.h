@@ -69,12 +69,37 @@ using Dot4EpilogueFn = void (*)(const uint8_t* p, int64_t ldp, const uint32_t* q
 using Interleave4Fn = void (*)(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, const uint8_t* r3,
                                int64_t count, uint32_t flip, uint32_t* dst);
 
+// The int16-pair form of the same sums, for the variants without VNNI: a pair word holds two
+// int16 values (low half first), and
+//   c[r * ldc + j] = sum_{t < steps} pair(p[r * ldp + t], q[(j / 64) * q_tile + goff[t] + j % 64])
+//                    (mod 2^32),  pair(u, v) = lo16(u) * lo16(v) + hi16(u) * hi16(v)
+// one int32 lane of VPMADDWD (Intel SDM: "multiply the packed signed word integers ... add the
+// adjacent doubleword results"), exact: the values are 8-bit codes widened (u8 zero-extended,
+// s8 sign-extended), so |pair| <= 2 * 255 * 128. A dot4 word splits into the two pair words of its
+// bytes (0, 1) and (2, 3), so the pair sums over 2 * groups steps are the dot4 sums, bit for bit.
+// Without VNNI one vpmaddwd per 32 products on words widened once (packed weights at pack time,
+// activations once per call) replaces the in-loop widening of both operands of the dot4 form
+// (the non-VNNI AVX-512BW inner loop of a 128 x 768 x 768 product: ~84 -> ~100 GMAC/s).
+// Dot2Fn: p and q pair words; Dot2EpilogueFn: the same finished by a Dot4Epilogue.
+using Dot2Fn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile, const int64_t* goff,
+                        int64_t rows, int64_t cols, int64_t steps, uint32_t* c, int64_t ldc);
+using Dot2EpilogueFn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile,
+                                const int64_t* goff, int64_t rows, int64_t cols, int64_t steps,
+                                const Dot4Epilogue& e);
+// dst[i] = (lo[i] ^ flip) | (hi[i] ^ flip) << 16, i < count: two rows of u8 bytes as pair words.
+using InterleavePairsFn = void (*)(const uint8_t* lo, const uint8_t* hi, int64_t count, uint8_t flip, uint32_t* dst);
+
 struct GemmTable {
   const char* name;
   Dot4Fn dot4_s8u8;  // p signed bytes, q unsigned bytes
   Dot4Fn dot4_u8s8;  // p unsigned bytes, q signed bytes
   Interleave4Fn interleave4;
   Dot4EpilogueFn dot4_u8s8_epilogue;  // the matmul's tiles, finished in registers
+  // The int16-pair kernels where they are this variant's faster form (AVX-512BW without VNNI),
+  // else null: the callers then take the dot4 kernels.
+  Dot2Fn dot2_pairs;
+  Dot2EpilogueFn dot2_pairs_epilogue;
+  InterleavePairsFn interleave_pairs;
 };
 
 const GemmTable* gemm_table_baseline();

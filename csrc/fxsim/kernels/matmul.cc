@@ -51,6 +51,8 @@ int64_t matmul_definition(const MatMulShape& s, int bits, IntRange range, const 
 // the packed B; a batch-1 product is split over its column tiles).
 constexpr int64_t kTaskRows = 32;
 constexpr int64_t kTaskCols = 2 * kDot4TileCols;
+// Rows from which the pair kernels take a product (matmul_dot4).
+constexpr int64_t kPairsMinRows = 4;
 
 // WRAP with 8-bit A and B: raw codes through the u8 x s8 dot4 kernel (gemm_kernels.h; A's rows
 // broadcast, B packed in 64-column tiles, packed_weights.h) and the zero points restored by the
@@ -72,16 +74,22 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
   // codes whose rows are whole words (K % 4 == 0) are those words already (byte k % 4 of word
   // k / 4 is byte k, little-endian): the tile epilogue kernel reads them in place, so only s8
   // codes (flipped) or a ragged K are copied.
-  const Dot4EpilogueFn finish_tiles = active_gemm_kernels().dot4_u8s8_epilogue;
+  const GemmTable& kernels = active_gemm_kernels();
   Dot4Epilogue finish;
   const bool tiled = acc_bits == 32 && sink.tile_epilogue(&finish);
+  // The int16-pair kernels (gemm_kernels.h Dot2Fn) where they are the variant's faster form, for
+  // products of kPairsMinRows rows or more: A's rows and B as pair words, `steps` per row. With
+  // fewer rows the product streams B (the batch-1 classifier is bound by reading it), and the
+  // pair words of B are twice the bytes.
+  const bool pairs = kernels.dot2_pairs != nullptr && s.m >= kPairsMinRows;
+  const int64_t steps = pairs ? 2 * words : words;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  const bool in_place = tiled && !a_signed && s.k % 4 == 0;
+  const bool in_place = tiled && !pairs && !a_signed && s.k % 4 == 0;
 #else
   const bool in_place = false;
 #endif
   // (not zero-filled first: each row's words are written whole below)
-  std::unique_ptr<uint32_t[]> aw(in_place ? nullptr : new uint32_t[static_cast<size_t>(rows * words)]);
+  std::unique_ptr<uint32_t[]> aw(in_place ? nullptr : new uint32_t[static_cast<size_t>(rows * steps)]);
   std::vector<uint32_t> asum(static_cast<size_t>(rows), 0u);
   const uint8_t flip = a_signed ? 0x80u : 0u;  // a + 128 as a byte: a ^ 0x80
   parallel_tasks(rows, s.k, [&](int64_t r0, int64_t r1) -> int64_t {
@@ -93,6 +101,15 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
         asum[r] = sum;
       }
       if (in_place) continue;
+      if (pairs) {  // pair word t: a'[2t], a'[2t + 1] zero-extended (k past K: 0)
+        uint32_t* dst = aw.get() + r * steps;
+        const int64_t whole = s.k / 2;
+        for (int64_t t = 0; t < whole; ++t) {
+          dst[t] = static_cast<uint32_t>(src[2 * t] ^ flip) | static_cast<uint32_t>(src[2 * t + 1] ^ flip) << 16;
+        }
+        for (int64_t t = whole; t < steps; ++t) dst[t] = 2 * t < s.k ? static_cast<uint32_t>(src[2 * t] ^ flip) : 0u;
+        continue;
+      }
       uint32_t* dst = aw.get() + r * words;
       dst[words - 1] = 0;  // the bytes past K (if any) are 0
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -115,13 +132,12 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
   });
   // row r's words as bytes: A itself or the copy
   const uint8_t* a_bytes = in_place ? reinterpret_cast<const uint8_t*>(a) : reinterpret_cast<const uint8_t*>(aw.get());
-  std::vector<int64_t> goff(static_cast<size_t>(words));
-  for (int64_t g = 0; g < words; ++g) goff[g] = g * kDot4TileCols;
+  std::vector<int64_t> goff(static_cast<size_t>(steps));
+  for (int64_t g = 0; g < steps; ++g) goff[g] = g * kDot4TileCols;
   std::vector<uint32_t> constant(static_cast<size_t>(b_count * s.n));
   for (int64_t bi = 0; bi < b_count; ++bi) {
     for (int64_t j = 0; j < s.n; ++j) constant[bi * s.n + j] = packed[bi].offsets.constant(j, s.k, a_zp_packed);
   }
-  const GemmTable& kernels = active_gemm_kernels();
   const int64_t row_tiles = (s.m + kTaskRows - 1) / kTaskRows;
   const int64_t col_tiles = (s.n + kTaskCols - 1) / kTaskCols;
   const int64_t tasks = s.batch * row_tiles * col_tiles, task_work = kTaskRows * kTaskCols * s.k;
@@ -141,7 +157,7 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
     return k;
   };
   auto b_slice = [&](const Task& k) {
-    return k.pb->words.data() + (k.n0 / kDot4TileCols) * words * kDot4TileCols;
+    return (pairs ? k.pb->pairs : k.pb->words).data() + (k.n0 / kDot4TileCols) * steps * kDot4TileCols;
   };
   if (tiled) {
     // The sink's work done in the tiles' registers (gemm_kernels.h Dot4Epilogue, same bits):
@@ -166,8 +182,13 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
         if (e.per_column) e.scale += k.n0, e.add += k.n0, e.lo += k.n0, e.hi += k.n0, e.zp += k.n0;
         e.out = out + (k.r0 * s.n + k.n0) * out_bytes;
         e.ldo = s.n;
-        finish_tiles(a_bytes + k.r0 * words * 4, words, b_slice(k), words * kDot4TileCols, goff.data(), k.nrows,
-                     k.cols, words, e);
+        if (pairs) {
+          kernels.dot2_pairs_epilogue(aw.get() + k.r0 * steps, steps, b_slice(k), steps * kDot4TileCols, goff.data(),
+                                      k.nrows, k.cols, steps, e);
+        } else {
+          kernels.dot4_u8s8_epilogue(a_bytes + k.r0 * words * 4, words, b_slice(k), words * kDot4TileCols,
+                                     goff.data(), k.nrows, k.cols, words, e);
+        }
       }
       return int64_t(-1);
     });
@@ -188,8 +209,9 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const Task k = task_at(t);
-      kernels.dot4_u8s8(aw.get() + k.r0 * words, words, b_slice(k), words * kDot4TileCols, goff.data(), k.nrows,
-                        k.cols, words, tmp.data(), k.cols);
+      const Dot4Fn sums = pairs ? kernels.dot2_pairs : kernels.dot4_u8s8;  // the same signature and sums
+      sums(aw.get() + k.r0 * steps, steps, b_slice(k), steps * kDot4TileCols, goff.data(), k.nrows, k.cols, steps,
+           tmp.data(), k.cols);
       const uint32_t* kc = constant.data() + (s.b_batched ? k.bi : 0) * s.n + k.n0;
       const int32_t* z = k.pb->offsets.zp_packed.data() + k.n0;
       const int64_t* row_bias = fold ? folded.data() + (s.b_batched ? k.bi : 0) * s.n + k.n0

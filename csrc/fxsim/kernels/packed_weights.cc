@@ -39,6 +39,19 @@ PackedOffsets offsets_of(const char* kernel, int64_t channels, int64_t zp_count,
   return o;
 }
 
+// The pair words of `count` dot4 words (gemm_kernels.h Dot2Fn): word i's bytes (0, 1) and (2, 3)
+// as int16 pairs, s8 bytes sign-extended; pair word h of word i goes to out[at(i, h)].
+template <class At>
+void split_pairs(const uint32_t* words, int64_t count, uint32_t* out, At at) {
+  for (int64_t i = 0; i < count; ++i) {
+    for (int h = 0; h < 2; ++h) {
+      const int32_t lo = static_cast<int8_t>(static_cast<uint8_t>(words[i] >> (16 * h)));
+      const int32_t hi = static_cast<int8_t>(static_cast<uint8_t>(words[i] >> (16 * h + 8)));
+      out[at(i, h)] = (static_cast<uint32_t>(lo) & 0xFFFFu) | static_cast<uint32_t>(hi) << 16;
+    }
+  }
+}
+
 template <typename W>
 std::vector<uint8_t> code_bytes(const W* w, int64_t count) {
   std::vector<uint8_t> out(static_cast<size_t>(count));
@@ -89,6 +102,13 @@ PackedConvWeights pack_conv_weights(const W* w, int64_t c_out, int64_t cig, int6
   for (int64_t ic = 0; ic < cig; ++ic) {
     for (int64_t t = 0; t < kh * kw; ++t) p.ones[t * p.cq + ic / 4] |= byte_at(1, static_cast<int>(ic % 4));
   }
+  // word i of a row -> pair words 2i, 2i + 1 of the same row
+  p.pairs.resize(2 * p.words.size());
+  split_pairs(p.words.data(), static_cast<int64_t>(p.words.size()), p.pairs.data(),
+              [](int64_t i, int h) { return 2 * i + h; });
+  p.ones_pairs.resize(2 * p.ones.size());
+  split_pairs(p.ones.data(), static_cast<int64_t>(p.ones.size()), p.ones_pairs.data(),
+              [](int64_t i, int h) { return 2 * i + h; });
   return p;
 }
 
@@ -126,6 +146,12 @@ PackedMatMulWeights pack_matmul_weights(const B* b, int64_t k, int64_t n, int64_
                   p.words.data() + (t * p.groups4 + g) * kDot4TileCols);
     }
   }
+  // word (t, g, j) -> pair words (t, 2g + h, j)
+  p.pairs.resize(2 * p.words.size());
+  split_pairs(p.words.data(), static_cast<int64_t>(p.words.size()), p.pairs.data(), [&](int64_t i, int h) {
+    const int64_t j = i % kDot4TileCols, g = i / kDot4TileCols % p.groups4, t = i / (kDot4TileCols * p.groups4);
+    return ((t * p.groups4 + g) * 2 + h) * kDot4TileCols + j;
+  });
   return p;
 }
 

@@ -17,6 +17,8 @@
 // MatMul layout (PackedMatMulWeights): B [K, N] in tiles of 64 columns (kDot4TileCols): word
 // (t * groups4 + g) * 64 + j holds B[4g..4g+3][64t + j] as s8 bytes; rows past K and columns
 // past N are 0.
+// Both layouts also hold their words as int16 pairs (gemm_kernels.h Dot2Fn), what the variants
+// without VNNI multiply: one more copy of twice the words' size, made once at pack time.
 // The original codes are kept, for every policy other than the fast WRAP path.
 #pragma once
 
@@ -48,6 +50,10 @@ struct PackedConvWeights {
   std::vector<uint8_t> codes;                  // the original codes (int8 or uint8 bytes), [c_out, cig, kh, kw]
   std::vector<uint32_t> words;                 // [c_out][groups4]
   std::vector<uint32_t> ones;                  // [groups4]: 1 for each real input channel byte
+  // words and ones as int16-pair words (gemm_kernels.h Dot2Fn): word i -> pair words 2i, 2i + 1
+  // of its bytes (0, 1) and (2, 3), sign-extended (ones: zero-extended, the same values)
+  std::vector<uint32_t> pairs;                 // [c_out][2 * groups4]
+  std::vector<uint32_t> ones_pairs;            // [2 * groups4]
   PackedOffsets offsets;
   int64_t depth() const { return cig * kh * kw; }
 };
@@ -58,6 +64,7 @@ struct PackedMatMulWeights {
   int64_t tiles = 0;     // ceil(N / 64)
   std::vector<uint8_t> codes;   // the original codes (int8 or uint8 bytes), [K, N]
   std::vector<uint32_t> words;  // [tiles][groups4][64]
+  std::vector<uint32_t> pairs;  // [tiles][2 * groups4][64]: word (t, g, j) -> pair words (t, 2g + h, j), h = 0, 1
   PackedOffsets offsets;
 };
 
