@@ -532,6 +532,43 @@ def test_fused_float32_requantization_in_the_tiles_equals_reference(case):
         assert got == want, isa
 
 
+def test_int16_pair_kernels_on_ragged_shapes(restore_kernels):
+    """The variants without VNNI (avx512bw, avx2) take products of 4 rows or more through the
+    int16-pair kernels (gemm_kernels.h Dot2Fn: A's rows as pair words, B's packed pair words), and
+    convolutions through input planes of channel pairs. Ragged edges of that layout: K = 1..7 (a
+    last pair word with one real value, and the bytes past K), channel counts that leave a pair
+    half real or wholly unreal (C_in / groups = 1, 2, 3, 5), rows 4-7 (a 4-row tile plus a partial
+    one), partial column tiles, zero points at the range ends, s8 activations (flipped) and u8
+    weights with per-channel zero points; each against the reference on every ISA variant."""
+    rng = np.random.default_rng(11)
+    for a_type, b_type in [("uint8", "int8"), ("int8", "uint8")]:
+        for m, k, n in [(4, 1, 1), (5, 2, 63), (6, 3, 65), (7, 5, 64), (8, 7, 130)]:
+            (alo, ahi), (blo, bhi) = type_range(a_type), type_range(b_type)
+            case = dict(a_type=a_type, b_type=b_type, m=m, k=k, n=n, acc_bits=32,
+                        a=rng.integers(alo, ahi + 1, m * k).tolist(), b=rng.integers(blo, bhi + 1, k * n).tolist(),
+                        zp_a=ahi, zp_b=rng.integers(blo, bhi + 1, n).tolist(),
+                        bias=rng.integers(-(1 << 31), 1 << 31, n).tolist())
+            want = matmul_reference(case)
+            b, zp_b = matmul_weights(case)
+            for isa, got in _each_isa(matmul_call(case, _kernels.PackedMatMulWeights(b, zp_b), None)).items():
+                assert got == want, (isa, a_type, m, k, n)
+    for cig in [1, 2, 3, 5]:
+        for x_type, w_type, stride, pads in [("uint8", "int8", (1, 1), (0, 0, 0, 0)),
+                                             ("int8", "uint8", (1, 1), (1, 0, 2, 1)),
+                                             ("int8", "int8", (2, 2), (1, 1, 0, 1))]:
+            (xlo, xhi), (wlo, whi) = type_range(x_type), type_range(w_type)
+            x_shape, w_shape = (1, cig, 6, 9), (5, cig, 3, 2)
+            case = dict(x_type=x_type, w_type=w_type, x_shape=x_shape, w_shape=w_shape, stride=stride,
+                        dilation=(1, 1), pads=pads, groups=1, acc_bits=32, zp_x=xlo,
+                        zp_w=rng.integers(wlo, whi + 1, 5).tolist(), bias=rng.integers(-1000, 1000, 5).tolist(),
+                        x=rng.integers(xlo, xhi + 1, int(np.prod(x_shape))).tolist(),
+                        w=rng.integers(wlo, whi + 1, int(np.prod(w_shape))).tolist())
+            want = conv_reference(case)
+            _, w, zp_w, _ = conv_arrays(case)
+            for isa, got in _each_isa(conv_call(case, _kernels.PackedConvWeights(w, zp_w), None)).items():
+                assert got == want, (isa, cig, x_type, stride)
+
+
 @pytest.mark.parametrize("a_type, dtype", [("uint8", "uint8"), ("int8", "int8")])
 def test_tile_epilogue_ties_and_clamps(restore_kernels, a_type, dtype):
     """Accumulators chosen to land on the requantization's edges: scale 2^-1 makes every odd
