@@ -20,7 +20,11 @@ Two sections (``--section``, both by default):
 
 Times are the best of ``--repeats`` calls, inputs allocated outside the timed region. Run:
 
-    python bench/compare_peers.py [--section array|conv|all] [--repeats R] [--threads T]
+    python bench/compare_peers.py [--section array|conv|all] [--repeats R] [--threads T] [--isa ISA]
+
+``--isa avx512bw`` (or the ``FXSIM_ISA`` environment variable) runs fxsim's kernels in that
+variant: on an AVX-512 VNNI machine, fxsim's rows of a Skylake-class machine (AVX-512BW without
+VNNI). The peers keep their own dispatch, so their rows do not change.
 """
 
 import argparse
@@ -97,7 +101,11 @@ def main(argv=None):
     parser.add_argument("--layers", default="", help="comma-separated layer names of shapes.py (default: all)")
     parser.add_argument("--threads", type=int, default=1,
                         help="fxsim kernel threads in the array section (default 1, like the ONNX Runtime session)")
+    parser.add_argument("--isa", default="", help="fxsim's kernel variant (default: the best this CPU runs)")
     args = parser.parse_args(argv)
+    if args.isa:
+        from fxsim import _kernels
+        _kernels.set_isa(args.isa)
     failures = 0
     if args.section in ("array", "all"):
         failures += array_section(args)
