@@ -76,7 +76,8 @@ int64_t conv_definition(const Geometry& gm, IntRange range, const X* x, int32_t 
 // zero points restored by the offset formula (packed_weights.h), all modulo 2^32:
 //   acc = sum_k x'_k w'_k - w_zp'[oc] * sum_k x'_k + (depth x_zp' w_zp'[oc] - x_zp' sum_k w'_k)
 // with x' = x (+ 128 for s8 activations), w' the packed s8 weights. The input is laid out as
-// words of 4 input channels (byte c % 4 of word c / 4, channels past C_in / groups 0), padded
+// words of 4 input channels (byte c % 4 of word c / 4, channels past C_in / groups 0; on the
+// variants without VNNI words of 2 channels as int16 pairs, gemm_kernels.h Dot2Fn), padded
 // with x_zp' (a padded position holds x_zp, as FBGEMM's im2col pads with A_zp; its corrected
 // product is 0 as TFLite skips it) and split into stride_w phases so that one output row reads
 // contiguous words; then per (n, group, output row or column chunk) one dot4 GEMM of the packed
@@ -264,7 +265,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     // Two runs per thread where each run interleaves its own columns first: longer runs of the
     // input rows per interleave (1x1 144 -> 24 at 56 x 56 on 2 threads: ~53.5 us against ~55.5
     // with four, at 1-minute load ~1.5).
-    const int64_t pieces_per_thread = interleave_in_tasks ? 2 : kPiecesPerThread;
+    // The pair planes are twice the bytes: twice the runs, so that each run's words still fit L2.
+    const int64_t pieces_per_thread = interleave_in_tasks ? (pairs ? 4 : 2) : kPiecesPerThread;
     const int64_t tile_count = s.n * groups * tiles;
     return parallel_tasks_in_pieces(tile_count, tile_work, pieces_per_thread, [&](int64_t t0, int64_t t1) -> int64_t {
       const int64_t chunk_cols = std::min(kChunk, (t1 - t0) * kDot4TileCols);

@@ -95,8 +95,9 @@ struct GemmTable {
   Dot4Fn dot4_u8s8;  // p unsigned bytes, q signed bytes
   Interleave4Fn interleave4;
   Dot4EpilogueFn dot4_u8s8_epilogue;  // the matmul's tiles, finished in registers
-  // The int16-pair kernels where they are this variant's faster form (AVX-512BW without VNNI),
-  // else null: the callers then take the dot4 kernels.
+  // The int16-pair kernels where they are this variant's faster form (AVX-512BW without VNNI,
+  // AVX2), else null: the callers then take the dot4 kernels. dot2_pairs_epilogue is null where
+  // the variant has no vector epilogue (AVX2): the matmul then finishes the sums in its sink.
   Dot2Fn dot2_pairs;
   Dot2EpilogueFn dot2_pairs_epilogue;
   InterleavePairsFn interleave_pairs;

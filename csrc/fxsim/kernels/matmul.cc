@@ -75,13 +75,14 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
   // k / 4 is byte k, little-endian): the tile epilogue kernel reads them in place, so only s8
   // codes (flipped) or a ragged K are copied.
   const GemmTable& kernels = active_gemm_kernels();
-  Dot4Epilogue finish;
-  const bool tiled = acc_bits == 32 && sink.tile_epilogue(&finish);
   // The int16-pair kernels (gemm_kernels.h Dot2Fn) where they are the variant's faster form, for
   // products of kPairsMinRows rows or more: A's rows and B as pair words, `steps` per row. With
   // fewer rows the product streams B (the batch-1 classifier is bound by reading it), and the
   // pair words of B are twice the bytes.
   const bool pairs = kernels.dot2_pairs != nullptr && s.m >= kPairsMinRows;
+  Dot4Epilogue finish;
+  const bool tiled =
+      acc_bits == 32 && (!pairs || kernels.dot2_pairs_epilogue != nullptr) && sink.tile_epilogue(&finish);
   const int64_t steps = pairs ? 2 * words : words;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   const bool in_place = tiled && !pairs && !a_signed && s.k % 4 == 0;
