@@ -135,6 +135,16 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     const int64_t c_in_group = lanes * q;
     return PlaneChannels{n, g * gm.cig + c_in_group, static_cast<int>(std::min<int64_t>(lanes, gm.cig - c_in_group))};
   };
+  // count pair words from two rows of bytes, `valid` of the two channels real (the rows of the
+  // others are zero rows) and `flip` the x ^ 0x80 of the real ones: a half-real pair keeps its
+  // second half 0
+  auto interleave_pair_row = [&](const uint8_t* lo, const uint8_t* hi, int64_t count, int valid, uint32_t flip,
+                                 uint32_t* dst) {
+    kernels.interleave_pairs(lo, hi, count, valid >= 2 ? static_cast<uint8_t>(flip) : 0, dst);
+    if (valid == 1 && flip != 0) {
+      for (int64_t i = 0; i < count; ++i) dst[i] ^= 0x80u;
+    }
+  };
   // Stride 1, no padding: plane pl is its channels' h * w bytes in order, and words
   // [j0, j0 + count) of it come from bytes [j0, j0 + count) of each channel.
   auto interleave_columns = [&](int64_t pl, int64_t j0, int64_t count) {
@@ -145,11 +155,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       src[b] = b < pc.valid ? reinterpret_cast<const uint8_t*>(x + (pc.n * s.c_in + pc.c_first + b) * s.h * s.w) + j0
                             : zero_plane.data() + j0;
     }
-    if (pairs) {  // a half-real pair leaves its second half 0: the flip goes to real channels only
-      kernels.interleave_pairs(src[0], src[1], count, pc.valid >= 2 ? static_cast<uint8_t>(flip) : 0, xq + pl * plane + j0);
-      if (pc.valid == 1 && flip != 0) {
-        for (int64_t i = 0; i < count; ++i) xq[pl * plane + j0 + i] ^= 0x80u;
-      }
+    if (pairs) {
+      interleave_pair_row(src[0], src[1], count, pc.valid, flip, xq + pl * plane + j0);
       return;
     }
     interleave4(src[0], src[1], src[2], src[3], count, flip, xq + pl * plane + j0);
@@ -184,8 +191,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
             interleave4(src[0], src[1], src[2], src[3], s.w, flip, row + p.pad_left);
             continue;
           }
-          if (sw == 1 && pc.valid >= 2) {
-            kernels.interleave_pairs(src[0], src[1], s.w, static_cast<uint8_t>(flip), row + p.pad_left);
+          if (sw == 1) {
+            interleave_pair_row(src[0], src[1], s.w, pc.valid, flip, row + p.pad_left);
             continue;
           }
           auto word = [&](int64_t ix) {
