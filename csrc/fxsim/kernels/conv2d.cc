@@ -90,13 +90,17 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const Conv2DShape& s = gm.s;
   const int64_t hp = s.h + p.pad_top + p.pad_bottom;
   const int64_t wp = s.w + p.pad_left + p.pad_right;
-  const int64_t sw = p.stride_w;
-  const int64_t wq = (wp + sw - 1) / sw;
-  const int64_t plane = hp * sw * wq;  // words of one padded, phase-split group of 4 channels
+  const int64_t sh = p.stride_h, sw = p.stride_w;
+  // A plane holds the padded input split into sh x sw stride phases, each an hq x wq block:
+  // padded (row, col) = (r * sh + py, c * sw + px) is word ((py * sw + px) * hq + r) * wq + c.
+  // Output (oy, ox) at filter tap (ky, kx) then reads word oy * wq + ox of the tap's phase block
+  // offset by the tap, linear in j = oy * wq + ox at every stride.
+  const int64_t hq = (hp + sh - 1) / sh, wq = (wp + sw - 1) / sw;
+  const int64_t plane = sh * sw * hq * wq;  // words of one padded, phase-split plane
   const int64_t cq = pw.cq, groups = p.groups;
   const bool x_signed = std::is_signed<X>::value;
   const int32_t x_zp_packed = x_zp + (x_signed ? 128 : 0);  // in [0, 255]
-  const bool fill = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right > 0 || sw > 1;
+  const bool fill = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right > 0 || sh > 1 || sw > 1;
   const GemmTable& kernels = active_gemm_kernels();
   // The int16-pair kernels (gemm_kernels.h Dot2Fn) where they are the variant's faster form: the
   // input planes then hold pairs of channels (plane 2q + h: channels 4q + 2h, 4q + 2h + 1 as the
@@ -186,7 +190,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
                          ? reinterpret_cast<const uint8_t*>(x + ((pc.n * s.c_in + pc.c_first + b) * s.h + iy) * s.w)
                          : zero_row.data();
           }
-          uint32_t* row = dst + (iy + p.pad_top) * sw * wq;
+          const int64_t iyp = iy + p.pad_top;  // padded row r * sh + py
+          uint32_t* row = dst + (iyp % sh) * sw * hq * wq + (iyp / sh) * wq;  // phase px = 0's row r
           if (sw == 1 && !pairs) {
             interleave4(src[0], src[1], src[2], src[3], s.w, flip, row + p.pad_left);
             continue;
@@ -201,10 +206,10 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
                     static_cast<uint32_t>(src[2][ix]) << 16 | static_cast<uint32_t>(src[3][ix]) << 24) ^
                    flip;
           };
-          // padded column col = ix + pad_left = q * sw + phase goes to row[phase * wq + q]
+          // padded column col = ix + pad_left = q * sw + phase goes to row[phase * hq * wq + q]
           for (int64_t phase = 0; phase < sw; ++phase) {
             const int64_t ix0 = ((phase - p.pad_left) % sw + sw) % sw;
-            uint32_t* drow = row + phase * wq + (ix0 + p.pad_left) / sw;
+            uint32_t* drow = row + phase * hq * wq + (ix0 + p.pad_left) / sw;
             const int64_t count = ix0 < s.w ? (s.w - ix0 + sw - 1) / sw : 0;
             for (int64_t i = 0; i < count; ++i) drow[i] = word(ix0 + i * sw);
           }
@@ -219,9 +224,10 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   for (int64_t ky = 0; ky < s.kh; ++ky) {
     for (int64_t kx = 0; kx < s.kw; ++kx) {
       const int64_t col = kx * p.dilation_w;
+      const int64_t row = ky * p.dilation_h;
       for (int64_t q = 0; q < planes_per_group; ++q) {
         goff[(ky * s.kw + kx) * planes_per_group + q] =
-            q * plane + ky * p.dilation_h * sw * wq + (col % sw) * wq + col / sw;
+            q * plane + ((row % sh) * sw + col % sw) * hq * wq + (row / sh) * wq + col / sw;
       }
     }
   }
@@ -257,10 +263,13 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     return sink.wrapped(src, folded, oc, ((n * s.c_out + oc) * gm.oh + oy) * gm.ow + ox0, count);
   };
   const int64_t group_words = planes_per_group * plane;
-  if (p.stride_h == 1 && sw == 1) {
-    // Stride 1: output (oy, ox) reads xq[base + oy * wq + ox + goff[g]], linear in
-    // j = oy * wq + ox, so a whole output plane is one GEMM over (OH - 1) * wq + OW columns (the
-    // wq - OW columns between rows are computed and dropped: in-buffer reads, a few % of work).
+  {
+    // Output (oy, ox) reads xq[base + oy * wq + ox + goff[g]], linear in j = oy * wq + ox at every
+    // stride (the phase-split layout above), so a whole output plane is one GEMM over
+    // (OH - 1) * wq + OW columns (the wq - OW columns between rows are computed and dropped:
+    // in-buffer reads, a few % of work). Strided layers once ran one GEMM per output row instead:
+    // a 3x3 stride-2 128 -> 128 layer at 56 x 56 filled 28 of each 64-column tile (VNNI, one
+    // thread: 80 GMAC/s against 176 at stride 1).
     // The tasks are the planes' 64-column tiles (the kernel's register tile): parallel_tasks
     // hands each thread a few runs of whole tiles, balanced to a tile (256-column tasks cut a
     // 56 x 56 plane into 13, i.e. 7 against 6 on two threads). A run is computed in pieces of
@@ -327,22 +336,6 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       return first;
     });
   }
-  return parallel_tasks(s.n * groups * gm.oh, gm.cog * gm.ow * gm.depth, [&](int64_t t0, int64_t t1) -> int64_t {
-    uint32_t* const tmp = static_cast<uint32_t*>(
-        thread_scratch(ScratchSlot::kTaskSums, gm.cog * gm.ow * static_cast<int64_t>(sizeof(uint32_t))));
-    uint32_t* const xsum =
-        static_cast<uint32_t*>(thread_scratch(ScratchSlot::kTaskColumnSums, gm.ow * int64_t(sizeof(uint32_t))));
-    int64_t first = -1;
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t oy = t % gm.oh, ng = t / gm.oh;
-      const int64_t g = ng % groups, n = ng / groups;
-      corrected_gemm(g, xq + (n * groups + g) * group_words + oy * p.stride_h * sw * wq, gm.ow, tmp, xsum);
-      for (int64_t m = 0; m < gm.cog; ++m) {
-        first = lower_bad(first, finish_row(tmp + m * gm.ow, n, g, m, oy, 0, gm.ow));
-      }
-    }
-    return first;
-  });
 }
 
 }  // namespace
