@@ -173,6 +173,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1 && p.stride_h == 1;
   if (!interleave_in_tasks) {
     parallel_tasks(s.n * groups * planes_per_group, plane, [&](int64_t c0, int64_t c1) -> int64_t {
+      std::vector<uint32_t> words(static_cast<size_t>(sw > 1 ? s.w : 0));  // one input row's words
       for (int64_t pl = c0; pl < c1; ++pl) {
         if (!fill) {
           interleave_columns(pl, 0, plane);
@@ -192,26 +193,22 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
           }
           const int64_t iyp = iy + p.pad_top;  // padded row r * sh + py
           uint32_t* row = dst + (iyp % sh) * sw * hq * wq + (iyp / sh) * wq;  // phase px = 0's row r
-          if (sw == 1 && !pairs) {
-            interleave4(src[0], src[1], src[2], src[3], s.w, flip, row + p.pad_left);
-            continue;
+          // the row's words in column order: in place at stride 1, else into `words` first
+          uint32_t* const row_words = sw == 1 ? row + p.pad_left : words.data();
+          if (pairs) {
+            interleave_pair_row(src[0], src[1], s.w, pc.valid, flip, row_words);
+          } else {
+            interleave4(src[0], src[1], src[2], src[3], s.w, flip, row_words);
           }
-          if (sw == 1) {
-            interleave_pair_row(src[0], src[1], s.w, pc.valid, flip, row + p.pad_left);
-            continue;
-          }
-          auto word = [&](int64_t ix) {
-            if (pairs) return (static_cast<uint32_t>(src[0][ix]) | static_cast<uint32_t>(src[1][ix]) << 16) ^ flip;
-            return (static_cast<uint32_t>(src[0][ix]) | static_cast<uint32_t>(src[1][ix]) << 8 |
-                    static_cast<uint32_t>(src[2][ix]) << 16 | static_cast<uint32_t>(src[3][ix]) << 24) ^
-                   flip;
-          };
+          if (sw == 1) continue;
           // padded column col = ix + pad_left = q * sw + phase goes to row[phase * hq * wq + q]
+          // (the vector interleave, then a strided copy of words, in place of a per-element
+          // byte gather: 3x3 stride-2 64 -> 64 at 112 x 112, VNNI, 140 -> 144 GMAC/s)
           for (int64_t phase = 0; phase < sw; ++phase) {
             const int64_t ix0 = ((phase - p.pad_left) % sw + sw) % sw;
             uint32_t* drow = row + phase * hq * wq + (ix0 + p.pad_left) / sw;
             const int64_t count = ix0 < s.w ? (s.w - ix0 + sw - 1) / sw : 0;
-            for (int64_t i = 0; i < count; ++i) drow[i] = word(ix0 + i * sw);
+            for (int64_t i = 0; i < count; ++i) drow[i] = words[ix0 + i * sw];
           }
         }
       }
