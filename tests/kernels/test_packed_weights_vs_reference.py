@@ -532,6 +532,25 @@ def test_fused_float32_requantization_in_the_tiles_equals_reference(case):
         assert got == want, isa
 
 
+def test_strided_conv_as_one_plane_gemm(restore_kernels):
+    """Every stride runs as one GEMM over the output plane of a phase-split input (conv2d.cc
+    conv_dot4): outputs past the first 64-column tile, rows whose phase blocks start mid-tile,
+    strides 2 and 3 with a dilation, asymmetric pads holding x_zp, an input width not a multiple
+    of the stride; against the reference on every ISA variant."""
+    rng = np.random.default_rng(12)
+    for stride, dilation, pads in [((2, 2), (1, 1), (1, 0, 0, 1)), ((3, 2), (2, 1), (2, 1, 1, 2)),
+                                   ((2, 3), (1, 2), (0, 2, 1, 0))]:
+        x_shape, w_shape = (1, 5, 13, 141), (4, 5, 3, 3)
+        case = dict(x_type="uint8", w_type="int8", x_shape=x_shape, w_shape=w_shape, stride=stride,
+                    dilation=dilation, pads=pads, groups=1, acc_bits=32, zp_x=255, zp_w=[0, -128, 127, 5],
+                    bias=[1, -1, 1 << 30, 0], x=rng.integers(0, 256, int(np.prod(x_shape))).tolist(),
+                    w=rng.integers(-128, 128, int(np.prod(w_shape))).tolist())
+        want = conv_reference(case)
+        _, w, zp_w, _ = conv_arrays(case)
+        for isa, got in _each_isa(conv_call(case, _kernels.PackedConvWeights(w, zp_w), None)).items():
+            assert got == want, (isa, stride, dilation)
+
+
 def test_int16_pair_kernels_on_ragged_shapes(restore_kernels):
     """The variants without VNNI (avx512bw, avx2) take products of 4 rows or more through the
     int16-pair kernels (gemm_kernels.h Dot2Fn: A's rows as pair words, B's packed pair words), and
