@@ -3,7 +3,8 @@ micro-kernels (bench only: nothing here ships in fxsim).
 
 * ``int16``: vpmaddwd + vpaddd on 512-bit registers, 12 independent accumulators (no memory
   traffic): 32 exact int16 x int16 multiply-adds per vpmaddwd. The exact ceiling of a CPU
-  without VNNI (issue 3: about 76 GMAC/s per core on the AVX-512BW machines).
+  without VNNI (issue 3: about 76 GMAC/s per core on the AVX-512BW machines). On a CPU with AVX2
+  and no AVX-512BW the same on 256-bit registers (16 per vpmaddwd).
 * ``vnni``: vpdpbusd (u8 x s8, four products summed into int32 without saturation, exact), 12
   independent accumulators: 64 multiply-adds per instruction. Present only with AVX512_VNNI.
 * ``read``: bytes per second of a vector OR-reduction over a buffer (the memory roofline of a
@@ -28,8 +29,10 @@ C_SOURCE = r"""
 
 #define ACCS 12
 
+#if defined(__AVX512BW__)
 /* iters x ACCS vpmaddwd + vpaddd, 32 MACs each: acc += madd(acc, b), so no step can be hoisted
    (ACCS independent chains hide the latency); the sums are stored so nothing is dead. */
+int madd_macs(void) { return 32; }
 void ceiling_madd_i16(int64_t iters, int32_t* sink) {
   __m512i acc[ACCS];
   const __m512i b = _mm512_set1_epi16(-7);
@@ -86,9 +89,44 @@ void read_bytes(const uint8_t* buf, int64_t bytes, int64_t passes, int32_t* sink
   }
   sink[0] = _mm512_reduce_or_epi32(_mm512_or_si512(_mm512_or_si512(s0, s1), _mm512_or_si512(s2, s3)));
 }
+#else
+/* The same on a CPU with AVX2 and no AVX-512BW: 256-bit vpmaddwd, 16 MACs each. */
+int madd_macs(void) { return 16; }
+void ceiling_madd_i16(int64_t iters, int32_t* sink) {
+  __m256i acc[ACCS];
+  const __m256i b = _mm256_set1_epi16(-7);
+  for (int i = 0; i < ACCS; ++i) acc[i] = _mm256_set1_epi32(i);
+  for (int64_t it = 0; it < iters; ++it) {
+#pragma GCC unroll 12
+    for (int i = 0; i < ACCS; ++i) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(acc[i], b));
+  }
+  __m256i s = acc[0];
+  for (int i = 1; i < ACCS; ++i) s = _mm256_add_epi32(s, acc[i]);
+  int32_t lanes[8];
+  _mm256_storeu_si256((__m256i*)lanes, s);
+  sink[0] = lanes[0] + lanes[7];
+}
+void ceiling_dpbusd(int64_t iters, int32_t* sink) { (void)iters; sink[0] = 0; }
+int has_vnni(void) { return 0; }
+void read_bytes(const uint8_t* buf, int64_t bytes, int64_t passes, int32_t* sink) {
+  __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+  for (int64_t p = 0; p < passes; ++p) {
+    for (int64_t i = 0; i < bytes; i += 128) {
+      s0 = _mm256_or_si256(s0, _mm256_loadu_si256((const __m256i*)(buf + i)));
+      s1 = _mm256_or_si256(s1, _mm256_loadu_si256((const __m256i*)(buf + i + 32)));
+      s2 = _mm256_or_si256(s2, _mm256_loadu_si256((const __m256i*)(buf + i + 64)));
+      s3 = _mm256_or_si256(s3, _mm256_loadu_si256((const __m256i*)(buf + i + 96)));
+    }
+  }
+  int32_t lanes[8];
+  _mm256_storeu_si256((__m256i*)lanes, _mm256_or_si256(_mm256_or_si256(s0, s1), _mm256_or_si256(s2, s3)));
+  sink[0] = lanes[0] | lanes[7];
+}
+#endif
 """
 
 CDEF = """
+int madd_macs(void);
 void ceiling_madd_i16(int64_t iters, int32_t* sink);
 void ceiling_dpbusd(int64_t iters, int32_t* sink);
 int has_vnni(void);
@@ -98,17 +136,21 @@ void read_bytes(const uint8_t* buf, int64_t bytes, int64_t passes, int32_t* sink
 _lib = None
 
 
-def _vnni_flag():
+def _cpu_flags():
     try:
         with open("/proc/cpuinfo") as f:
-            return " avx512_vnni" in f.read()
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
     except OSError:
-        return False
+        pass
+    return set()
 
 
 def library():
-    """The compiled micro-kernels (ffi, lib), built once per process in a temporary folder; None
-    when cffi or a compiler is missing or the CPU has no AVX-512BW."""
+    """The compiled micro-kernels (ffi, lib), built once per process in a temporary folder: the
+    AVX-512BW ones, or the AVX2 ones on a CPU without AVX-512BW; None when cffi or a compiler is
+    missing or the CPU has neither."""
     global _lib
     if _lib is not None:
         return _lib
@@ -118,7 +160,14 @@ def library():
         return None
     builder = cffi.FFI()
     builder.cdef(CDEF)
-    flags = ["-O3", "-mavx512f", "-mavx512bw"] + (["-mavx512vnni"] if _vnni_flag() else [])
+    cpu = _cpu_flags()
+    if "avx512bw" in cpu:
+        flags = ["-O3", "-mavx512f", "-mavx512bw"] + (["-mavx512vnni"] if "avx512_vnni" in cpu else [])
+    elif "avx2" in cpu:
+        flags = ["-O3", "-mavx2"]
+    else:
+        print("ceiling micro-kernels not built: the CPU has neither AVX-512BW nor AVX2", file=sys.stderr)
+        return None
     builder.set_source("_fxsim_bench_ceiling", C_SOURCE, extra_compile_args=flags)
     folder = tempfile.mkdtemp(prefix="fxsim_ceiling_")
     try:
@@ -155,7 +204,7 @@ def mac_ceiling(kind, threads=1, repeats=40, iters=1_000_000):
     ffi, c = lib
     if kind == "vnni" and not c.has_vnni():
         return None
-    fn, per = (c.ceiling_madd_i16, 32) if kind == "int16" else (c.ceiling_dpbusd, 64)
+    fn, per = (c.ceiling_madd_i16, c.madd_macs()) if kind == "int16" else (c.ceiling_dpbusd, 64)
     sink = ffi.new("int32_t[1]")
     fn(1000, sink)
     t = _parallel_best(lambda: fn(iters, sink), threads, repeats)
