@@ -32,7 +32,7 @@ C_SOURCE = r"""
 #if defined(__AVX512BW__)
 /* iters x ACCS vpmaddwd + vpaddd, 32 MACs each: acc += madd(acc, b), so no step can be hoisted
    (ACCS independent chains hide the latency); the sums are stored so nothing is dead. */
-int madd_macs(void) { return 32; }
+int madd_macs(void) { return ACCS * 32; } /* per iteration */
 void ceiling_madd_i16(int64_t iters, int32_t* sink) {
   __m512i acc[ACCS];
   const __m512i b = _mm512_set1_epi16(-7);
@@ -90,18 +90,20 @@ void read_bytes(const uint8_t* buf, int64_t bytes, int64_t passes, int32_t* sink
   sink[0] = _mm512_reduce_or_epi32(_mm512_or_si512(_mm512_or_si512(s0, s1), _mm512_or_si512(s2, s3)));
 }
 #else
-/* The same on a CPU with AVX2 and no AVX-512BW: 256-bit vpmaddwd, 16 MACs each. */
-int madd_macs(void) { return 16; }
+/* The same on a CPU with AVX2 and no AVX-512BW: 256-bit vpmaddwd, 16 MACs each, 8 accumulators
+   (12 and their products do not fit the 16 ymm registers: gcc spilled them to the stack). */
+#define ACCS2 8
+int madd_macs(void) { return ACCS2 * 16; } /* per iteration */
 void ceiling_madd_i16(int64_t iters, int32_t* sink) {
-  __m256i acc[ACCS];
+  __m256i acc[ACCS2];
   const __m256i b = _mm256_set1_epi16(-7);
-  for (int i = 0; i < ACCS; ++i) acc[i] = _mm256_set1_epi32(i);
+  for (int i = 0; i < ACCS2; ++i) acc[i] = _mm256_set1_epi32(i);
   for (int64_t it = 0; it < iters; ++it) {
-#pragma GCC unroll 12
-    for (int i = 0; i < ACCS; ++i) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(acc[i], b));
+#pragma GCC unroll 8
+    for (int i = 0; i < ACCS2; ++i) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(acc[i], b));
   }
   __m256i s = acc[0];
-  for (int i = 1; i < ACCS; ++i) s = _mm256_add_epi32(s, acc[i]);
+  for (int i = 1; i < ACCS2; ++i) s = _mm256_add_epi32(s, acc[i]);
   int32_t lanes[8];
   _mm256_storeu_si256((__m256i*)lanes, s);
   sink[0] = lanes[0] + lanes[7];
@@ -204,11 +206,12 @@ def mac_ceiling(kind, threads=1, repeats=40, iters=1_000_000):
     ffi, c = lib
     if kind == "vnni" and not c.has_vnni():
         return None
-    fn, per = (c.ceiling_madd_i16, c.madd_macs()) if kind == "int16" else (c.ceiling_dpbusd, 64)
+    # multiply-adds per loop iteration
+    fn, per = (c.ceiling_madd_i16, c.madd_macs()) if kind == "int16" else (c.ceiling_dpbusd, 12 * 64)
     sink = ffi.new("int32_t[1]")
     fn(1000, sink)
     t = _parallel_best(lambda: fn(iters, sink), threads, repeats)
-    return threads * iters * 12 * per / t / 1e9
+    return threads * iters * per / t / 1e9
 
 
 def read_bandwidth(nbytes, threads=1, repeats=15):
