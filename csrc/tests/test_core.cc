@@ -1780,7 +1780,7 @@ void test_packed_weights() {
   const int32_t zp4[2] = {-8, 7};
   const PackedConvWeights from4 = pack_conv_weights_int4(bytes, 9, true, false, 2, 3, 1, 3, 2, zp4);
   const PackedConvWeights from8 = pack_conv_weights(w4, 2, 3, 1, 3, 2, zp4);
-  CHECK(from4.words == from8.words && from4.pairs == from8.pairs && from4.codes == from8.codes &&
+  CHECK(from4.words == from8.words && from4.pairs().words == from8.pairs().words && from4.codes == from8.codes &&
         from4.offsets.sum == from8.offsets.sum);
   CHECK_THROWS_MSG(pack_conv_weights_int4(bytes, 8, true, false, 2, 3, 1, 3, 2, zp4), std::invalid_argument,
                    "the shape needs 9");

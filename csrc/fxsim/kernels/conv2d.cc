@@ -110,8 +110,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const int64_t lanes = pairs ? 2 : 4;  // channels per word
   const int64_t planes_per_group = pairs ? 2 * cq : cq;
   const int64_t steps = pairs ? 2 * pw.groups4 : pw.groups4;
-  const uint32_t* const weight_words = (pairs ? pw.pairs : pw.words).data();
-  const uint32_t* const ones_words = (pairs ? pw.ones_pairs : pw.ones).data();
+  const uint32_t* const weight_words = pairs ? pw.pairs().words.data() : pw.words.data();
+  const uint32_t* const ones_words = pairs ? pw.pairs().ones.data() : pw.ones.data();
   // a word of `valid` real channels: the mask of their bytes / halves, and the word of value v in each
   auto channel_mask = [&](int valid) -> uint32_t {
     if (valid <= 0) return 0u;

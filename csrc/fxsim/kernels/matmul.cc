@@ -84,6 +84,9 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
   const bool tiled =
       acc_bits == 32 && (!pairs || kernels.dot2_pairs_epilogue != nullptr) && sink.tile_epilogue(&finish);
   const int64_t steps = pairs ? 2 * words : words;
+  if (pairs) {  // made here, on the calling thread, before the tasks read them
+    for (int64_t bi = 0; bi < (s.b_batched ? s.batch : 1); ++bi) packed[bi].pairs();
+  }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   const bool in_place = tiled && !pairs && !a_signed && s.k % 4 == 0;
 #else
@@ -158,7 +161,7 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
     return k;
   };
   auto b_slice = [&](const Task& k) {
-    return (pairs ? k.pb->pairs : k.pb->words).data() + (k.n0 / kDot4TileCols) * steps * kDot4TileCols;
+    return (pairs ? k.pb->pairs().words : k.pb->words).data() + (k.n0 / kDot4TileCols) * steps * kDot4TileCols;
   };
   if (tiled) {
     // The sink's work done in the tiles' registers (gemm_kernels.h Dot4Epilogue, same bits):

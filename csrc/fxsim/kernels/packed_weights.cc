@@ -102,13 +102,6 @@ PackedConvWeights pack_conv_weights(const W* w, int64_t c_out, int64_t cig, int6
   for (int64_t ic = 0; ic < cig; ++ic) {
     for (int64_t t = 0; t < kh * kw; ++t) p.ones[t * p.cq + ic / 4] |= byte_at(1, static_cast<int>(ic % 4));
   }
-  // word i of a row -> pair words 2i, 2i + 1 of the same row
-  p.pairs.resize(2 * p.words.size());
-  split_pairs(p.words.data(), static_cast<int64_t>(p.words.size()), p.pairs.data(),
-              [](int64_t i, int h) { return 2 * i + h; });
-  p.ones_pairs.resize(2 * p.ones.size());
-  split_pairs(p.ones.data(), static_cast<int64_t>(p.ones.size()), p.ones_pairs.data(),
-              [](int64_t i, int h) { return 2 * i + h; });
   return p;
 }
 
@@ -146,13 +139,34 @@ PackedMatMulWeights pack_matmul_weights(const B* b, int64_t k, int64_t n, int64_
                   p.words.data() + (t * p.groups4 + g) * kDot4TileCols);
     }
   }
-  // word (t, g, j) -> pair words (t, 2g + h, j)
-  p.pairs.resize(2 * p.words.size());
-  split_pairs(p.words.data(), static_cast<int64_t>(p.words.size()), p.pairs.data(), [&](int64_t i, int h) {
-    const int64_t j = i % kDot4TileCols, g = i / kDot4TileCols % p.groups4, t = i / (kDot4TileCols * p.groups4);
-    return ((t * p.groups4 + g) * 2 + h) * kDot4TileCols + j;
-  });
   return p;
+}
+
+const PairWords& PackedConvWeights::pairs() const {
+  PairWords& made = *pair_words;
+  std::call_once(made.made, [&] {
+    // word i of a row -> pair words 2i, 2i + 1 of the same row
+    made.words.resize(2 * words.size());
+    split_pairs(words.data(), static_cast<int64_t>(words.size()), made.words.data(),
+                [](int64_t i, int h) { return 2 * i + h; });
+    made.ones.resize(2 * ones.size());
+    split_pairs(ones.data(), static_cast<int64_t>(ones.size()), made.ones.data(),
+                [](int64_t i, int h) { return 2 * i + h; });
+  });
+  return made;
+}
+
+const PairWords& PackedMatMulWeights::pairs() const {
+  PairWords& made = *pair_words;
+  std::call_once(made.made, [&] {
+    // word (t, g, j) -> pair words (t, 2g + h, j)
+    made.words.resize(2 * words.size());
+    split_pairs(words.data(), static_cast<int64_t>(words.size()), made.words.data(), [&](int64_t i, int h) {
+      const int64_t j = i % kDot4TileCols, g = i / kDot4TileCols % groups4, t = i / (kDot4TileCols * groups4);
+      return ((t * groups4 + g) * 2 + h) * kDot4TileCols + j;
+    });
+  });
+  return made;
 }
 
 namespace {

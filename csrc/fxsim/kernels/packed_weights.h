@@ -17,12 +17,15 @@
 // MatMul layout (PackedMatMulWeights): B [K, N] in tiles of 64 columns (kDot4TileCols): word
 // (t * groups4 + g) * 64 + j holds B[4g..4g+3][64t + j] as s8 bytes; rows past K and columns
 // past N are 0.
-// Both layouts also hold their words as int16 pairs (gemm_kernels.h Dot2Fn), what the variants
-// without VNNI multiply: one more copy of twice the words' size, made once at pack time.
+// Both layouts also give their words as int16 pairs (gemm_kernels.h Dot2Fn), what the variants
+// without VNNI multiply: twice the words' size, made on first use (a process that only runs the
+// VNNI variant never holds them).
 // The original codes are kept, for every policy other than the fast WRAP path.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 namespace fxsim {
@@ -43,6 +46,14 @@ struct PackedOffsets {
   }
 };
 
+// The int16-pair words of a layout (word i's bytes (0, 1) and (2, 3) as two pair words,
+// sign-extended), made once on first use by any thread and shared by copies of the weights.
+struct PairWords {
+  std::once_flag made;
+  std::vector<uint32_t> words;  // the layout's words as pairs
+  std::vector<uint32_t> ones;   // conv: `ones` as pairs (zero-extended: the same values)
+};
+
 struct PackedConvWeights {
   int64_t c_out = 0, cig = 0, kh = 0, kw = 0;  // w [c_out, cig, kh, kw]
   int64_t cq = 0;                              // ceil(cig / 4)
@@ -50,12 +61,11 @@ struct PackedConvWeights {
   std::vector<uint8_t> codes;                  // the original codes (int8 or uint8 bytes), [c_out, cig, kh, kw]
   std::vector<uint32_t> words;                 // [c_out][groups4]
   std::vector<uint32_t> ones;                  // [groups4]: 1 for each real input channel byte
-  // words and ones as int16-pair words (gemm_kernels.h Dot2Fn): word i -> pair words 2i, 2i + 1
-  // of its bytes (0, 1) and (2, 3), sign-extended (ones: zero-extended, the same values)
-  std::vector<uint32_t> pairs;                 // [c_out][2 * groups4]
-  std::vector<uint32_t> ones_pairs;            // [2 * groups4]
   PackedOffsets offsets;
+  std::shared_ptr<PairWords> pair_words = std::make_shared<PairWords>();
   int64_t depth() const { return cig * kh * kw; }
+  // words [c_out][2 * groups4] and ones [2 * groups4] as pair words: word i -> pair words 2i, 2i + 1
+  const PairWords& pairs() const;
 };
 
 struct PackedMatMulWeights {
@@ -64,8 +74,10 @@ struct PackedMatMulWeights {
   int64_t tiles = 0;     // ceil(N / 64)
   std::vector<uint8_t> codes;   // the original codes (int8 or uint8 bytes), [K, N]
   std::vector<uint32_t> words;  // [tiles][groups4][64]
-  std::vector<uint32_t> pairs;  // [tiles][2 * groups4][64]: word (t, g, j) -> pair words (t, 2g + h, j), h = 0, 1
   PackedOffsets offsets;
+  std::shared_ptr<PairWords> pair_words = std::make_shared<PairWords>();
+  // words as pair words [tiles][2 * groups4][64]: word (t, g, j) -> pair words (t, 2g + h, j), h = 0, 1
+  const PairWords& pairs() const;
 };
 
 // Packs w [c_out, cig, kh, kw] (W int8_t or uint8_t) with zero points w_zero_point (1 or c_out
