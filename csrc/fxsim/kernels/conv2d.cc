@@ -11,6 +11,7 @@
 #include "fxsim/kernels/accumulate_entry.h"
 #include "fxsim/kernels/accumulator_sink.h"
 #include "fxsim/kernels/direct_conv2d.h"
+#include "fxsim/kernels/direct_conv_kernels.h"
 #include "fxsim/kernels/gemm_kernels.h"
 #include "fxsim/kernels/packed_weights.h"
 #include "fxsim/kernels/parallel.h"
@@ -72,6 +73,18 @@ int64_t conv_definition(const Geometry& gm, IntRange range, const X* x, int32_t 
   return -1;
 }
 
+// Interleave4StridedFn (direct_conv_kernels.h) as a plain loop: the variants without the AVX-512
+// gather and strides above its 4.
+void interleave4_strided_plain(const uint8_t* const* channels, int64_t row_step, int64_t ow, int64_t stride_w,
+                               int64_t j0, int64_t count, uint32_t flip, uint32_t* dst) {
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t j = j0 + i, o = j / ow * row_step + j % ow * stride_w;
+    dst[i] = (static_cast<uint32_t>(channels[0][o]) | static_cast<uint32_t>(channels[1][o]) << 8 |
+              static_cast<uint32_t>(channels[2][o]) << 16 | static_cast<uint32_t>(channels[3][o]) << 24) ^
+             flip;
+  }
+}
+
 // WRAP with 8-bit x and w: raw codes through the u8 x s8 dot4 kernels (gemm_kernels.h) and the
 // zero points restored by the offset formula (packed_weights.h), all modulo 2^32:
 //   acc = sum_k x'_k w'_k - w_zp'[oc] * sum_k x'_k + (depth x_zp' w_zp'[oc] - x_zp' sum_k w'_k)
@@ -82,20 +95,25 @@ int64_t conv_definition(const Geometry& gm, IntRange range, const X* x, int32_t 
 // contiguous words; then per (n, group, output row or column chunk) one dot4 GEMM of the packed
 // weight rows by those words, the correction, and bias + wrap (the sink). Every output is the
 // same exact modular sum, so the ISA variant and the thread split cannot change a bit.
+// A 1x1 kernel with a stride and no padding (a ResNet downsample) reads input (oy * stride_h,
+// ox * stride_w) for output (oy, ox) and nothing else: its words are gathered compactly (word
+// oy * OW + ox, the stride-1 layout of an OH x OW input), so it runs as a stride-1 1x1 conv.
 template <typename X, class Sink>
 int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConvWeights& pw, const int64_t* bias,
                   const Sink& sink) {
   const Conv2DParams& p = gm.p;
   const Conv2DShape& s = gm.s;
-  const int64_t hp = s.h + p.pad_top + p.pad_bottom;
-  const int64_t wp = s.w + p.pad_left + p.pad_right;
-  const int64_t sw = p.stride_w;
+  const bool unpadded = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right == 0;
+  const bool pointwise_strided = unpadded && s.kh == 1 && s.kw == 1 && (p.stride_h > 1 || p.stride_w > 1);
+  const int64_t hp = pointwise_strided ? gm.oh : s.h + p.pad_top + p.pad_bottom;
+  const int64_t wp = pointwise_strided ? gm.ow : s.w + p.pad_left + p.pad_right;
+  const int64_t sw = pointwise_strided ? 1 : p.stride_w;  // the layout's phases
   const int64_t wq = (wp + sw - 1) / sw;
   const int64_t plane = hp * sw * wq;  // words of one padded, phase-split group of 4 channels
   const int64_t cq = pw.cq, words = pw.groups4, groups = p.groups;
   const bool x_signed = std::is_signed<X>::value;
   const int32_t x_zp_packed = x_zp + (x_signed ? 128 : 0);  // in [0, 255]
-  const bool fill = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right > 0 || sw > 1;
+  const bool fill = !unpadded || sw > 1;
 
   // Every word is written below (filled first when there is padding or a stride phase). The
   // buffer is the calling thread's scratch, kept between calls (parallel.h).
@@ -105,8 +123,12 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const std::vector<uint8_t> zero_row(static_cast<size_t>(partial_quad ? s.w : 0), 0);
   const std::vector<uint8_t> zero_plane(static_cast<size_t>(partial_quad && !fill ? s.h * s.w : 0), 0);
   const Interleave4Fn interleave4 = active_gemm_kernels().interleave4;
+  const DirectConvTable* direct = active_direct_conv_kernels();
+  const Interleave4StridedFn gather4 = direct != nullptr && p.stride_w <= 4 ? direct->interleave4_strided
+                                                                            : interleave4_strided_plain;
   // Stride 1, no padding: plane pl (of n * groups * cq) is its 4 channels' h * w bytes in order,
-  // and words [j0, j0 + count) of it come from bytes [j0, j0 + count) of each channel.
+  // and words [j0, j0 + count) of it come from bytes [j0, j0 + count) of each channel; a strided
+  // 1x1 gathers word j from byte (j / OW * stride_h) * W + j % OW * stride_w.
   auto interleave_columns = [&](int64_t pl, int64_t j0, int64_t count) {
     const int64_t q = pl % cq, g = pl / cq % groups, n = pl / (cq * groups);
     const int64_t c_first = g * gm.cig + 4 * q;
@@ -115,17 +137,21 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     const uint32_t flip = x_signed ? 0x80808080u & bytes : 0u;  // x + 128 as a byte: x ^ 0x80
     const uint8_t* src[4];  // the codes' bytes (int8 read as unsigned char: the two's-complement byte)
     for (int b = 0; b < 4; ++b) {
-      src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + (n * s.c_in + c_first + b) * s.h * s.w) + j0
-                         : zero_plane.data() + j0;
+      src[b] = b < valid ? reinterpret_cast<const uint8_t*>(x + (n * s.c_in + c_first + b) * s.h * s.w)
+                         : zero_plane.data();
     }
-    interleave4(src[0], src[1], src[2], src[3], count, flip, xq + pl * plane + j0);
+    if (pointwise_strided) {
+      gather4(src, p.stride_h * s.w, gm.ow, p.stride_w, j0, count, flip, xq + pl * plane + j0);
+      return;
+    }
+    interleave4(src[0] + j0, src[1] + j0, src[2] + j0, src[3] + j0, count, flip, xq + pl * plane + j0);
   };
-  // A 1x1 kernel at stride 1 without padding reads, for output column j, word j of each plane
-  // and nothing else: the GEMM tasks below interleave their own columns first (one parallel
+  // A 1x1 kernel at stride 1 without padding (or a strided 1x1, gathered) reads, for output
+  // column j, word j of each plane and nothing else: the GEMM tasks below interleave their own columns first (one parallel
   // phase, no barrier between packing and GEMM, and each core reads the words it wrote, not
   // half of them from the other core's cache). On one thread the single task interleaves every
   // column and then runs the GEMM, the order of the separate pass.
-  const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1 && p.stride_h == 1;
+  const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1 && (p.stride_h == 1 || pointwise_strided);
   if (!interleave_in_tasks) {
     parallel_tasks(s.n * groups * cq, plane, [&](int64_t c0, int64_t c1) -> int64_t {
       for (int64_t pl = c0; pl < c1; ++pl) {
@@ -211,8 +237,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     return sink.wrapped(src, folded, oc, ((n * s.c_out + oc) * gm.oh + oy) * gm.ow + ox0, count);
   };
   const int64_t group_words = cq * plane;
-  if (p.stride_h == 1 && sw == 1) {
-    // Stride 1: output (oy, ox) reads xq[base + oy * wq + ox + goff[g]], linear in
+  if ((p.stride_h == 1 && sw == 1) || pointwise_strided) {
+    // Stride 1 (or a strided 1x1's gathered words): output (oy, ox) reads xq[base + oy * wq + ox + goff[g]], linear in
     // j = oy * wq + ox, so a whole output plane is one GEMM over (OH - 1) * wq + OW columns (the
     // wq - OW columns between rows are computed and dropped: in-buffer reads, a few % of work).
     // The tasks are the planes' 64-column tiles (the kernel's register tile): parallel_tasks

@@ -125,6 +125,15 @@ using SmallDepthU8S8CodesFn = void (*)(const uint8_t* planes, const SmallDepthU8
 using CopyRowsU8Fn = void (*)(const uint8_t* src, int64_t rows, int64_t width, uint8_t flip, uint8_t* dst,
                               int64_t dst_stride);
 
+// The input words of a 1x1 convolution with stride_w >= 2 and no padding, gathered from the
+// strided columns (conv2d.cc's in-task interleave, the words of 4 input channels): for i < count
+// and j = j0 + i, oy = j / ow, ox = j % ow,
+//   dst[i] = (c0[o] | c1[o] << 8 | c2[o] << 16 | c3[o] << 24) ^ flip,  o = oy * row_step + ox * stride_w
+// with c0..c3 = channels[0..3], for 1 <= stride_w <= 4 (conv2d.cc keeps a plain loop above).
+// Reads only the bytes o (masked loads), so no byte past the last input column is touched.
+using Interleave4StridedFn = void (*)(const uint8_t* const* channels, int64_t row_step, int64_t ow, int64_t stride_w,
+                                      int64_t j0, int64_t count, uint32_t flip, uint32_t* dst);
+
 struct DirectConvTable {
   const char* name;
   DirectConvFn direct_conv_u32;
@@ -138,6 +147,7 @@ struct DirectConvTable {
   SmallDepthU8S8Fn small_depth_u8s8;  // null without VNNI
   SmallDepthU8S8CodesFn small_depth_u8s8_codes;  // null without VNNI
   CopyRowsU8Fn copy_rows_u8;
+  Interleave4StridedFn interleave4_strided;
 };
 
 // AVX-512 only (direct_conv_kernels.inc): weak references, null where the translation unit
