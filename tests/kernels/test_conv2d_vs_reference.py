@@ -19,7 +19,7 @@ from fxsim import _kernels
 from fxsim.errors import FxsimError, KernelError, OverflowRangeError
 from fxsim.reference import conv2d as ref
 from fxsim.reference import requantize as ref_requant
-from kernel_helpers import assert_isa_and_thread_identical, storage, type_range, values
+from kernel_helpers import assert_isa_and_thread_identical, codes_with_extremes, storage, type_range, values
 
 
 X_TYPES = ["uint8", "int8", "uint16", "int16"]
@@ -110,16 +110,6 @@ def test_conv2d_wrap_fast_path_equals_reference(case):
     assert run_kernel(case).reshape(-1).tolist() == want
 
 
-def _codes_with_extremes(draw, name, count):
-    """``count`` codes of an element type (more than hypothesis draws as a list): seeded uniform
-    codes with every k-th one set to a drawn range end."""
-    lo, hi = type_range(name)
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    codes = rng.integers(lo, hi + 1, size=count)
-    codes[draw(st.integers(0, 6))::draw(st.integers(1, 7))] = draw(st.sampled_from([lo, hi]))
-    return codes.tolist()
-
-
 @st.composite
 def pointwise_strided_case(draw):
     """A 1x1 conv with a stride and no padding on 8-bit operands under WRAP (conv2d.cc gathers
@@ -153,7 +143,7 @@ def pointwise_strided_case(draw):
                              min_size=c_out, max_size=c_out))
     acc_bits = draw(st.sampled_from([32, 48, 64]))
     return dict(x_type=x_type, w_type=w_type, x_shape=(n, c_in, h, w), w_shape=(c_out, cig, 1, 1),
-                x=_codes_with_extremes(draw, x_type, n * c_in * h * w), w=values(draw, w_type, c_out * cig), zp_x=zp_x,
+                x=codes_with_extremes(draw, x_type, n * c_in * h * w), w=values(draw, w_type, c_out * cig), zp_x=zp_x,
                 zp_w=zp_w, bias=bias, bias_kind=bias_kind, stride=stride, dilation=(1, 1), pads=(0, 0, 0, 0),
                 groups=groups, policy="wrap", acc_bits=acc_bits,
                 out_type="int32" if acc_bits == 32 and draw(st.booleans()) else "int64")
