@@ -13,6 +13,15 @@ CONV2D = {
     # MobileNetV2 depthwise 3x3, 32 channels at 112x112
     "mobilenetv2_dw3x3_32_112": dict(x=(1, 32, 112, 112), w=(32, 1, 3, 3), stride=(1, 1), pads=(1, 1, 1, 1),
                                      groups=32),
+    # MobileNetV2 block 4 depthwise 3x3 stride 2, 144 channels at 56x56 (TF "SAME": pad bottom/right 1)
+    "mobilenetv2_dw3x3s2_144_56": dict(x=(1, 144, 56, 56), w=(144, 1, 3, 3), stride=(2, 2), pads=(0, 0, 1, 1),
+                                       groups=144),
+    # MobileNetV2 block 2 depthwise 3x3 stride 2, 96 channels at 112x112
+    "mobilenetv2_dw3x3s2_96_112": dict(x=(1, 96, 112, 112), w=(96, 1, 3, 3), stride=(2, 2), pads=(0, 0, 1, 1),
+                                       groups=96),
+    # ResNet-50 conv3_1 downsample (projection shortcut) 1x1 256->512 stride 2 at 56x56
+    "resnet50_downsample_1x1s2_256x512_56": dict(x=(1, 256, 56, 56), w=(512, 256, 1, 1), stride=(2, 2),
+                                                 pads=(0, 0, 0, 0), groups=1),
     # MobileNetV2 projection 1x1 144->24 at 56x56
     "mobilenetv2_1x1_144x24_56": dict(x=(1, 144, 56, 56), w=(24, 144, 1, 1), stride=(1, 1), pads=(0, 0, 0, 0),
                                       groups=1),

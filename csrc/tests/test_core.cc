@@ -1197,9 +1197,23 @@ void test_conv2d_accumulate() {
                                     true);
   check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{1, 2, 7, 61, 4, 5, 6}, params(1, 1, 1, 1, 2, 3, 2, 2, 2), false,
                                    true);
+  // its stride-2 form: 11 rows x 31 columns (32-column blocks of 4 rows), 16 x 30 (blocks of 8),
+  // 5x5 dilated along the width at 10 x 69 (64-column blocks)
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 21, 61, 6, 3, 3}, params(2, 2, 1, 1, 1, 1, 1, 1, 3), true,
+                                    true);
+  check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{1, 4, 33, 60, 4, 3, 3}, params(2, 2, 1, 1, 1, 1, 0, 0, 4), false,
+                                   true);
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 2, 19, 140, 4, 5, 5}, params(2, 2, 1, 2, 2, 3, 2, 2, 2), true,
+                                    true);
   // the u8 x s8 small-depth loop (zero points 0): at 32 bits its sums go straight into the output
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 21, 69, 13, 3, 3}, params(2, 2, 1, 1, 0, 0, 1, 1, 1), true,
                                     true);
+  // a strided 1x1 without padding (conv2d.cc: its strided columns gathered in each GEMM task,
+  // Interleave4StridedFn): stride 2 on an odd plane (36 channels: a partial quad past the
+  // small-depth bound), 3 x 4 grouped on s8 (16-word runs with tails), 1 x 5 (the plain loop)
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{2, 36, 15, 37, 10, 1, 1}, params(2, 2, 1, 1, 0, 0, 0, 0, 1), true);
+  check_conv_layer<int8_t, uint8_t>(rng, Conv2DShape{1, 12, 10, 131, 9, 1, 1}, params(3, 4, 1, 1, 0, 0, 0, 0, 3), false);
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 34, 3, 41, 5, 1, 1}, params(1, 5, 1, 1, 0, 0, 0, 0, 1), true);
 
   // Policies on int16 extremes: 4 products of (-32768)^2 = 2^30 each.
   const std::vector<int16_t> x4(4, INT16_MIN), w4(4, INT16_MIN);
@@ -1406,8 +1420,8 @@ void unfused_requantize(const RequantizeArgs& a, int64_t inner, const std::vecto
 }
 
 // The direct u8 x s8 loops' in-register fp32 HALF_EVEN requantization (direct_conv_kernels.h
-// Fp32Codes): the register-blocked depthwise loop (3x3 and 5x6, stride 1, rows not a multiple of
-// its 4-row block, widths across its 64-column block) and the small-depth loop (3->13 stride 2),
+// Fp32Codes): the register-blocked depthwise loops (3x3 and 5x6, stride 1, rows not a multiple of
+// its 4-row block, widths across its 64-column block; stride 2) and the small-depth loop (3->13 stride 2),
 // per-channel scales (powers of two: exact ties), u8 and s8 codes, the zero point added after
 // rounding or in float, a Relu clamp, every ISA variant and thread count, against
 // conv2d_accumulate then requantize_fp32 on the baseline.
@@ -1417,9 +1431,14 @@ void test_direct_in_register_requantize() {
     Conv2DShape s;
     int64_t stride, pad_top, pad_left, pad_bottom, pad_right, groups;
   };
+  // the stride-2 loop: 32-column blocks of 8 and 4 rows (16 and 11 rows, width 30: two rows'
+  // codes per vector, stored whole within the channel) and 64-column blocks (5x5, width 69)
   const Layer layers[] = {{Conv2DShape{1, 3, 10, 70, 6, 3, 3}, 1, 1, 1, 1, 1, 3},
                           {Conv2DShape{1, 2, 7, 61, 4, 5, 6}, 1, 2, 3, 2, 2, 2},
-                          {Conv2DShape{1, 3, 21, 69, 13, 3, 3}, 2, 0, 0, 1, 1, 1}};
+                          {Conv2DShape{1, 3, 21, 69, 13, 3, 3}, 2, 0, 0, 1, 1, 1},
+                          {Conv2DShape{1, 4, 33, 60, 4, 3, 3}, 2, 1, 1, 0, 0, 4},
+                          {Conv2DShape{1, 3, 21, 59, 6, 3, 3}, 2, 1, 1, 1, 1, 3},
+                          {Conv2DShape{1, 2, 19, 140, 4, 5, 5}, 2, 2, 3, 2, 2, 2}};
   const std::string saved = active_isa();
   const int saved_threads = kernel_threads();
   for (const Layer& l : layers) {

@@ -27,6 +27,16 @@ def values(draw, name, count):
     return draw(st.lists(elem, min_size=count, max_size=count))
 
 
+def codes_with_extremes(draw, name, count):
+    """``count`` codes of an element type (more than hypothesis draws as a list): seeded uniform
+    codes with every k-th one set to a drawn range end."""
+    lo, hi = type_range(name)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    codes = rng.integers(lo, hi + 1, size=count)
+    codes[draw(st.integers(0, 6))::draw(st.integers(1, 7))] = draw(st.sampled_from([lo, hi]))
+    return codes.tolist()
+
+
 def zero_point(draw, name):
     """A zero point of an element type: the range ends, 0, or anything in range."""
     lo, hi = type_range(name)

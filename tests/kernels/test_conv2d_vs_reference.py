@@ -19,7 +19,7 @@ from fxsim import _kernels
 from fxsim.errors import FxsimError, KernelError, OverflowRangeError
 from fxsim.reference import conv2d as ref
 from fxsim.reference import requantize as ref_requant
-from kernel_helpers import assert_isa_and_thread_identical, storage, type_range, values
+from kernel_helpers import assert_isa_and_thread_identical, codes_with_extremes, storage, type_range, values
 
 
 X_TYPES = ["uint8", "int8", "uint16", "int16"]
@@ -110,6 +110,54 @@ def test_conv2d_wrap_fast_path_equals_reference(case):
     assert run_kernel(case).reshape(-1).tolist() == want
 
 
+@st.composite
+def pointwise_strided_case(draw):
+    """A 1x1 conv with a stride and no padding on 8-bit operands under WRAP (conv2d.cc gathers
+    its strided columns into the stride-1 GEMM's words, Interleave4StridedFn): strides 1-3 by
+    1-5 (not both 1; stride_w 5 takes the plain loop), input sizes odd and even (0 to stride - 1
+    columns / rows past the last one read), output widths inside and across the gather's 16-word
+    runs, channels per group past the small-depth kernel's 32 (groups 1) or grouped (2-3 groups
+    of 2-9: partial and whole channel quads), zero points at the range ends, per-channel weight
+    zero points, biases at the int32/int64 ends, acc_bits 32/48/64."""
+    x_type = draw(st.sampled_from(["uint8", "int8"]))
+    w_type = draw(st.sampled_from(["int8", "uint8", "int4"]))
+    if draw(st.booleans()):
+        groups, cig = 1, draw(st.integers(33, 38))
+    else:
+        groups, cig = draw(st.integers(2, 3)), draw(st.integers(2, 9))
+    c_in, c_out = groups * cig, groups * draw(st.integers(1, 3))
+    stride = draw(st.tuples(st.integers(1, 3), st.integers(1, 5)).filter(lambda s: s != (1, 1)))
+    oh, ow = draw(st.integers(1, 3)), draw(st.one_of(st.integers(1, 4), st.integers(15, 18), st.integers(31, 34)))
+    h = (oh - 1) * stride[0] + 1 + draw(st.integers(0, stride[0] - 1))
+    w = (ow - 1) * stride[1] + 1 + draw(st.integers(0, stride[1] - 1))
+    n = draw(st.integers(1, 2))
+    zp_x = draw(st.one_of(st.sampled_from(list(type_range(x_type))), st.integers(*type_range(x_type))))
+    w_lo, w_hi = type_range(w_type)
+    zp_w = [draw(st.one_of(st.sampled_from([w_lo, w_hi, 0]), st.integers(w_lo, w_hi)))
+            for _ in range(c_out if draw(st.booleans()) else 1)]
+    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
+    bias = None
+    if bias_kind is not None:
+        b_lo, b_hi = int(np.iinfo(bias_kind).min), int(np.iinfo(bias_kind).max)
+        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([b_lo, b_hi])),
+                             min_size=c_out, max_size=c_out))
+    acc_bits = draw(st.sampled_from([32, 48, 64]))
+    return dict(x_type=x_type, w_type=w_type, x_shape=(n, c_in, h, w), w_shape=(c_out, cig, 1, 1),
+                x=codes_with_extremes(draw, x_type, n * c_in * h * w), w=values(draw, w_type, c_out * cig), zp_x=zp_x,
+                zp_w=zp_w, bias=bias, bias_kind=bias_kind, stride=stride, dilation=(1, 1), pads=(0, 0, 0, 0),
+                groups=groups, policy="wrap", acc_bits=acc_bits,
+                out_type="int32" if acc_bits == 32 and draw(st.booleans()) else "int64")
+
+
+@settings(max_examples=60)
+@given(case=pointwise_strided_case())
+def test_pointwise_strided_equals_reference(case):
+    want, shape = run_reference(case)
+    got = run_kernel(case)
+    assert got.shape == shape
+    assert got.reshape(-1).tolist() == want
+
+
 # Fixed cases where the policies must disagree: int16 extremes overflow int32 after 2 products.
 def test_policies_differ_on_int16_overflow():
     x = np.full((1, 4, 1, 1), -32768, np.int16)
@@ -159,6 +207,12 @@ def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
         "pointwise_1x1": _layer(rng, np.uint8, np.int8, (2, 38, 23, 29), (24, 38, 1, 1), 1, (1, 1), (0, 0, 0, 0)),
         "pointwise_1x1_grouped_s8": _layer(rng, np.int8, np.uint8, (2, 20, 23, 29), (24, 10, 1, 1), 2, (1, 1),
                                            (0, 0, 0, 0)),
+        # a strided 1x1 without padding (its columns gathered in each GEMM task): stride 2 on an
+        # odd plane with a partial channel quad, 3 x 4 grouped on s8, 1 x 5 (the plain loop)
+        "pointwise_1x1_s2": _layer(rng, np.uint8, np.int8, (2, 38, 23, 29), (24, 38, 1, 1), 1, (2, 2), (0, 0, 0, 0)),
+        "pointwise_1x1_s3x4_grouped_s8": _layer(rng, np.int8, np.uint8, (1, 20, 23, 131), (24, 10, 1, 1), 2, (3, 4),
+                                                (0, 0, 0, 0)),
+        "pointwise_1x1_s1x5": _layer(rng, np.uint8, np.int8, (1, 36, 5, 81), (8, 36, 1, 1), 1, (1, 5), (0, 0, 0, 0)),
         "int16_saturate": _layer(rng, np.int16, np.int16, (1, 8, 24, 24), (8, 8, 3, 3), 1, (1, 1), (1, 1, 1, 1),
                                  policy="saturate"),
     }

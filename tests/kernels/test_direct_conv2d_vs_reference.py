@@ -12,7 +12,8 @@ extremes, int32/int64 bias at their extremes, acc_bits 32/48/64; the fused requa
 Layers whose corrected weights are int8 values take the VNNI u8 x s8 paths, the others the
 int16 pair paths: both are drawn. Then MobileNetV2's own layers against an exact int64 numpy
 model, and every ISA variant (baseline and avx2 run the GEMM path: a cross-check) and thread
-count bit-identical.
+count bit-identical. The register-blocked depthwise loops (stride 1 and stride 2) get their own
+draws around their row and column blocks.
 """
 
 import numpy as np
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 import fxsim as fx
 from fxsim import _kernels
 from fxsim.reference import conv2d as ref
-from kernel_helpers import assert_isa_and_thread_identical, storage, values, zero_point
+from kernel_helpers import assert_isa_and_thread_identical, codes_with_extremes, storage, values, zero_point
 from test_conv2d_vs_reference import run_kernel, run_reference
 from test_fused_requantize_vs_reference import requant_case, run_conv_case
 from test_requantize_vs_reference import float32_scales
@@ -103,31 +104,46 @@ def test_fused_requantize_equals_reference_and_unfused(data):
 
 
 @st.composite
-def fast_depthwise_case(draw):
-    """A depthwise layer the register-blocked u8 x s8 loop takes (direct_conv_kernels.h,
-    DepthwiseU8S8FastFn): stride 1, dilation_h 1, dilation_w 1-4, filters 3 x (1-4) (one group of
-    four taps) or 5 x (5-8) (two), every w - w_zp an int8 value, at least 4 output rows (4-9: full
-    and overlapping last row blocks of 4), output widths inside one 64-column block and around
-    its edge (1-8, 56-72), acc_bits 32 (the sums or codes leave the registers straight into the
-    output) or 64 (through the sink)."""
+def fast_depthwise_case(draw, stride=1):
+    """A depthwise layer a register-blocked u8 x s8 loop takes (direct_conv_kernels.h,
+    DepthwiseU8S8FastFn): stride 1 (dilation_w 1-4) or 2 (depthwise_u8s8_fast_s2, dilation_w
+    1-3), dilation_h 1, filters 3 x (1-4) (one group of four taps) or 5 x (5-8) (two), every
+    w - w_zp an int8 value, at least 4 output rows (stride 1: 4-9, full and overlapping last row
+    blocks of 4; stride 2: 4-17, blocks of 4 or 8), output widths inside one 64-column block and
+    around its edge (1-8, 56-72; stride 2 also around its 32-column block, 14-18 and 28-34, where
+    two rows' codes leave as one vector), input sizes odd and even, acc_bits 32 (the sums or
+    codes leave the registers straight into the output) or 64 (through the sink)."""
     x_type = draw(st.sampled_from(["uint8", "int8"]))
     w_type = draw(st.sampled_from(["int8", "uint8", "int4"]))
     c_in = draw(st.integers(1, 2))
     c_out = c_in * draw(st.integers(1, 2))
     kh = draw(st.sampled_from([3, 5]))
     kw = draw(st.integers(1, 4) if kh == 3 else st.integers(5, 8))
-    dilation = (1, draw(st.integers(1, 4)))
+    dilation = (1, draw(st.integers(1, 4 if stride == 1 else 3)))
     pads = tuple(draw(st.integers(0, 3)) for _ in range(4))
-    oh, ow = draw(st.integers(4, 9)), draw(st.one_of(st.integers(1, 8), st.integers(56, 72)))
-    w = max(1, ow - 1 + dilation[1] * (kw - 1) + 1 - pads[1] - pads[3])
-    h = max(1, oh - 1 + kh - pads[0] - pads[2])
+    if stride == 1:
+        oh, ow = draw(st.integers(4, 9)), draw(st.one_of(st.integers(1, 8), st.integers(56, 72)))
+    else:
+        oh = draw(st.integers(4, 17))
+        ow = draw(st.one_of(st.integers(1, 8), st.integers(14, 18), st.integers(28, 34), st.integers(56, 72)))
+    extra = draw(st.integers(0, stride - 1))  # stride 2: an input size of either parity
+    w = max(1, (ow - 1) * stride + dilation[1] * (kw - 1) + 1 - pads[1] - pads[3] + extra)
+    h = max(1, (oh - 1) * stride + kh - pads[0] - pads[2] + extra)
     zp_w, bias, bias_kind = draw(weight_zero_points_and_bias(w_type, c_out, True))
     acc_bits = draw(st.sampled_from([32, 32, 64]))
     return dict(x_type=x_type, w_type=w_type, x_shape=(1, c_in, h, w), w_shape=(c_out, 1, kh, kw),
-                x=values(draw, x_type, c_in * h * w), w=values(draw, w_type, c_out * kh * kw),
-                zp_x=zero_point(draw, x_type), zp_w=zp_w, bias=bias, bias_kind=bias_kind, stride=(1, 1),
+                x=codes_with_extremes(draw, x_type, c_in * h * w), w=values(draw, w_type, c_out * kh * kw),
+                zp_x=zero_point(draw, x_type), zp_w=zp_w, bias=bias, bias_kind=bias_kind, stride=(stride, stride),
                 dilation=dilation, pads=pads, groups=c_in, policy="wrap", acc_bits=acc_bits,
                 out_type="int32" if acc_bits == 32 else "int64")
+
+
+def _direct_case(draw, kind):
+    """The case a test's kind names: the register-blocked depthwise loop at stride 1 or 2, or the
+    u8 x s8 small-depth loop."""
+    if kind == "small_depth":
+        return draw(direct_case("small_depth", True))
+    return draw(fast_depthwise_case(2 if kind == "fast_depthwise_s2" else 1))
 
 
 @st.composite
@@ -151,14 +167,14 @@ def fast_requant_case(draw, channels):
                 seed=0, pf64=False, zpf=draw(st.booleans()), offset=None)
 
 
-@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth"])
+@pytest.mark.parametrize("kind", ["fast_depthwise", "fast_depthwise_s2", "small_depth"])
 @settings(max_examples=30)  # the reference conv in Python ints: up to ~0.2 s per example
 @given(data=st.data())
 def test_direct_sums_equal_reference(kind, data):
-    """The sums of the register-blocked depthwise loop and of the u8 x s8 small-depth loop
+    """The sums of the register-blocked depthwise loops and of the u8 x s8 small-depth loop
     (written straight into an int32 output prefilled with a sentinel at acc_bits 32, else
     through the sink) equal the reference."""
-    case = data.draw(fast_depthwise_case() if kind == "fast_depthwise" else direct_case("small_depth", True))
+    case = _direct_case(data.draw, kind)
     want, shape = run_reference(case)
     x = np.array(case["x"], dtype=storage(case["x_type"])).reshape(case["x_shape"])
     w = np.array(case["w"], dtype=storage(case["w_type"])).reshape(case["w_shape"])
@@ -169,14 +185,14 @@ def test_direct_sums_equal_reference(kind, data):
     assert got.reshape(-1).tolist() == want
 
 
-@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth"])
+@pytest.mark.parametrize("kind", ["fast_depthwise", "fast_depthwise_s2", "small_depth"])
 @settings(max_examples=40)
 @given(data=st.data())
 def test_in_register_requantization_equals_reference_and_unfused(kind, data):
-    """The codes the register-blocked depthwise loop and the u8 x s8 small-depth loop requantize
+    """The codes the register-blocked depthwise loops and the u8 x s8 small-depth loop requantize
     in their registers (Fp32Codes; every output prefilled with 7 by run_conv_case) equal the
     reference's and accumulate-then-requantize's."""
-    case = data.draw(fast_depthwise_case() if kind == "fast_depthwise" else direct_case("small_depth", True))
+    case = _direct_case(data.draw, kind)
     run_conv_case(case, data.draw(fast_requant_case(case["w_shape"][0])))
 
 
@@ -223,6 +239,9 @@ LAYERS = {
     "dw3x3_144_56": ((1, 144, 56, 56), (144, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 144),
     "dw3x3_32_112": ((1, 32, 112, 112), (32, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 32),
     "dw3x3s2_96_112": ((1, 96, 113, 111), (96, 1, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 96),
+    "dw3x3s2_144_56": ((1, 144, 56, 56), (144, 1, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 144),
+    "dw3x3s2_16rows_w30": ((1, 4, 33, 60), (4, 1, 3, 3), (2, 2), (1, 1), (1, 1, 0, 0), 4),
+    "dw5x5s2_dilated_w_odd": ((1, 8, 37, 45), (8, 1, 5, 5), (2, 2), (1, 2), (2, 1, 2, 3), 8),
     "dw5x5_mult2_dilated": ((2, 8, 30, 47), (16, 1, 5, 5), (1, 2), (2, 1), (3, 2, 1, 4), 8),
     "dw5x5_mult2_s1_dilated_w": ((1, 6, 21, 70), (12, 1, 5, 5), (1, 1), (1, 2), (2, 4, 1, 3), 6),
     "first_3x3s2_3x32_224": ((1, 3, 224, 224), (32, 3, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 1),
@@ -271,10 +290,12 @@ def test_network_layer_equals_reference_on_a_corner():
 def _calls():
     """Accumulators and fused codes (power-of-two requantization with stochastic rounding: each
     draw depends on the output's flat index; and per-channel fp32 HALF_EVEN, which the
-    register-blocked depthwise loop applies in its registers) of six layers with s8 activations
-    and u8 weights."""
+    register-blocked depthwise loops apply in their registers) of the layers below with s8
+    activations and u8 weights."""
     calls = {}
     for name, int8_weights in [("dw3x3_144_56", True), ("dw5x5_mult2_s1_dilated_w", True),
+                               ("dw3x3s2_144_56", True), ("dw3x3s2_16rows_w30", True),
+                               ("dw5x5s2_dilated_w_odd", True),
                                ("dw3x3s2_96_112", False), ("dw3x3s2_96_112", True), ("dw5x5_mult2_dilated", False),
                                ("dw5x5_mult2_dilated", True), ("first_3x3s2_3x32_224", False),
                                ("first_3x3s2_3x32_224", True), ("small_depth_dilated_c19", False),

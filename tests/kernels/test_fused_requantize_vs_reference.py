@@ -30,7 +30,7 @@ from fxsim.reference import matmul as ref_matmul
 from fxsim.reference import requantize as ref_requant
 from fxsim.reference import rounding as ref_round
 from kernel_helpers import assert_isa_and_thread_identical, storage
-from test_conv2d_vs_reference import conv_case
+from test_conv2d_vs_reference import conv_case, pointwise_strided_case
 from test_matmul_vs_reference import matmul_case
 from test_requantize_vs_reference import float32_scales
 
@@ -210,6 +210,14 @@ def test_conv2d_requantize_equals_reference_and_unfused(data):
 @given(data=st.data())
 def test_conv2d_requantize_wrap_fast_path(data):
     c = data.draw(conv_case(fast_path=True))
+    run_conv_case(c, data.draw(requant_case(c["w_shape"][0])))
+
+
+@settings(max_examples=40)
+@given(data=st.data())
+def test_conv2d_requantize_pointwise_strided(data):
+    """The strided 1x1 conv's gathered GEMM path (conv2d.cc) through every method's sink."""
+    c = data.draw(pointwise_strided_case())
     run_conv_case(c, data.draw(requant_case(c["w_shape"][0])))
 
 

@@ -11,6 +11,7 @@
 #include "fxsim/kernels/accumulate_entry.h"
 #include "fxsim/kernels/accumulator_sink.h"
 #include "fxsim/kernels/direct_conv2d.h"
+#include "fxsim/kernels/direct_conv_kernels.h"
 #include "fxsim/kernels/gemm_kernels.h"
 #include "fxsim/kernels/packed_weights.h"
 #include "fxsim/kernels/parallel.h"
@@ -72,6 +73,18 @@ int64_t conv_definition(const Geometry& gm, IntRange range, const X* x, int32_t 
   return -1;
 }
 
+// Interleave4StridedFn (direct_conv_kernels.h) as a plain loop: the variants without the AVX-512
+// gather and strides above its 4.
+void interleave4_strided_plain(const uint8_t* const* channels, int64_t row_step, int64_t ow, int64_t stride_w,
+                               int64_t j0, int64_t count, uint32_t flip, uint32_t* dst) {
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t j = j0 + i, o = j / ow * row_step + j % ow * stride_w;
+    dst[i] = (static_cast<uint32_t>(channels[0][o]) | static_cast<uint32_t>(channels[1][o]) << 8 |
+              static_cast<uint32_t>(channels[2][o]) << 16 | static_cast<uint32_t>(channels[3][o]) << 24) ^
+             flip;
+  }
+}
+
 // WRAP with 8-bit x and w: raw codes through the u8 x s8 dot4 kernels (gemm_kernels.h) and the
 // zero points restored by the offset formula (packed_weights.h), all modulo 2^32:
 //   acc = sum_k x'_k w'_k - w_zp'[oc] * sum_k x'_k + (depth x_zp' w_zp'[oc] - x_zp' sum_k w'_k)
@@ -83,14 +96,21 @@ int64_t conv_definition(const Geometry& gm, IntRange range, const X* x, int32_t 
 // contiguous words; then per (n, group, output row or column chunk) one dot4 GEMM of the packed
 // weight rows by those words, the correction, and bias + wrap (the sink). Every output is the
 // same exact modular sum, so the ISA variant and the thread split cannot change a bit.
+// A 1x1 kernel with a stride and no padding (a ResNet downsample) reads input (oy * stride_h,
+// ox * stride_w) for output (oy, ox) and nothing else: its words are gathered compactly (word
+// oy * OW + ox, the stride-1 layout of an OH x OW input), so it runs as a stride-1 1x1 conv.
 template <typename X, class Sink>
 int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConvWeights& pw, const int64_t* bias,
                   const Sink& sink) {
   const Conv2DParams& p = gm.p;
   const Conv2DShape& s = gm.s;
-  const int64_t hp = s.h + p.pad_top + p.pad_bottom;
-  const int64_t wp = s.w + p.pad_left + p.pad_right;
-  const int64_t sh = p.stride_h, sw = p.stride_w;
+  // A 1x1 with a stride and no padding is laid out compactly (its gathered words, below): an
+  // OH x OW input at stride 1.
+  const bool unpadded = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right == 0;
+  const bool pointwise_strided = unpadded && s.kh == 1 && s.kw == 1 && (p.stride_h > 1 || p.stride_w > 1);
+  const int64_t hp = pointwise_strided ? gm.oh : s.h + p.pad_top + p.pad_bottom;
+  const int64_t wp = pointwise_strided ? gm.ow : s.w + p.pad_left + p.pad_right;
+  const int64_t sh = pointwise_strided ? 1 : p.stride_h, sw = pointwise_strided ? 1 : p.stride_w;  // the layout's
   // A plane holds the padded input split into sh x sw stride phases, each an hq x wq block:
   // padded (row, col) = (r * sh + py, c * sw + px) is word ((py * sw + px) * hq + r) * wq + c.
   // Output (oy, ox) at filter tap (ky, kx) then reads word oy * wq + ox of the tap's phase block
@@ -100,7 +120,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const int64_t cq = pw.cq, groups = p.groups;
   const bool x_signed = std::is_signed<X>::value;
   const int32_t x_zp_packed = x_zp + (x_signed ? 128 : 0);  // in [0, 255]
-  const bool fill = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right > 0 || sh > 1 || sw > 1;
+  const bool fill = !unpadded || sh > 1 || sw > 1;
   const GemmTable& kernels = active_gemm_kernels();
   // The int16-pair kernels (gemm_kernels.h Dot2Fn) where they are the variant's faster form: the
   // input planes then hold pairs of channels (plane 2q + h: channels 4q + 2h, 4q + 2h + 1 as the
@@ -128,6 +148,9 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const std::vector<uint8_t> zero_row(static_cast<size_t>(partial_quad ? s.w : 0), 0);
   const std::vector<uint8_t> zero_plane(static_cast<size_t>(partial_quad && !fill ? s.h * s.w : 0), 0);
   const Interleave4Fn interleave4 = kernels.interleave4;
+  const DirectConvTable* direct = active_direct_conv_kernels();
+  const Interleave4StridedFn gather4 = direct != nullptr && p.stride_w <= 4 ? direct->interleave4_strided
+                                                                            : interleave4_strided_plain;
   // plane pl (of n * groups * planes_per_group): its (n, group) and first channel, and how many
   // of its `lanes` channels are real
   struct PlaneChannels {
@@ -149,28 +172,41 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       for (int64_t i = 0; i < count; ++i) dst[i] ^= 0x80u;
     }
   };
-  // Stride 1, no padding: plane pl is its channels' h * w bytes in order, and words
-  // [j0, j0 + count) of it come from bytes [j0, j0 + count) of each channel.
+  // No padding and a stride-1 layout: plane pl is its channels' h * w bytes in order, and words
+  // [j0, j0 + count) of it come from bytes [j0, j0 + count) of each channel; a strided 1x1
+  // gathers word j from byte (j / OW * stride_h) * W + j % OW * stride_w.
   auto interleave_columns = [&](int64_t pl, int64_t j0, int64_t count) {
     const PlaneChannels pc = plane_channels(pl);
     const uint32_t flip = x_signed ? 0x80u * lane_ones & channel_mask(pc.valid) : 0u;  // x + 128: x ^ 0x80
     const uint8_t* src[4];  // the codes' bytes (int8 read as unsigned char: the two's-complement byte)
     for (int b = 0; b < lanes; ++b) {
-      src[b] = b < pc.valid ? reinterpret_cast<const uint8_t*>(x + (pc.n * s.c_in + pc.c_first + b) * s.h * s.w) + j0
-                            : zero_plane.data() + j0;
+      src[b] = b < pc.valid ? reinterpret_cast<const uint8_t*>(x + (pc.n * s.c_in + pc.c_first + b) * s.h * s.w)
+                            : zero_plane.data();
     }
-    if (pairs) {
-      interleave_pair_row(src[0], src[1], count, pc.valid, flip, xq + pl * plane + j0);
+    uint32_t* const dst = xq + pl * plane + j0;
+    if (pointwise_strided && pairs) {  // a plain loop: the pair gather has no vector form
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t j = j0 + i, o = j / gm.ow * p.stride_h * s.w + j % gm.ow * p.stride_w;
+        dst[i] = (static_cast<uint32_t>(src[0][o]) | static_cast<uint32_t>(src[1][o]) << 16) ^ flip;
+      }
       return;
     }
-    interleave4(src[0], src[1], src[2], src[3], count, flip, xq + pl * plane + j0);
+    if (pointwise_strided) {
+      gather4(src, p.stride_h * s.w, gm.ow, p.stride_w, j0, count, flip, dst);
+      return;
+    }
+    if (pairs) {
+      interleave_pair_row(src[0] + j0, src[1] + j0, count, pc.valid, flip, dst);
+      return;
+    }
+    interleave4(src[0] + j0, src[1] + j0, src[2] + j0, src[3] + j0, count, flip, dst);
   };
-  // A 1x1 kernel at stride 1 without padding reads, for output column j, word j of each plane
-  // and nothing else: the GEMM tasks below interleave their own columns first (one parallel
-  // phase, no barrier between packing and GEMM, and each core reads the words it wrote, not
-  // half of them from the other core's cache). On one thread the single task interleaves every
+  // A 1x1 kernel at stride 1 without padding (or a strided 1x1, gathered) reads, for output
+  // column j, word j of each plane and nothing else: the GEMM tasks below interleave their own
+  // columns first (one parallel phase, no barrier between packing and GEMM, and each core reads
+  // the words it wrote, not half of them from the other core's cache). On one thread the single task interleaves every
   // column and then runs the GEMM, the order of the separate pass.
-  const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1 && p.stride_h == 1;
+  const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1;  // (no fill: a stride-1 layout)
   if (!interleave_in_tasks) {
     parallel_tasks(s.n * groups * planes_per_group, plane, [&](int64_t c0, int64_t c1) -> int64_t {
       std::vector<uint32_t> words(static_cast<size_t>(sw > 1 ? s.w : 0));  // one input row's words
@@ -262,11 +298,11 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const int64_t group_words = planes_per_group * plane;
   {
     // Output (oy, ox) reads xq[base + oy * wq + ox + goff[g]], linear in j = oy * wq + ox at every
-    // stride (the phase-split layout above), so a whole output plane is one GEMM over
-    // (OH - 1) * wq + OW columns (the wq - OW columns between rows are computed and dropped:
-    // in-buffer reads, a few % of work). Strided layers once ran one GEMM per output row instead:
-    // a 3x3 stride-2 128 -> 128 layer at 56 x 56 filled 28 of each 64-column tile (VNNI, one
-    // thread: 80 GMAC/s against 176 at stride 1).
+    // stride (the phase-split layout above; a strided 1x1's gathered words), so a whole output
+    // plane is one GEMM over (OH - 1) * wq + OW columns (the wq - OW columns between rows are
+    // computed and dropped: in-buffer reads, a few % of work). Strided layers once ran one GEMM
+    // per output row instead: a 3x3 stride-2 128 -> 128 layer at 56 x 56 filled 28 of each
+    // 64-column tile (VNNI, one thread: 80 GMAC/s against 176 at stride 1).
     // The tasks are the planes' 64-column tiles (the kernel's register tile): parallel_tasks
     // hands each thread a few runs of whole tiles, balanced to a tile (256-column tasks cut a
     // 56 x 56 plane into 13, i.e. 7 against 6 on two threads). A run is computed in pieces of

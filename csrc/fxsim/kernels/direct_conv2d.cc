@@ -271,11 +271,18 @@ void copy_u8_plane(const DirectConvTable& k, const Conv2DParams& p, const Conv2D
                  plane + p.pad_top * row_len + p.pad_left, row_len);
 }
 
-// Whether the register-blocked loop (DepthwiseU8S8FastFn) takes this layer.
-bool depthwise_fast_applies(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
-                            int64_t groups) {
-  return k.depthwise_u8s8_fast != nullptr && p.stride_h == 1 && p.stride_w == 1 && p.dilation_h == 1 &&
-         p.dilation_w <= 4 && oh >= kDepthwiseFastRows && ((s.kh == 3 && groups == 1) || (s.kh == 5 && groups == 2));
+// The register-blocked loop (DepthwiseU8S8FastFn) that takes this layer: stride 1 or stride 2
+// (depthwise_u8s8_fast_s2), else null.
+DepthwiseU8S8FastFn depthwise_fast_loop(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s,
+                                        int64_t oh, int64_t groups) {
+  if (p.dilation_h != 1 || !((s.kh == 3 && groups == 1) || (s.kh == 5 && groups == 2))) return nullptr;
+  if (p.stride_h == 1 && p.stride_w == 1 && p.dilation_w <= 4 && oh >= kDepthwiseFastRows) {
+    return k.depthwise_u8s8_fast;
+  }
+  if (p.stride_h == 2 && p.stride_w == 2 && p.dilation_w <= 3 && oh >= kDepthwiseS2Rows) {
+    return k.depthwise_u8s8_fast_s2;
+  }
+  return nullptr;
 }
 
 // The in-register requantization of output channel oc (Fp32Codes, direct_conv_kernels.h) when
@@ -364,7 +371,11 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   if ((kDepthwiseU8S8Rows - 1) * p.stride_h + (s.kh - 1) * p.dilation_h >= kDepthwiseU8S8Span) return false;
   const int64_t taps = s.kh * s.kw, groups = (s.kw + 3) / 4;
   const int64_t hp = s.h + p.pad_top + p.pad_bottom, wp = s.w + p.pad_left + p.pad_right;
-  const int64_t row_len = std::max(wp, (ow + 31) / 32 * 32 * p.stride_w + 4 * groups * p.dilation_w + 64);
+  const DepthwiseU8S8FastFn fast = depthwise_fast_loop(kernels, p, s, oh, groups);
+  int64_t row_len = std::max(wp, (ow + 31) / 32 * 32 * p.stride_w + 4 * groups * p.dilation_w + 64);
+  if (fast != nullptr && fast == kernels.depthwise_u8s8_fast_s2) {  // its row reads (direct_conv_kernels.h)
+    row_len = std::max(row_len, 128 * ((ow + 63) / 64) + 8 + 4 * (groups - 1) * p.dilation_w);
+  }
   if (hp * row_len > kMaxBuffer) return false;
   const int32_t shift = std::is_signed<X>::value ? 128 : 0;  // int8 code v is the u8 code v + 128
   const uint8_t zp = static_cast<uint8_t>(x_zp + shift);
@@ -374,7 +385,6 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   const bool fold_bias = fold_bias_into(sink.bits, bias, &init);
   const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
-  const bool fast = depthwise_fast_applies(kernels, p, s, oh, groups);
   *first_rejected = parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
     std::vector<uint8_t> plane(static_cast<size_t>(hp * row_len), zp);  // the padding stays x_zp
     std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
@@ -387,12 +397,12 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
         const int32_t* filter = wq.data() + oc * s.kh * groups;
         uint32_t* sums = acc.data() + m * outputs;
         DepthwiseFastOut direct;
-        if (fast && fold_bias == (bias != nullptr) && fast_output(sink, oc, flat, &direct)) {
-          kernels.depthwise_u8s8_fast(plane.data(), g, filter, init[oc], direct);  // nothing rejected
+        if (fast != nullptr && fold_bias == (bias != nullptr) && fast_output(sink, oc, flat, &direct)) {
+          fast(plane.data(), g, filter, init[oc], direct);  // nothing rejected
           continue;
         }
-        if (fast) {
-          kernels.depthwise_u8s8_fast(plane.data(), g, filter, init[oc], DepthwiseFastOut{sums, nullptr, Fp32Codes{}});
+        if (fast != nullptr) {
+          fast(plane.data(), g, filter, init[oc], DepthwiseFastOut{sums, nullptr, Fp32Codes{}});
         } else {
           kernels.depthwise_u8s8(plane.data(), g, filter, init[oc], sums);
         }

@@ -23,8 +23,8 @@
 // in planes padded with the zero point, four taps per vpdpbusd (exact products summed modulo
 // 2^32, like the int16 path), and sum (x - x_zp)(w - w_zp) = sum x (w - w_zp) - x_zp sum (w -
 // w_zp) modulo 2^32 with the second term (and at acc_bits 32 the bias) as the start value.
-// Depthwise layers with stride 1 and 3 x (1-4) or 5 x (5-8) filters take a register-blocked form
-// of that loop (DepthwiseU8S8FastFn); it and the small-depth loop hand their sums straight to an
+// Depthwise layers with stride 1 or 2 and 3 x (1-4) or 5 x (5-8) filters take a register-blocked
+// form of that loop (DepthwiseU8S8FastFn, one per stride); it and the small-depth loop hand their sums straight to an
 // int32 output, or requantize them in registers (Fp32Codes) when the sink's plan is the bounded
 // HALF_EVEN float32 loop into 8-bit codes (ONNX Runtime's QLinearConv requantization, MLAS's
 // MlasRequantizeOutput: float32 product, clamp, round half even, + zero point), with that loop's

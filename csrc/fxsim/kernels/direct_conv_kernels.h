@@ -100,6 +100,16 @@ struct DepthwiseFastOut {
 };
 using DepthwiseU8S8FastFn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq,
                                      uint32_t init, const DepthwiseFastOut& out);
+// The same for stride 2 x 2 (depthwise_u8s8_fast_s2): dilation_h 1, dilation_w <= 3, the same
+// filters, oh >= 4; blocks of 4 rows x 64 columns, or 8 or 4 rows x 32 columns when ow <= 32
+// (the codes of two such rows requantized as one 64-code vector, each row's 32 codes stored whole
+// where they stay within the channel's oh x ow codes: the bytes past ow are rewritten by the
+// rows after it). One vpshufb of one
+// unaligned load per 16 outputs per input row, as at stride 1 (lane L of the window at byte
+// 64 h + 8 x' holds outputs 32 h + 8 L + 4 x' + [0, 4)), and one vshufi32x4 per 16 outputs to
+// the stride-1 window order before the same stores. Reads each input row up to byte
+// 128 * ceil(ow / 64) + 8 + 4 * (groups - 1) * dilation_w (32-column blocks: 72 + the same).
+constexpr int kDepthwiseS2Rows = 4;
 
 // The small-depth conv with VNNI's u8 x s8 dot product, for output rows [oy0, oy1) of one image:
 //   c[oc * ldc + (oy - oy0) * ow + ox] = init[oc] + sum_{ic, ky, g, q} planes[ic * plane_len
@@ -125,6 +135,15 @@ using SmallDepthU8S8CodesFn = void (*)(const uint8_t* planes, const SmallDepthU8
 using CopyRowsU8Fn = void (*)(const uint8_t* src, int64_t rows, int64_t width, uint8_t flip, uint8_t* dst,
                               int64_t dst_stride);
 
+// The input words of a 1x1 convolution with stride_w >= 2 and no padding, gathered from the
+// strided columns (conv2d.cc's in-task interleave, the words of 4 input channels): for i < count
+// and j = j0 + i, oy = j / ow, ox = j % ow,
+//   dst[i] = (c0[o] | c1[o] << 8 | c2[o] << 16 | c3[o] << 24) ^ flip,  o = oy * row_step + ox * stride_w
+// with c0..c3 = channels[0..3], for 1 <= stride_w <= 4 (conv2d.cc keeps a plain loop above).
+// Reads only the bytes o (masked loads), so no byte past the last input column is touched.
+using Interleave4StridedFn = void (*)(const uint8_t* const* channels, int64_t row_step, int64_t ow, int64_t stride_w,
+                                      int64_t j0, int64_t count, uint32_t flip, uint32_t* dst);
+
 struct DirectConvTable {
   const char* name;
   DirectConvFn direct_conv_u32;
@@ -138,6 +157,8 @@ struct DirectConvTable {
   SmallDepthU8S8Fn small_depth_u8s8;  // null without VNNI
   SmallDepthU8S8CodesFn small_depth_u8s8_codes;  // null without VNNI
   CopyRowsU8Fn copy_rows_u8;
+  Interleave4StridedFn interleave4_strided;
+  DepthwiseU8S8FastFn depthwise_u8s8_fast_s2;  // null without VNNI
 };
 
 // AVX-512 only (direct_conv_kernels.inc): weak references, null where the translation unit
