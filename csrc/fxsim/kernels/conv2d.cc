@@ -147,9 +147,9 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     interleave4(src[0] + j0, src[1] + j0, src[2] + j0, src[3] + j0, count, flip, xq + pl * plane + j0);
   };
   // A 1x1 kernel at stride 1 without padding (or a strided 1x1, gathered) reads, for output
-  // column j, word j of each plane and nothing else: the GEMM tasks below interleave their own columns first (one parallel
-  // phase, no barrier between packing and GEMM, and each core reads the words it wrote, not
-  // half of them from the other core's cache). On one thread the single task interleaves every
+  // column j, word j of each plane and nothing else: the GEMM tasks below interleave their own
+  // columns first (one parallel phase, no barrier between packing and GEMM, and each core reads
+  // the words it wrote, not half of them from the other core's cache). On one thread the single task interleaves every
   // column and then runs the GEMM, the order of the separate pass.
   const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1 && (p.stride_h == 1 || pointwise_strided);
   if (!interleave_in_tasks) {
