@@ -1212,7 +1212,8 @@ void test_conv2d_accumulate() {
   // Interleave4StridedFn): stride 2 on an odd plane (36 channels: a partial quad past the
   // small-depth bound), 3 x 4 grouped on s8 (16-word runs with tails), 1 x 5 (the plain loop)
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{2, 36, 15, 37, 10, 1, 1}, params(2, 2, 1, 1, 0, 0, 0, 0, 1), true);
-  check_conv_layer<int8_t, uint8_t>(rng, Conv2DShape{1, 12, 10, 131, 9, 1, 1}, params(3, 4, 1, 1, 0, 0, 0, 0, 3), false);
+  check_conv_layer<int8_t, uint8_t>(rng, Conv2DShape{1, 12, 10, 131, 9, 1, 1}, params(3, 4, 1, 1, 0, 0, 0, 0, 3),
+                                    false);
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 34, 3, 41, 5, 1, 1}, params(1, 5, 1, 1, 0, 0, 0, 0, 1), true);
 
   // Policies on int16 extremes: 4 products of (-32768)^2 = 2^30 each.
