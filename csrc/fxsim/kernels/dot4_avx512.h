@@ -34,9 +34,17 @@ inline Halves halves(__m512i v) {
   if (U8) return Halves{_mm512_and_si512(v, _mm512_set1_epi16(0x00FF)), _mm512_srli_epi16(v, 8)};
   return Halves{_mm512_srai_epi16(_mm512_slli_epi16(v, 8), 8), _mm512_srai_epi16(v, 8)};
 }
-// b0*c0 + b2*c2 (one vpmaddwd) plus b1*c1 + b3*c3: dot4 exactly (|each pair sum| < 2^17).
+// acc + v modulo 2^32 (vpaddd), written out with the accumulator as an in-out register operand
+// as dpbusd below: through _mm512_add_epi32 gcc 12 computed each sum of an unrolled loop in a
+// scratch register and copied it back to the accumulator's (one vmovdqa64 per step).
+inline __m512i add_into(__m512i acc, __m512i v) {
+  __asm__("vpaddd %1, %0, %0" : "+v"(acc) : "v"(v));
+  return acc;
+}
+// b0*c0 + b2*c2 (one vpmaddwd) plus b1*c1 + b3*c3: dot4 exactly (|each pair sum| < 2^17),
+// added to acc modulo 2^32.
 inline __m512i dot4_halves(__m512i acc, const Halves& a, const Halves& b) {
-  return _mm512_add_epi32(acc, _mm512_add_epi32(_mm512_madd_epi16(a.even, b.even), _mm512_madd_epi16(a.odd, b.odd)));
+  return add_into(acc, _mm512_add_epi32(_mm512_madd_epi16(a.even, b.even), _mm512_madd_epi16(a.odd, b.odd)));
 }
 
 // The int16 halves of one word of four s8 bytes, as the words broadcast into Halves: low / high
