@@ -1108,8 +1108,8 @@ int64_t naive_conv_at(const Conv2DParams& p, const Conv2DShape& s, const std::ve
   return sum;
 }
 
-// zero_w_zp: weight zero points 0 (int8 weights then take the depthwise kernel's VNNI u8 x s8
-// path, direct_conv2d.h)
+// zero_w_zp: weight zero points 0 (int8 weights then take the direct kernels' u8 x s8 paths,
+// direct_conv2d.h: vpdpbusd on avx512vnni, its exact emulation on avx512bw)
 template <typename X, typename W>
 void check_conv_layer(std::mt19937_64& rng, const Conv2DShape& s, Conv2DParams p, bool per_channel,
                       bool zero_w_zp = false) {
@@ -1179,7 +1179,7 @@ void test_conv2d_accumulate() {
                                     true);
   check_conv_layer<int16_t, int16_t>(rng, Conv2DShape{1, 3, 6, 7, 4, 2, 2}, params(1, 1, 1, 1, 1, 0, 0, 1, 1), true);
   // the direct kernels (direct_conv2d.h) on AVX-512: depthwise through the int16 pairs (per-channel
-  // zero points) and through VNNI u8 x s8 (zero points 0; KW 5: two groups of four taps), strided,
+  // zero points) and through u8 x s8 (zero points 0; KW 5: two groups of four taps), strided,
   // dilated, widths across the 32-column runs; small depth (first conv, 13 channels: every
   // channel block of the tile loop)
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 11, 67, 6, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 3), true);
@@ -1190,7 +1190,7 @@ void test_conv2d_accumulate() {
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 21, 69, 13, 3, 3}, params(2, 2, 1, 1, 0, 0, 1, 1, 1), true);
   check_conv_layer<int8_t, uint8_t>(rng, Conv2DShape{1, 2, 9, 35, 5, 2, 3}, params(1, 3, 2, 1, 1, 2, 0, 1, 1), false);
   check_conv_layer<uint16_t, int8_t>(rng, Conv2DShape{1, 2, 5, 5, 2, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 2), false);
-  // the register-blocked depthwise loop (VNNI, zero points 0, stride 1): 10 and 7 rows (a last
+  // the register-blocked depthwise loop (u8 x s8, zero points 0, stride 1): 10 and 7 rows (a last
   // block of 4 overlapping the one before), widths 68 and 61 across its 64-column block, 3x3
   // dilated along the width and 5x6 (two groups of four taps)
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 10, 70, 6, 3, 3}, params(1, 1, 1, 2, 1, 1, 1, 1, 3), true,
@@ -1205,9 +1205,6 @@ void test_conv2d_accumulate() {
                                    true);
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 2, 19, 140, 4, 5, 5}, params(2, 2, 1, 2, 2, 3, 2, 2, 2), true,
                                     true);
-  // the u8 x s8 small-depth loop (zero points 0): at 32 bits its sums go straight into the output
-  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 21, 69, 13, 3, 3}, params(2, 2, 1, 1, 0, 0, 1, 1, 1), true,
-                                    true);
   // a strided 1x1 without padding (conv2d.cc: its strided columns gathered in each GEMM task,
   // Interleave4StridedFn): stride 2 on an odd plane (36 channels: a partial quad past the
   // small-depth bound), 3 x 4 grouped on s8 (16-word runs with tails), 1 x 5 (the plain loop)
@@ -1215,6 +1212,13 @@ void test_conv2d_accumulate() {
   check_conv_layer<int8_t, uint8_t>(rng, Conv2DShape{1, 12, 10, 131, 9, 1, 1}, params(3, 4, 1, 1, 0, 0, 0, 0, 3),
                                     false);
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 34, 3, 41, 5, 1, 1}, params(1, 5, 1, 1, 0, 0, 0, 0, 1), true);
+  // the u8 x s8 small-depth loop (zero points 0): at 32 bits its sums go straight into the output;
+  // KW 3 (on avx512bw the odd taps of two filter rows share one vpmaddwd), then KW 5 (two tap
+  // words per filter row, no such pairing) with 70 output channels (two passes of 64 + 6)
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 21, 69, 13, 3, 3}, params(2, 2, 1, 1, 0, 0, 1, 1, 1), true,
+                                    true);
+  check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{1, 2, 9, 40, 70, 3, 5}, params(1, 1, 1, 1, 1, 2, 1, 2, 1), false,
+                                   true);
 
   // Policies on int16 extremes: 4 products of (-32768)^2 = 2^30 each.
   const std::vector<int16_t> x4(4, INT16_MIN), w4(4, INT16_MIN);

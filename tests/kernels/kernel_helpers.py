@@ -1,6 +1,8 @@
 """Helpers shared by the kernel tests: element-type ranges, bounded draws and the ISA x thread
 identity check. (pytest puts this folder on sys.path, so tests import it by name.)"""
 
+from contextlib import contextmanager
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -55,3 +57,22 @@ def assert_isa_and_thread_identical(calls):
             _kernels.set_num_threads(threads)
             for name, call in calls.items():
                 assert np.array_equal(call(), expected[name]), (isa, threads, name)
+
+
+# The ISA variants that have the direct conv kernels (csrc/fxsim/kernels/direct_conv_kernels.h):
+# avx512vnni runs their u8 x s8 loops with vpdpbusd, avx512bw with its exact emulation
+# (dot4_avx512.h), and each path is its own code. [None] (the active variant) on a CPU with neither.
+DIRECT_CONV_ISAS = [isa for isa in _kernels.available_isas() if isa.startswith("avx512")] or [None]
+
+
+@contextmanager
+def isa_variant(isa):
+    """Runs the body with ISA variant ``isa`` active (None: leave the active one), then puts the
+    previous variant back."""
+    before = _kernels.isa()
+    if isa is not None:
+        _kernels.set_isa(isa)
+    try:
+        yield
+    finally:
+        _kernels.set_isa(before)

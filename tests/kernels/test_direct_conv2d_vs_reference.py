@@ -9,11 +9,14 @@ dilations 1-3, asymmetric pads 0-3, output widths on both sides of the kernels' 
 2, 1), zero points at the range ends, per-channel weight zero points, operands at the type
 extremes, int32/int64 bias at their extremes, acc_bits 32/48/64; the fused requantization
 (every method, stochastic rounding by flat index) against the reference and the unfused call.
-Layers whose corrected weights are int8 values take the VNNI u8 x s8 paths, the others the
-int16 pair paths: both are drawn. Then MobileNetV2's own layers against an exact int64 numpy
-model, and every ISA variant (baseline and avx2 run the GEMM path: a cross-check) and thread
-count bit-identical. The register-blocked depthwise loops (stride 1 and stride 2) get their own
-draws around their row and column blocks.
+Layers whose corrected weights are int8 values take the u8 x s8 paths, the others the int16 pair
+paths: both are drawn. Each drawn case runs on every AVX-512 variant this CPU has
+(DIRECT_CONV_ISAS): the u8 x s8 loops are vpdpbusd on avx512vnni and its exact emulation on
+avx512bw (dot4_avx512.h; the small-depth loop pairs the taps of two kw = 3 filter rows in one
+vpmaddwd there), separate code. Then MobileNetV2's own layers against an exact int64 numpy model
+on each of those variants, and every ISA variant (baseline and avx2 run the GEMM path: a
+cross-check) and thread count bit-identical. The register-blocked depthwise loops (stride 1 and
+stride 2) get their own draws around their row and column blocks.
 """
 
 import numpy as np
@@ -24,7 +27,8 @@ from hypothesis import strategies as st
 import fxsim as fx
 from fxsim import _kernels
 from fxsim.reference import conv2d as ref
-from kernel_helpers import assert_isa_and_thread_identical, codes_with_extremes, storage, values, zero_point
+from kernel_helpers import (DIRECT_CONV_ISAS, assert_isa_and_thread_identical, codes_with_extremes, isa_variant,
+                            storage, values, zero_point)
 from test_conv2d_vs_reference import run_kernel, run_reference
 from test_fused_requantize_vs_reference import requant_case, run_conv_case
 from test_requantize_vs_reference import float32_scales
@@ -54,7 +58,7 @@ def weight_zero_points_and_bias(draw, w_type, c_out, int8_weights):
 def direct_case(draw, kind, int8_weights=False):
     """A conv call the direct kernels take: kind "depthwise" (groups == C_in) or "small_depth".
     int8_weights: every w - w_zp an int8 value (int8 with zero point 0, uint8 with 128, int4):
-    the VNNI u8 x s8 paths (filter rows in groups of four taps, KW up to 6)."""
+    the u8 x s8 paths (filter rows in groups of four taps, KW up to 6)."""
     x_type = draw(st.sampled_from(["uint8", "int8"]))
     w_type = draw(st.sampled_from(["int8", "uint8", "int4"]))
     if kind == "depthwise":
@@ -91,16 +95,18 @@ def direct_case(draw, kind, int8_weights=False):
 def test_direct_conv_equals_reference(kind, int8_weights, data):
     case = data.draw(direct_case(kind, int8_weights))
     want, shape = run_reference(case)
-    got = run_kernel(case)
-    assert got.shape == shape
-    assert got.reshape(-1).tolist() == want
+    for isa in DIRECT_CONV_ISAS:
+        with isa_variant(isa):
+            got = run_kernel(case)
+        assert got.shape == shape
+        assert got.reshape(-1).tolist() == want, isa
 
 
 @settings(max_examples=30)
 @given(data=st.data())
 def test_fused_requantize_equals_reference_and_unfused(data):
     c = data.draw(direct_case(data.draw(st.sampled_from(["depthwise", "small_depth"])), data.draw(st.booleans())))
-    run_conv_case(c, data.draw(requant_case(c["w_shape"][0])))
+    run_conv_case(c, data.draw(requant_case(c["w_shape"][0])), DIRECT_CONV_ISAS)
 
 
 @st.composite
@@ -179,10 +185,12 @@ def test_direct_sums_equal_reference(kind, data):
     x = np.array(case["x"], dtype=storage(case["x_type"])).reshape(case["x_shape"])
     w = np.array(case["w"], dtype=storage(case["w_type"])).reshape(case["w_shape"])
     bias = None if case["bias"] is None else np.array(case["bias"], dtype=case["bias_kind"])
-    got = np.full(shape, -123456789, dtype=case["out_type"])  # an output left unwritten shows
-    _kernels.conv2d_accumulate(x, w, case["zp_x"], np.array(case["zp_w"], np.int32), bias, case["stride"],
-                               case["dilation"], case["pads"], case["groups"], "wrap", case["acc_bits"], got)
-    assert got.reshape(-1).tolist() == want
+    for isa in DIRECT_CONV_ISAS:
+        got = np.full(shape, -123456789, dtype=case["out_type"])  # an output left unwritten shows
+        with isa_variant(isa):
+            _kernels.conv2d_accumulate(x, w, case["zp_x"], np.array(case["zp_w"], np.int32), bias, case["stride"],
+                                       case["dilation"], case["pads"], case["groups"], "wrap", case["acc_bits"], got)
+        assert got.reshape(-1).tolist() == want, isa
 
 
 @pytest.mark.parametrize("kind", ["fast_depthwise", "fast_depthwise_s2", "small_depth"])
@@ -193,7 +201,7 @@ def test_in_register_requantization_equals_reference_and_unfused(kind, data):
     in their registers (Fp32Codes; every output prefilled with 7 by run_conv_case) equal the
     reference's and accumulate-then-requantize's."""
     case = _direct_case(data.draw, kind)
-    run_conv_case(case, data.draw(fast_requant_case(case["w_shape"][0])))
+    run_conv_case(case, data.draw(fast_requant_case(case["w_shape"][0])), DIRECT_CONV_ISAS)
 
 
 @pytest.mark.parametrize("w_zp", [127, 0])  # 0: the depthwise u8 x s8 path
@@ -246,6 +254,9 @@ LAYERS = {
     "dw5x5_mult2_s1_dilated_w": ((1, 6, 21, 70), (12, 1, 5, 5), (1, 1), (1, 2), (2, 4, 1, 3), 6),
     "first_3x3s2_3x32_224": ((1, 3, 224, 224), (32, 3, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 1),
     "small_depth_dilated_c19": ((2, 2, 41, 67), (19, 2, 2, 3), (1, 3), (2, 1), (1, 0, 2, 2), 1),
+    # 72 output channels: two passes of the small-depth loop (64 + 8); KW 5: filter rows in two
+    # tap words, the first full (no kw = 3 pairing without VNNI)
+    "small_depth_3x5_c72": ((1, 2, 37, 75), (72, 2, 3, 5), (1, 1), (1, 1), (1, 2, 1, 2), 1),
 }
 
 
@@ -269,9 +280,11 @@ def _layer_operands(name, x_type=np.uint8, w_type=np.int8, int8_weights=False):
 def test_network_layers_equal_exact_int64_model(name, int8_weights):
     x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands(name, int8_weights=int8_weights)
     want = _exact_conv_int64(x, w, x_zp, w_zp, bias, stride, dilation, pads, groups)
-    out = np.empty(want.shape, np.int64)
-    _kernels.conv2d_accumulate(x, w, x_zp, w_zp, bias, stride, dilation, pads, groups, "wrap", 64, out)
-    assert np.array_equal(out, want)
+    for isa in DIRECT_CONV_ISAS:
+        out = np.empty(want.shape, np.int64)
+        with isa_variant(isa):
+            _kernels.conv2d_accumulate(x, w, x_zp, w_zp, bias, stride, dilation, pads, groups, "wrap", 64, out)
+        assert np.array_equal(out, want), isa
 
 
 def test_network_layer_equals_reference_on_a_corner():
@@ -299,7 +312,7 @@ def _calls():
                                ("dw3x3s2_96_112", False), ("dw3x3s2_96_112", True), ("dw5x5_mult2_dilated", False),
                                ("dw5x5_mult2_dilated", True), ("first_3x3s2_3x32_224", False),
                                ("first_3x3s2_3x32_224", True), ("small_depth_dilated_c19", False),
-                               ("small_depth_dilated_c19", True)]:
+                               ("small_depth_dilated_c19", True), ("small_depth_3x5_c72", True)]:
         x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands(name, np.int8, np.uint8, int8_weights)
         name += "_int8_weights" if int8_weights else ""
         oh, ow = ref.conv2d_output_size(x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, dilation, pads)

@@ -29,7 +29,7 @@ from fxsim.reference import conv2d as ref_conv
 from fxsim.reference import matmul as ref_matmul
 from fxsim.reference import requantize as ref_requant
 from fxsim.reference import rounding as ref_round
-from kernel_helpers import assert_isa_and_thread_identical, storage
+from kernel_helpers import assert_isa_and_thread_identical, isa_variant, storage
 from test_conv2d_vs_reference import conv_case, pointwise_strided_case
 from test_matmul_vs_reference import matmul_case
 from test_requantize_vs_reference import float32_scales
@@ -185,18 +185,23 @@ def conv_calls(c, r):
     return fused, accumulate, shape
 
 
-def run_conv_case(c, r):
+def run_conv_case(c, r, isas=(None,)):
+    """The fused call equals the reference and accumulate-then-requantize, on each ISA variant of
+    ``isas`` (None: the active one); the reference is computed once."""
     fused, accumulate, shape = conv_calls(c, r)
     try:
         accs, _ = ref_conv.conv2d_accumulate(c["x"], c["x_shape"], c["w"], c["w_shape"], c["zp_x"], c["zp_w"],
                                              c["bias"], c["stride"], c["dilation"], c["pads"], c["groups"],
                                              c["policy"], c["acc_bits"])
     except OverflowError as e:  # RAISE: the accumulator leaves its range before any requantization
-        with pytest.raises(OverflowRangeError, match=str(e).split(" (")[0] + " "):
-            fused()
+        for isa in isas:
+            with isa_variant(isa), pytest.raises(OverflowRangeError, match=str(e).split(" (")[0] + " "):
+                fused()
         return
     plane = shape[2] * shape[3]
-    check(fused, accumulate, accs, r, lambda k: k // plane % shape[1], plane, 1)
+    for isa in isas:
+        with isa_variant(isa):
+            check(fused, accumulate, accs, r, lambda k: k // plane % shape[1], plane, 1)
 
 
 @settings(max_examples=75)  # the reference conv in Python ints: ~0.1 s per example

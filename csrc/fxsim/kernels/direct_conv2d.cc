@@ -357,12 +357,18 @@ bool all_fp32_codes(const RequantizeSink& sink, int64_t c_out, std::vector<Fp32C
   return true;
 }
 
-// Depthwise through VNNI's u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
+// Depthwise through the u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
 // w - w_zp is an int8 value (symmetric int8 weights, or uint8 with zero point 128): the raw
 // activation codes as u8 (int8 codes + 128, with the zero point), padding = the zero point, and
 //   sum (x - x_zp) * (w - w_zp) = sum x * (w - w_zp) - x_zp * sum (w - w_zp)   (mod 2^32)
 // over every tap (padding included: it holds x_zp), the second term folded into the start value.
 // Returns false (nothing done) when the layer does not qualify.
+// On avx512bw (no VNNI) the u8 x s8 loops run vpdpbusd's exact emulation (dot4_avx512.h) and
+// were measured faster than the int16 pair loops (direct_conv_u32 / direct_conv_paired_u32) on
+// every layer they take, so both variants prefer them. 1 thread, fp32 codes, GMAC/s, emulated /
+// int16 pairs: dw 3x3 144ch @56 s1 29 / 13, 32ch @112 s1 30 / 15, 144ch s2 12 / 2.6, 96ch @112
+// s2 13 / 4.2, 5x5 72ch s2 17 / 6.5, 5x5 s1 35 / 25, 7x7 64ch @28 30 / 29, 3x3 dilation 2 16 /
+// 13; first conv 3->32 s2 @224 58 / 43, 3->16 s1 53 / 45, 8->32 s1 @56 47 / 39.
 template <typename X, typename W, class Sink>
 bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
                     int64_t ow, const X* x, int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
@@ -414,7 +420,7 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   return true;
 }
 
-// The small-depth conv through VNNI's u8 x s8 dot product under the same condition as
+// The small-depth conv through the u8 x s8 dot product under the same condition as
 // depthwise_u8s8 (every w - w_zp an int8 value; stride_w + dilation_w <= 5): raw u8 planes of the
 // batch, bands of output rows as small_depth_conv2d_wrap8. Returns false when the layer does not
 // qualify.

@@ -18,10 +18,10 @@
 // accumulators of a whole plane (depthwise) or of a band of rows for every output channel (small
 // depth) go to the sink in one call per channel.
 //
-// With VNNI, when every w - w_zp is an int8 value (symmetric int8 weights, the usual case, or
-// uint8 with zero point 128), both take a u8 x s8 path instead: raw u8 codes (int8 codes + 128)
-// in planes padded with the zero point, four taps per vpdpbusd (exact products summed modulo
-// 2^32, like the int16 path), and sum (x - x_zp)(w - w_zp) = sum x (w - w_zp) - x_zp sum (w -
+// When every w - w_zp is an int8 value (symmetric int8 weights, the usual case, or uint8 with
+// zero point 128), both take a u8 x s8 path instead: raw u8 codes (int8 codes + 128) in planes
+// padded with the zero point, four taps per vpdpbusd (exact products summed modulo 2^32, like the
+// int16 path; on avx512bw its exact emulation, two vpmaddwd), and sum (x - x_zp)(w - w_zp) = sum x (w - w_zp) - x_zp sum (w -
 // w_zp) modulo 2^32 with the second term (and at acc_bits 32 the bias) as the start value.
 // Depthwise layers with stride 1 or 2 and 3 x (1-4) or 5 x (5-8) filters take a register-blocked
 // form of that loop (DepthwiseU8S8FastFn, one per stride); it and the small-depth loop hand their sums straight to an

@@ -45,8 +45,9 @@ using InterleaveU8Fn = void (*)(const uint8_t* a, const uint8_t* b, int64_t step
 using InterleaveS8Fn = void (*)(const int8_t* a, const int8_t* b, int64_t step, int64_t count, int32_t x_zp,
                                 uint32_t lo_mask, uint32_t hi_mask, int32_t* d);
 
-// Depthwise with VNNI's u8 x s8 dot product (vpdpbusd: four u8 x s8 products and the int32
-// accumulator summed modulo 2^32, no saturation), for one channel plane:
+// Depthwise with the u8 x s8 dot product (vpdpbusd: four u8 x s8 products and the int32
+// accumulator summed modulo 2^32, no saturation; the avx512bw variant, without VNNI, runs its
+// exact emulation, dot4_avx512.h), for one channel plane:
 //   c[oy * ow + ox] = init + sum_{ky < kh, g < groups, q < 4} plane[(oy * stride_h + ky * dilation_h) * row_len
 //                       + ox * stride_w + (4 * g + q) * dilation_w] * s8(wq[ky * groups + g], byte q)   (mod 2^32)
 // for oy < oh, ox < ow: the filter row ky's taps in groups of four bytes (zero past KW). plane holds
@@ -111,7 +112,8 @@ using DepthwiseU8S8FastFn = void (*)(const uint8_t* plane, const DepthwiseU8Geom
 // 128 * ceil(ow / 64) + 8 + 4 * (groups - 1) * dilation_w (32-column blocks: 72 + the same).
 constexpr int kDepthwiseS2Rows = 4;
 
-// The small-depth conv with VNNI's u8 x s8 dot product, for output rows [oy0, oy1) of one image:
+// The small-depth conv with the u8 x s8 dot product (as DepthwiseU8S8Fn: vpdpbusd or its
+// emulation), for output rows [oy0, oy1) of one image:
 //   c[oc * ldc + (oy - oy0) * ow + ox] = init[oc] + sum_{ic, ky, g, q} planes[ic * plane_len
 //       + (oy * stride_h + ky * dilation_h) * row_len + ox * stride_w + (4 * g + q) * dilation_w]
 //       * s8(wq[oc * taps4 + (ic * kh + ky) * groups + g], byte q)   (mod 2^32)
@@ -152,13 +154,13 @@ struct DirectConvTable {
   WidenS8Fn widen_s8;
   InterleaveU8Fn interleave_u8;
   InterleaveS8Fn interleave_s8;
-  DepthwiseU8S8Fn depthwise_u8s8;      // null without VNNI
-  DepthwiseU8S8FastFn depthwise_u8s8_fast;  // null without VNNI
-  SmallDepthU8S8Fn small_depth_u8s8;  // null without VNNI
-  SmallDepthU8S8CodesFn small_depth_u8s8_codes;  // null without VNNI
+  DepthwiseU8S8Fn depthwise_u8s8;
+  DepthwiseU8S8FastFn depthwise_u8s8_fast;
+  SmallDepthU8S8Fn small_depth_u8s8;
+  SmallDepthU8S8CodesFn small_depth_u8s8_codes;
   CopyRowsU8Fn copy_rows_u8;
   Interleave4StridedFn interleave4_strided;
-  DepthwiseU8S8FastFn depthwise_u8s8_fast_s2;  // null without VNNI
+  DepthwiseU8S8FastFn depthwise_u8s8_fast_s2;
 };
 
 // AVX-512 only (direct_conv_kernels.inc): weak references, null where the translation unit
