@@ -671,11 +671,16 @@ void test_requantize_config(std::mt19937_64& rng, const Layout& L, int acc_bits,
   const int64_t alo = acc_bits == 64 ? INT64_MIN : -(int64_t(1) << (acc_bits - 1));
   const int64_t ahi = acc_bits == 64 ? INT64_MAX : (int64_t(1) << (acc_bits - 1)) - 1;
   const int64_t C = L.channels;
-  std::vector<int32_t> mult(C), shift_dr(C), shift_sr(C), shift_red(C), shift_pot(C), zp(C);
+  std::vector<int32_t> mult(C), mult_dr(C), shift_dr(C), shift_sr(C), shift_red(C), shift_pot(C), zp(C);
   std::vector<float> scale(C);
   for (int64_t c = 0; c < C; ++c) {
     mult[c] = static_cast<int32_t>((1u << 30) | (rng() & 0x3FFFFFFF));
     shift_dr[c] = -static_cast<int32_t>(rng() % 32) + (rng() % 4 == 0 ? 3 : 0);
+    // double_round takes any int32 multiplier and shifts in [-31, 31]: the corners too (the SIMD
+    // loops' SRDHM saturation, the wrapping left shift, the largest right shift)
+    const int32_t corners[] = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX};
+    mult_dr[c] = rng() % 4 == 0 ? corners[rng() % 6] : (rng() % 3 == 0 ? static_cast<int32_t>(rng()) : mult[c]);
+    if (rng() % 5 == 0) shift_dr[c] = rng() % 2 == 0 ? -31 : 31;
     shift_sr[c] = -static_cast<int32_t>(rng() % 64) + (rng() % 4 == 0 ? 30 : 0);
     shift_red[c] = -static_cast<int32_t>(rng() % 32) + (rng() % 4 == 0 ? 7 : 0);
     shift_pot[c] = static_cast<int32_t>(rng() % 127) - 63;  // [-63, 63]
@@ -694,10 +699,10 @@ void test_requantize_config(std::mt19937_64& rng, const Layout& L, int acc_bits,
     std::vector<int64_t> ref(n);
     for (int64_t i = 0; i < n; ++i) {
       const int64_t c = channel(i);
-      ref[i] = clamp64(int64_t(multiply_by_quantized_multiplier_double_round(static_cast<int32_t>(acc[i]), mult[c], shift_dr[c])) + zp[c], qmin, qmax);
+      ref[i] = clamp64(int64_t(multiply_by_quantized_multiplier_double_round(static_cast<int32_t>(acc[i]), mult_dr[c], shift_dr[c])) + zp[c], qmin, qmax);
     }
     check_all_isas<Out>("double_round " + tag, ref, [&](Out* o) {
-      requantize_double_round<Acc, Out>(p, C, mult.data(), shift_dr.data(), C, zp.data(), n, acc.data(), o);
+      requantize_double_round<Acc, Out>(p, C, mult_dr.data(), shift_dr.data(), C, zp.data(), n, acc.data(), o);
     });
   }
   // single_round.
@@ -832,6 +837,8 @@ void test_kernels_random() {
     test_requantize_config<int64_t, uint16_t>(rng, L, 64, &total);
     test_requantize_config<int64_t, int32_t>(rng, L, 64, &total);
     test_requantize_config<int32_t, int32_t>(rng, L, 32, &total);
+    test_requantize_config<int32_t, int16_t>(rng, L, 32, &total);
+    test_requantize_config<int32_t, uint16_t>(rng, L, 48, &total);
     test_quantize_config<float, int8_t>(rng, L, &total);
     test_quantize_config<float, uint16_t>(rng, L, &total);
     test_quantize_config<double, uint8_t>(rng, L, &total);

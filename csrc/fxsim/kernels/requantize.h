@@ -116,6 +116,7 @@ class RequantizePlan {
   bool fp32_bounded_ = false;  // the fp32 method's HALF_EVEN loop with bounds within kRoundHalfEvenBound
   KernelFn fn_ = nullptr;
   std::vector<int32_t> multiplier_, shift_, zp_, zp_int_;
+  std::vector<int32_t> lo32_, hi32_;  // lo_, hi_ as int32: double_round on int32 accumulators when all fit
   std::vector<int64_t> lo_, hi_;
   std::vector<float> f32_scale_, f32_add_, f32_lo_, f32_hi_;
   std::vector<double> f64_scale_, f64_add_, f64_lo_, f64_hi_;
