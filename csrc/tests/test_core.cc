@@ -1412,12 +1412,14 @@ void unfused_requantize(const RequantizeArgs& a, int64_t inner, const std::vecto
   }
 }
 
-// The direct u8 x s8 loops' in-register fp32 HALF_EVEN requantization (direct_conv_kernels.h
-// Fp32Codes): the register-blocked depthwise loop (3x3 and 5x6, stride 1, rows not a multiple of
-// its 4-row block, widths across its 64-column block) and the small-depth loop (3->13 stride 2),
-// per-channel scales (powers of two: exact ties), u8 and s8 codes, the zero point added after
-// rounding or in float, a Relu clamp, every ISA variant and thread count, against
-// conv2d_accumulate then requantize_fp32 on the baseline.
+// The direct u8 x s8 loops' in-register requantization (direct_conv_kernels.h RegisterCodes),
+// both forms: fp32 HALF_EVEN and double_round. The register-blocked depthwise loop (3x3 and 5x6,
+// stride 1, rows not a multiple of its 4-row block, widths across its 64-column block) and the
+// small-depth loop (3->13 stride 2), per-channel scales (powers of two: exact ties) or
+// multipliers and shifts (the corners INT32_MIN, negative, INT32_MAX, shifts -31 and 31, a half
+// multiplier at shift -9: ties of the final shift), u8 and s8 codes, the zero point added after
+// rounding or in float (fp32), a Relu clamp, every ISA variant and thread count, against
+// conv2d_accumulate then requantize_fp32 / requantize_double_round on the baseline.
 void test_direct_in_register_requantize() {
   std::mt19937_64 rng(101);
   struct Layer {
@@ -1447,15 +1449,23 @@ void test_direct_in_register_requantize() {
     const int64_t plane = o.oh * o.ow, total = s.n * s.c_out * plane;
     std::vector<float> scale(static_cast<size_t>(s.c_out));
     for (int64_t c = 0; c < s.c_out; ++c) scale[c] = std::ldexp(1.0f, -9 - static_cast<int>(c % 4));
+    const int32_t corner_mult[] = {1 << 30, INT32_MIN, 1518500250, -1073741824, INT32_MAX, 1 << 30, 1};
+    const int32_t corner_shift[] = {-9, 0, -12, -31, 31, -14, 3};
+    std::vector<int32_t> mult(static_cast<size_t>(s.c_out)), shift(static_cast<size_t>(s.c_out));
+    for (int64_t c = 0; c < s.c_out; ++c) mult[c] = corner_mult[c % 7], shift[c] = corner_shift[c % 7];
+    for (const bool double_round : {false, true})
     for (const bool is_signed : {false, true}) {
       for (const bool zp_in_float : {false, true}) {
+        if (double_round && zp_in_float) continue;  // an fp32 option
         for (const bool relu : {false, true}) {
           const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255, zp = is_signed ? -3 : 131;
           RequantizeArgs args;
-          args.method = RequantizeMethod::kFp32;
+          args.method = double_round ? RequantizeMethod::kDoubleRound : RequantizeMethod::kFp32;
           args.params = RequantizeParams{relu ? zp : lo, hi, 1, 32, RoundingMode::HALF_EVEN, 0, false, zp_in_float};
           args.channels = s.c_out;
-          args.scale = scale.data();
+          args.scale = double_round ? nullptr : scale.data();
+          args.multiplier = double_round ? mult.data() : nullptr;
+          args.shift = double_round ? shift.data() : nullptr;
           args.zero_point_count = 1;
           args.zero_point = &zp;
           const OutType type = is_signed ? OutType::kInt8 : OutType::kUInt8;
@@ -1466,7 +1476,12 @@ void test_direct_in_register_requantize() {
           RequantizeParams rp = args.params;
           rp.inner = plane;
           std::vector<uint8_t> want(static_cast<size_t>(total));
-          if (is_signed) {
+          if (double_round && is_signed) {
+            requantize_double_round(rp, s.c_out, mult.data(), shift.data(), 1, &zp, total, acc.data(),
+                                    reinterpret_cast<int8_t*>(want.data()));
+          } else if (double_round) {
+            requantize_double_round(rp, s.c_out, mult.data(), shift.data(), 1, &zp, total, acc.data(), want.data());
+          } else if (is_signed) {
             requantize_fp32(rp, s.c_out, scale.data(), 1, &zp, total, acc.data(), reinterpret_cast<int8_t*>(want.data()));
           } else {
             requantize_fp32(rp, s.c_out, scale.data(), 1, &zp, total, acc.data(), want.data());

@@ -25,10 +25,12 @@
 // w_zp) modulo 2^32 with the second term (and at acc_bits 32 the bias) as the start value.
 // Depthwise layers with stride 1 and 3 x (1-4) or 5 x (5-8) filters take a register-blocked form
 // of that loop (DepthwiseU8S8FastFn); it and the small-depth loop hand their sums straight to an
-// int32 output, or requantize them in registers (Fp32Codes) when the sink's plan is the bounded
-// HALF_EVEN float32 loop into 8-bit codes (ONNX Runtime's QLinearConv requantization, MLAS's
-// MlasRequantizeOutput: float32 product, clamp, round half even, + zero point), with that loop's
-// float32 operations, so the codes equal the sink's; any other sink gets the sums as before.
+// int32 output, or requantize them in registers (RegisterCodes) into 8-bit codes when the
+// sink's plan has a register form (RequantizePlan::register_loop): the bounded HALF_EVEN float32
+// loop (ONNX Runtime's QLinearConv requantization, MLAS's MlasRequantizeOutput: float32 product,
+// clamp, round half even, + zero point) or TFLite's double rounding (MultiplyByQuantizedMultiplier),
+// with that loop's own operations, so the codes equal the sink's; any other sink gets the sums
+// as before.
 #pragma once
 
 #include <cstdint>

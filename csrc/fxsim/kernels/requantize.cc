@@ -234,10 +234,19 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
   }
 }
 
-bool RequantizePlan::fp32_half_even_loop(Fp32HalfEvenLoop* out) const {
-  if (!fast_ || method_ != Method::kFp32 || fdouble_ || !fp32_bounded_ || acc64_) return false;
-  *out = Fp32HalfEvenLoop{f32_scale_.data(), f32_add_.data(), f32_lo_.data(), f32_hi_.data(), zp_int_.data()};
-  return true;
+bool RequantizePlan::register_loop(RegisterLoop* out) const {
+  if (!fast_ || acc64_) return false;
+  if (method_ == Method::kFp32 && !fdouble_ && fp32_bounded_) {
+    *out = RegisterLoop{RegisterForm::kFp32HalfEven, f32_scale_.data(), f32_add_.data(), f32_lo_.data(),
+                        f32_hi_.data(), nullptr, nullptr, nullptr, nullptr, zp_int_.data()};
+    return true;
+  }
+  if (method_ == Method::kDoubleRound && !lo32_.empty()) {
+    *out = RegisterLoop{RegisterForm::kDoubleRound, nullptr, nullptr, nullptr, nullptr, multiplier_.data(),
+                        shift_.data(), lo32_.data(), hi32_.data(), zp_int_.data()};
+    return true;
+  }
+  return false;
 }
 
 int RequantizePlan::out_bytes() const { return out_type_bytes(out_type_); }
