@@ -1832,7 +1832,7 @@ void test_packed_weights() {
 // weight zero points (the activations' row sums), per-column float32 HALF_EVEN scales into u8
 // codes (full 64-column rows take the packed store, the 6 last columns the masked one), and the
 // int32 accumulators: equal to matmul_accumulate at 64 bits, then requantize_fp32, on every ISA
-// and 1-3 threads.
+// and 1-3 threads; then the same for the double-round form (requantize_double_round).
 void test_matmul_tile_epilogue() {
   std::mt19937_64 rng(7);
   MatMulShape ms;
@@ -1873,6 +1873,45 @@ void test_matmul_tile_epilogue() {
     std::vector<int32_t> got_acc(static_cast<size_t>(total), 3);
     matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), got_acc.data());
     CHECK(got_acc == want_acc);
+  });
+  // The double-round form (Dot4Epilogue::multiplier): per column, with the corners INT32_MIN,
+  // negative and INT32_MAX multipliers, both shift ends, a half multiplier at right shifts
+  // 8..11 (ties of the final shift); s8 codes with a Relu6-like clamp, then int16 codes per
+  // tensor (the vector-by-vector store).
+  std::vector<int32_t> mult(static_cast<size_t>(ms.n)), shift(static_cast<size_t>(ms.n));
+  const int32_t corner_mult[] = {1 << 30, INT32_MIN, 1 << 30, -1073741824, INT32_MAX, 1 << 30, 1518500250, 1 << 30};
+  const int32_t corner_shift[] = {-8, 0, -9, -31, 31, -10, -13, -11};
+  for (int64_t c = 0; c < ms.n; ++c) mult[c] = corner_mult[c % 8], shift[c] = corner_shift[c % 8];
+  const int32_t zp8 = -100;
+  RequantizeParams rp8{-100, -100 + 72, 1, 32, RoundingMode::HALF_AWAY, 0, false, false};
+  std::vector<int8_t> want8(static_cast<size_t>(total));
+  requantize_double_round(rp8, ms.n, mult.data(), shift.data(), 1, &zp8, total, want_acc.data(), want8.data());
+  RequantizeArgs dr = args;
+  dr.method = RequantizeMethod::kDoubleRound;
+  dr.params = rp8;
+  dr.scale = nullptr;
+  dr.multiplier = mult.data();
+  dr.shift = shift.data();
+  dr.zero_point = &zp8;
+  const int32_t zp16 = 7, m16 = 1518500250, s16 = -6;
+  RequantizeParams rp16{INT16_MIN, INT16_MAX, 1, 32, RoundingMode::HALF_AWAY, 0, false, false};
+  std::vector<int16_t> want16(static_cast<size_t>(total));
+  requantize_double_round(rp16, 1, &m16, &s16, 1, &zp16, total, want_acc.data(), want16.data());
+  RequantizeArgs dr16 = dr;
+  dr16.params = rp16;
+  dr16.channels = 1;
+  dr16.multiplier = &m16;
+  dr16.shift = &s16;
+  dr16.zero_point = &zp16;
+  for_each_isa_and_thread_count([&] {
+    std::vector<int8_t> got8(static_cast<size_t>(total), 3);
+    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, dr,
+                      OutType::kInt8, got8.data());
+    CHECK(got8 == want8);
+    std::vector<int16_t> got16(static_cast<size_t>(total), 3);
+    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, dr16,
+                      OutType::kInt16, got16.data());
+    CHECK(got16 == want16);
   });
 }
 
