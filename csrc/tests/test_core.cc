@@ -671,11 +671,16 @@ void test_requantize_config(std::mt19937_64& rng, const Layout& L, int acc_bits,
   const int64_t alo = acc_bits == 64 ? INT64_MIN : -(int64_t(1) << (acc_bits - 1));
   const int64_t ahi = acc_bits == 64 ? INT64_MAX : (int64_t(1) << (acc_bits - 1)) - 1;
   const int64_t C = L.channels;
-  std::vector<int32_t> mult(C), shift_dr(C), shift_sr(C), shift_red(C), shift_pot(C), zp(C);
+  std::vector<int32_t> mult(C), mult_dr(C), shift_dr(C), shift_sr(C), shift_red(C), shift_pot(C), zp(C);
   std::vector<float> scale(C);
   for (int64_t c = 0; c < C; ++c) {
     mult[c] = static_cast<int32_t>((1u << 30) | (rng() & 0x3FFFFFFF));
     shift_dr[c] = -static_cast<int32_t>(rng() % 32) + (rng() % 4 == 0 ? 3 : 0);
+    // double_round takes any int32 multiplier and shifts in [-31, 31]: the corners too (the SIMD
+    // loops' SRDHM saturation, the wrapping left shift, the largest right shift)
+    const int32_t corners[] = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX};
+    mult_dr[c] = rng() % 4 == 0 ? corners[rng() % 6] : (rng() % 3 == 0 ? static_cast<int32_t>(rng()) : mult[c]);
+    if (rng() % 5 == 0) shift_dr[c] = rng() % 2 == 0 ? -31 : 31;
     shift_sr[c] = -static_cast<int32_t>(rng() % 64) + (rng() % 4 == 0 ? 30 : 0);
     shift_red[c] = -static_cast<int32_t>(rng() % 32) + (rng() % 4 == 0 ? 7 : 0);
     shift_pot[c] = static_cast<int32_t>(rng() % 127) - 63;  // [-63, 63]
@@ -694,10 +699,10 @@ void test_requantize_config(std::mt19937_64& rng, const Layout& L, int acc_bits,
     std::vector<int64_t> ref(n);
     for (int64_t i = 0; i < n; ++i) {
       const int64_t c = channel(i);
-      ref[i] = clamp64(int64_t(multiply_by_quantized_multiplier_double_round(static_cast<int32_t>(acc[i]), mult[c], shift_dr[c])) + zp[c], qmin, qmax);
+      ref[i] = clamp64(int64_t(multiply_by_quantized_multiplier_double_round(static_cast<int32_t>(acc[i]), mult_dr[c], shift_dr[c])) + zp[c], qmin, qmax);
     }
     check_all_isas<Out>("double_round " + tag, ref, [&](Out* o) {
-      requantize_double_round<Acc, Out>(p, C, mult.data(), shift_dr.data(), C, zp.data(), n, acc.data(), o);
+      requantize_double_round<Acc, Out>(p, C, mult_dr.data(), shift_dr.data(), C, zp.data(), n, acc.data(), o);
     });
   }
   // single_round.
@@ -832,6 +837,8 @@ void test_kernels_random() {
     test_requantize_config<int64_t, uint16_t>(rng, L, 64, &total);
     test_requantize_config<int64_t, int32_t>(rng, L, 64, &total);
     test_requantize_config<int32_t, int32_t>(rng, L, 32, &total);
+    test_requantize_config<int32_t, int16_t>(rng, L, 32, &total);
+    test_requantize_config<int32_t, uint16_t>(rng, L, 48, &total);
     test_quantize_config<float, int8_t>(rng, L, &total);
     test_quantize_config<float, uint16_t>(rng, L, &total);
     test_quantize_config<double, uint8_t>(rng, L, &total);
@@ -1424,12 +1431,14 @@ void unfused_requantize(const RequantizeArgs& a, int64_t inner, const std::vecto
   }
 }
 
-// The direct u8 x s8 loops' in-register fp32 HALF_EVEN requantization (direct_conv_kernels.h
-// Fp32Codes): the register-blocked depthwise loops (3x3 and 5x6, stride 1, rows not a multiple of
-// its 4-row block, widths across its 64-column block; stride 2) and the small-depth loop (3->13 stride 2),
-// per-channel scales (powers of two: exact ties), u8 and s8 codes, the zero point added after
-// rounding or in float, a Relu clamp, every ISA variant and thread count, against
-// conv2d_accumulate then requantize_fp32 on the baseline.
+// The direct u8 x s8 loops' in-register requantization (direct_conv_kernels.h RegisterCodes),
+// both forms: fp32 HALF_EVEN and double_round. The register-blocked depthwise loops (3x3 and 5x6,
+// stride 1, rows not a multiple of its 4-row block, widths across its 64-column block; stride 2)
+// and the small-depth loop (3->13 stride 2), per-channel scales (powers of two: exact ties) or
+// multipliers and shifts (the corners INT32_MIN, negative, INT32_MAX, shifts -31 and 31, a half
+// multiplier at shift -9: ties of the final shift), u8 and s8 codes, the zero point added after
+// rounding or in float (fp32), a Relu clamp, every ISA variant and thread count, against
+// conv2d_accumulate then requantize_fp32 / requantize_double_round on the baseline.
 void test_direct_in_register_requantize() {
   std::mt19937_64 rng(101);
   struct Layer {
@@ -1464,15 +1473,23 @@ void test_direct_in_register_requantize() {
     const int64_t plane = o.oh * o.ow, total = s.n * s.c_out * plane;
     std::vector<float> scale(static_cast<size_t>(s.c_out));
     for (int64_t c = 0; c < s.c_out; ++c) scale[c] = std::ldexp(1.0f, -9 - static_cast<int>(c % 4));
+    const int32_t corner_mult[] = {1 << 30, INT32_MIN, 1518500250, -1073741824, INT32_MAX, 1 << 30, 1};
+    const int32_t corner_shift[] = {-9, 0, -12, -31, 31, -14, 3};
+    std::vector<int32_t> mult(static_cast<size_t>(s.c_out)), shift(static_cast<size_t>(s.c_out));
+    for (int64_t c = 0; c < s.c_out; ++c) mult[c] = corner_mult[c % 7], shift[c] = corner_shift[c % 7];
+    for (const bool double_round : {false, true})
     for (const bool is_signed : {false, true}) {
       for (const bool zp_in_float : {false, true}) {
+        if (double_round && zp_in_float) continue;  // an fp32 option
         for (const bool relu : {false, true}) {
           const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255, zp = is_signed ? -3 : 131;
           RequantizeArgs args;
-          args.method = RequantizeMethod::kFp32;
+          args.method = double_round ? RequantizeMethod::kDoubleRound : RequantizeMethod::kFp32;
           args.params = RequantizeParams{relu ? zp : lo, hi, 1, 32, RoundingMode::HALF_EVEN, 0, false, zp_in_float};
           args.channels = s.c_out;
-          args.scale = scale.data();
+          args.scale = double_round ? nullptr : scale.data();
+          args.multiplier = double_round ? mult.data() : nullptr;
+          args.shift = double_round ? shift.data() : nullptr;
           args.zero_point_count = 1;
           args.zero_point = &zp;
           const OutType type = is_signed ? OutType::kInt8 : OutType::kUInt8;
@@ -1483,7 +1500,12 @@ void test_direct_in_register_requantize() {
           RequantizeParams rp = args.params;
           rp.inner = plane;
           std::vector<uint8_t> want(static_cast<size_t>(total));
-          if (is_signed) {
+          if (double_round && is_signed) {
+            requantize_double_round(rp, s.c_out, mult.data(), shift.data(), 1, &zp, total, acc.data(),
+                                    reinterpret_cast<int8_t*>(want.data()));
+          } else if (double_round) {
+            requantize_double_round(rp, s.c_out, mult.data(), shift.data(), 1, &zp, total, acc.data(), want.data());
+          } else if (is_signed) {
             requantize_fp32(rp, s.c_out, scale.data(), 1, &zp, total, acc.data(), reinterpret_cast<int8_t*>(want.data()));
           } else {
             requantize_fp32(rp, s.c_out, scale.data(), 1, &zp, total, acc.data(), want.data());
@@ -1835,7 +1857,7 @@ void test_packed_weights() {
 // weight zero points (the activations' row sums), per-column float32 HALF_EVEN scales into u8
 // codes (full 64-column rows take the packed store, the 6 last columns the masked one), and the
 // int32 accumulators: equal to matmul_accumulate at 64 bits, then requantize_fp32, on every ISA
-// and 1-3 threads.
+// and 1-3 threads; then the same for the double-round form (requantize_double_round).
 void test_matmul_tile_epilogue() {
   std::mt19937_64 rng(7);
   MatMulShape ms;
@@ -1876,6 +1898,45 @@ void test_matmul_tile_epilogue() {
     std::vector<int32_t> got_acc(static_cast<size_t>(total), 3);
     matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), got_acc.data());
     CHECK(got_acc == want_acc);
+  });
+  // The double-round form (Dot4Epilogue::multiplier): per column, with the corners INT32_MIN,
+  // negative and INT32_MAX multipliers, both shift ends, a half multiplier at right shifts
+  // 8..11 (ties of the final shift); s8 codes with a Relu6-like clamp, then int16 codes per
+  // tensor (the vector-by-vector store).
+  std::vector<int32_t> mult(static_cast<size_t>(ms.n)), shift(static_cast<size_t>(ms.n));
+  const int32_t corner_mult[] = {1 << 30, INT32_MIN, 1 << 30, -1073741824, INT32_MAX, 1 << 30, 1518500250, 1 << 30};
+  const int32_t corner_shift[] = {-8, 0, -9, -31, 31, -10, -13, -11};
+  for (int64_t c = 0; c < ms.n; ++c) mult[c] = corner_mult[c % 8], shift[c] = corner_shift[c % 8];
+  const int32_t zp8 = -100;
+  RequantizeParams rp8{-100, -100 + 72, 1, 32, RoundingMode::HALF_AWAY, 0, false, false};
+  std::vector<int8_t> want8(static_cast<size_t>(total));
+  requantize_double_round(rp8, ms.n, mult.data(), shift.data(), 1, &zp8, total, want_acc.data(), want8.data());
+  RequantizeArgs dr = args;
+  dr.method = RequantizeMethod::kDoubleRound;
+  dr.params = rp8;
+  dr.scale = nullptr;
+  dr.multiplier = mult.data();
+  dr.shift = shift.data();
+  dr.zero_point = &zp8;
+  const int32_t zp16 = 7, m16 = 1518500250, s16 = -6;
+  RequantizeParams rp16{INT16_MIN, INT16_MAX, 1, 32, RoundingMode::HALF_AWAY, 0, false, false};
+  std::vector<int16_t> want16(static_cast<size_t>(total));
+  requantize_double_round(rp16, 1, &m16, &s16, 1, &zp16, total, want_acc.data(), want16.data());
+  RequantizeArgs dr16 = dr;
+  dr16.params = rp16;
+  dr16.channels = 1;
+  dr16.multiplier = &m16;
+  dr16.shift = &s16;
+  dr16.zero_point = &zp16;
+  for_each_isa_and_thread_count([&] {
+    std::vector<int8_t> got8(static_cast<size_t>(total), 3);
+    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, dr,
+                      OutType::kInt8, got8.data());
+    CHECK(got8 == want8);
+    std::vector<int16_t> got16(static_cast<size_t>(total), 3);
+    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, dr16,
+                      OutType::kInt16, got16.data());
+    CHECK(got16 == want16);
   });
 }
 

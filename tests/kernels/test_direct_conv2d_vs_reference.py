@@ -30,7 +30,7 @@ from fxsim.reference import conv2d as ref
 from kernel_helpers import (DIRECT_CONV_ISAS, assert_isa_and_thread_identical, codes_with_extremes, isa_variant,
                             storage, values, zero_point)
 from test_conv2d_vs_reference import run_kernel, run_reference
-from test_fused_requantize_vs_reference import requant_case, run_conv_case
+from test_fused_requantize_vs_reference import register_double_round_case, requant_case, run_conv_case
 from test_requantize_vs_reference import float32_scales
 
 # widths of the output row: one partial run, around one and two full runs of 32 columns
@@ -154,13 +154,17 @@ def _direct_case(draw, kind):
 
 @st.composite
 def fast_requant_case(draw, channels):
-    """Mostly the requantization the register-blocked depthwise loop applies in its registers
-    (RequantizePlan::fp32_half_even_constants: fp32 in float32, HALF_EVEN, 8-bit codes, no
-    offset): per tensor or per channel scales from tiny to huge and powers of two (exact ties),
-    zero points at the type ends, a Relu's clamp, the zero point added in float or after
-    rounding; else any requant_case (the sums go through the sink)."""
-    if draw(st.integers(0, 3)) == 0:
+    """Mostly a requantization the register-blocked depthwise loop applies in its registers
+    (RequantizePlan::register_loop, 8-bit codes, no offset): double_round
+    (register_double_round_case), or fp32 in float32 with HALF_EVEN: per tensor or per channel
+    scales from tiny to huge and powers of two (exact ties), zero points at the type ends, a
+    Relu's clamp, the zero point added in float or after rounding; else any requant_case (the
+    sums go through the sink)."""
+    kind = draw(st.integers(0, 5))
+    if kind == 0:
         return draw(requant_case(channels))
+    if kind <= 2:  # the double-rounding register form
+        return draw(register_double_round_case(channels, ("int8", "uint8")))
     rc = channels if channels > 1 and draw(st.booleans()) else 1
     dtype = draw(st.sampled_from(["uint8", "int8"]))
     lo, hi = (0, 255) if dtype == "uint8" else (-128, 127)
@@ -198,8 +202,8 @@ def test_direct_sums_equal_reference(kind, data):
 @given(data=st.data())
 def test_in_register_requantization_equals_reference_and_unfused(kind, data):
     """The codes the register-blocked depthwise loops and the u8 x s8 small-depth loop requantize
-    in their registers (Fp32Codes; every output prefilled with 7 by run_conv_case) equal the
-    reference's and accumulate-then-requantize's."""
+    in their registers (RegisterCodes, fp32 or double_round; every output prefilled with 7 by
+    run_conv_case) equal the reference's and accumulate-then-requantize's."""
     case = _direct_case(data.draw, kind)
     run_conv_case(case, data.draw(fast_requant_case(case["w_shape"][0])), DIRECT_CONV_ISAS)
 
@@ -302,9 +306,9 @@ def test_network_layer_equals_reference_on_a_corner():
 
 def _calls():
     """Accumulators and fused codes (power-of-two requantization with stochastic rounding: each
-    draw depends on the output's flat index; and per-channel fp32 HALF_EVEN, which the
-    register-blocked depthwise loops apply in their registers) of the layers below with s8
-    activations and u8 weights."""
+    draw depends on the output's flat index; and per-channel fp32 HALF_EVEN and double_round,
+    which the register-blocked depthwise loops and the small-depth loop apply in their registers)
+    of the layers below with s8 activations and u8 weights."""
     calls = {}
     for name, int8_weights in [("dw3x3_144_56", True), ("dw5x5_mult2_s1_dilated_w", True),
                                ("dw3x3s2_144_56", True), ("dw3x3s2_16rows_w30", True),
@@ -342,9 +346,24 @@ def _calls():
                                        product_in_float64=False, zero_point_in_float=False, out=out)
             return out
 
+        def fused_double_round(args=args, shape=shape):
+            # per channel: a half multiplier at right shifts 10..13 (ties of the final shift), the
+            # corners INT32_MIN, negative and INT32_MAX, both shift ends; a Relu6-like clamp
+            out = np.full(shape, 7, np.int8)
+            corners = [(1 << 30, -10), (1 << 30, -11), (-(1 << 31), 0), (-(1 << 30), -12), ((1 << 31) - 1, -31),
+                       (1518500250, -13), (1 << 30, 31)]
+            mult = np.array([corners[c % len(corners)][0] for c in range(shape[1])], np.int32)
+            shift = np.array([corners[c % len(corners)][1] for c in range(shape[1])], np.int32)
+            _kernels.conv2d_requantize(*args, acc_offset=None, method="double_round", multiplier=mult, shift=shift,
+                                       scale=None, zero_point=np.array([-128], np.int32), qmin=-128, qmax=-128 + 96,
+                                       rounding=int(fx.RoundingMode.HALF_AWAY), seed=0, product_in_float64=False,
+                                       zero_point_in_float=False, out=out)
+            return out
+
         calls[name + "_accumulate"] = accumulate
         calls[name + "_fused_stochastic"] = fused_stochastic
         calls[name + "_fused_fp32"] = fused_fp32
+        calls[name + "_fused_double_round"] = fused_double_round
     return calls
 
 

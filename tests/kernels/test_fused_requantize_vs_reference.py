@@ -74,6 +74,31 @@ def requant_case(draw, channels):
     return case
 
 
+@st.composite
+def register_double_round_case(draw, channels, dtypes=tuple(sorted(OUT_TYPES))):
+    """A double_round requantization the fused kernels apply in their registers
+    (RequantizePlan::register_loop: int32 accumulators, no offset, clamp bounds within int32):
+    per tensor or per channel, multipliers anywhere in int32 (INT32_MIN: SRDHM's saturation;
+    negative; the normalized range), shifts over [-31, 31] with both ends, a half multiplier at
+    small right shifts (exact ties of the final shift), zero points at the type ends, the full
+    range, a Relu's [zp, max] or a Relu6-like [zp, zp + 6 steps]."""
+    rc = channels if channels > 1 and draw(st.booleans()) else 1
+    dtype = draw(st.sampled_from(dtypes))
+    lo, hi = OUT_TYPES[dtype]
+    zps = [draw(st.one_of(st.sampled_from([lo, hi, max(lo, min(hi, 0))]), st.integers(lo, hi)))
+           for _ in range(rc if draw(st.booleans()) else 1)]
+    qmin = draw(st.sampled_from([lo, max(lo, zps[0])]))
+    qmax = draw(st.sampled_from([hi, max(qmin, min(hi, qmin + 6)), max(qmin, min(hi, qmin + 48))]))
+    mult = st.one_of(MULT, st.integers(-(1 << 31), (1 << 31) - 1),
+                     st.sampled_from([-(1 << 31), -(1 << 31) + 1, -1, -(1 << 30)]))
+    pairs = [draw(st.one_of(st.tuples(mult, st.one_of(st.integers(-31, 31), st.sampled_from([-31, 31, 0, -1]))),
+                            st.tuples(st.just(1 << 30), st.integers(-12, -1))))
+             for _ in range(rc)]
+    return dict(method="double_round", rc=rc, dtype=dtype, zps=zps, qmin=qmin, qmax=qmax,
+                multiplier=[m for m, _ in pairs], shift=[e for _, e in pairs], scale=None,
+                rounding=int(fx.RoundingMode.HALF_AWAY), seed=0, pf64=False, zpf=False, offset=None)
+
+
 def kernel_args(r):
     """The requantization arguments of the fused kernels, from a requant_case."""
     arr = lambda v, t: None if v is None else np.array(v, t)  # noqa: E731
@@ -275,6 +300,16 @@ def test_matmul_requantize_equals_reference_and_unfused(data):
 def test_matmul_requantize_wrap_fast_path(data):
     c = data.draw(matmul_case(fast_path=True))
     run_matmul_case(c, data.draw(requant_case(c["n"])))
+
+
+@settings(max_examples=60)  # the reference matmul in Python ints
+@given(data=st.data())
+def test_matmul_in_register_double_round(data):
+    """The matmul tile epilogue's in-register double rounding (gemm_kernels.h Dot4Epilogue,
+    multiplier_simd.h) equals the reference and accumulate-then-requantize, per tensor and per
+    column, every output type."""
+    c = data.draw(matmul_case(fast_path=True))
+    run_matmul_case(c, data.draw(register_double_round_case(c["n"])))
 
 
 # ---------------------------------------------------------------- fixed edges

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fxsim as fx
+from fxsim import _kernels
 from fxsim import constants as C
 from fxsim.reference import requantize as ref
 from fxsim.reference import rounding as ref_round
@@ -68,6 +69,64 @@ def test_double_round(data, channels):
     want = [ref.requantize_double_round(int(a), mults[c].value, mults[c].shift, zps[c % len(zps)], qmin, qmax)
             for (o, c, i), a in np.ndenumerate(acc)]
     _check(got, want)
+
+
+# Multipliers over the whole int32 range, the corners included (INT32_MIN * INT32_MIN is the one
+# saturating product of SRDHM).
+ANY_MULT = st.one_of(st.integers(C.INT32_MIN, C.INT32_MAX), MULT,
+                     st.sampled_from([C.INT32_MIN, C.INT32_MIN + 1, -1, 1, -(1 << 30)]))
+
+
+@st.composite
+def double_round_acc(draw, shifts):
+    """An int32 accumulator at a tie of the final right shift (or one off it), at the ends of
+    int32, or anywhere."""
+    shift = draw(st.sampled_from(shifts))
+    right = max(-shift, 1)
+    tie = draw(st.integers(-(1 << (31 - right)), (1 << (31 - right)) - 1)) * (1 << right) + (1 << (right - 1))
+    return draw(st.one_of(
+        st.integers(C.INT32_MIN, C.INT32_MAX),
+        st.sampled_from([C.INT32_MIN, C.INT32_MIN + 1, C.INT32_MAX, 0, -1, 1]),
+        st.sampled_from([tie - 1, tie, tie + 1]).map(lambda v: min(max(v, C.INT32_MIN), C.INT32_MAX)),
+    ))
+
+
+@pytest.mark.parametrize("layout", ["per_tensor_rows", "per_channel_runs", "per_channel_lanes"])
+@given(data=st.data())
+def test_double_round_simd_lanes_every_isa(layout, data):
+    """The explicit SIMD double_round loops (array_kernels.inc run_double_round_int32, 16 lanes with
+    AVX-512, 8 with AVX2) equal the reference under every ISA variant: runs longer than a vector
+    with a masked or scalar tail, per-channel constants hoisted per run (inner > 1) or loaded per
+    lane (inner == 1), shifts -31..31 with both ends, multipliers anywhere in int32 (INT32_MIN
+    included), accumulators at ties of the final shift, zero points at the ends of the output
+    range, Relu6-like clamps."""
+    channels = 1 if layout == "per_tensor_rows" else data.draw(st.integers(2, 4) if layout == "per_channel_runs" else st.integers(9, 20))
+    inner = 1 if layout == "per_channel_lanes" else data.draw(st.integers(17, 45))
+    outer = data.draw(st.integers(1, 2))
+    shifts = [data.draw(st.one_of(st.integers(-31, 31), st.sampled_from([-31, -30, -1, 0, 1, 30, 31])))
+              for _ in range(channels)]
+    mults = [fx.Multiplier(data.draw(ANY_MULT), s, 32) for s in shifts]
+    dtype, zps, qmin, qmax = data.draw(out_stage(channels))
+    # each channel's run: drawn edge values (ties of its shift, int32 ends) placed at random
+    # positions among uniform int32 values, so full vectors and tails both meet them
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    acc = rng.integers(C.INT32_MIN, C.INT32_MAX, size=(outer, channels, inner), endpoint=True, dtype=np.int64)
+    for c in range(channels):
+        pool = data.draw(st.lists(double_round_acc([shifts[c]]), min_size=1, max_size=4))
+        picks = rng.random(size=(outer, inner)) < 0.7
+        acc[:, c, :][picks] = rng.choice(pool, size=int(picks.sum()))
+    acc = acc.astype(np.int32)
+    want = [ref.requantize_double_round(int(a), mults[c].value, mults[c].shift, zps[c % len(zps)], qmin, qmax)
+            for (o, c, i), a in np.ndenumerate(acc)]
+    active = _kernels.isa()
+    try:
+        for isa in _kernels.available_isas():
+            _kernels.set_isa(isa)
+            got = fx.requantize(acc, mults if channels > 1 else mults[0], fx.Requant.DOUBLE_ROUND,
+                                zero_point=zps if len(zps) > 1 else zps[0], dtype=dtype, qmin=qmin, qmax=qmax, axis=1)
+            assert got.reshape(-1).tolist() == want, isa
+    finally:
+        _kernels.set_isa(active)
 
 
 @given(data=st.data(), channels=st.integers(1, 4))

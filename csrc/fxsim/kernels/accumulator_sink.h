@@ -159,12 +159,14 @@ struct RequantizeSink {
     return first;
   }
   // wrapped_columns with a 32-bit plan (int32(sum + bias), no offset) whose loop is the bounded
-  // float32 HALF_EVEN one (RequantizePlan::fp32_half_even_loop), which never rejects an int32
+  // float32 HALF_EVEN or the double-rounding one (RequantizePlan::register_loop), which never rejects an int32
   bool tile_epilogue(Dot4Epilogue* e) const {
     if (acc_offset != nullptr || plan->acc64()) return false;
-    RequantizePlan::Fp32HalfEvenLoop loop;
-    if (!plan->fp32_half_even_loop(&loop)) return false;
-    e->scale = loop.scale, e->add = loop.add, e->lo = loop.lo, e->hi = loop.hi, e->zp = loop.zero_point;
+    RequantizePlan::RegisterLoop loop;
+    if (!plan->register_loop(&loop)) return false;
+    e->scale = loop.scale, e->add = loop.add, e->lo = loop.lo, e->hi = loop.hi;  // null unless kFp32HalfEven
+    e->multiplier = loop.multiplier, e->shift = loop.shift, e->lo32 = loop.lo32, e->hi32 = loop.hi32;
+    e->zp = loop.zero_point;
     e->per_column = plan->channels() != 1;
     e->out_bytes = out_bytes;
     e->out_signed = plan->out_type() == OutType::kInt8 || plan->out_type() == OutType::kInt16 ||
@@ -191,6 +193,14 @@ struct RequantizeSink {
     return first;
   }
 };
+
+// Moves a per-column Dot4Epilogue's constants n0 columns on (a task starting at column n0); the
+// pointers of the form not in use stay null.
+inline void skip_epilogue_columns(Dot4Epilogue* e, int64_t n0) {
+  if (e->scale != nullptr) e->scale += n0, e->add += n0, e->lo += n0, e->hi += n0;
+  if (e->multiplier != nullptr) e->multiplier += n0, e->shift += n0, e->lo32 += n0, e->hi32 += n0;
+  e->zp += n0;
+}
 
 // The plan of a fused call: `rq` with the accumulator width of the values the sink passes
 // (int32 when acc_bits is 32 and there is no offset, else int64 with acc_bits 64: the

@@ -285,35 +285,43 @@ DepthwiseU8S8FastFn depthwise_fast_loop(const DirectConvTable& k, const Conv2DPa
   return nullptr;
 }
 
-// The in-register requantization of output channel oc (Fp32Codes, direct_conv_kernels.h) when
-// `sink` allows it: a plan that is the bounded HALF_EVEN float32 loop on int32 accumulators
-// (RequantizePlan::fp32_half_even_loop), no offset, 8-bit codes, and bounds that meet
-// Fp32Codes's conditions. The caller folds the bias into the start value (fold_bias_into).
-bool fp32_codes(const RequantizeSink& sink, int64_t oc, Fp32Codes* rq) {
+// The in-register requantization of output channel oc (RegisterCodes, direct_conv_kernels.h)
+// when `sink` allows it: a plan with one of the register forms on int32 accumulators
+// (RequantizePlan::register_loop: bounded HALF_EVEN float32, or double_round), no offset, 8-bit
+// codes, and bounds that meet RegisterCodes's conditions. The caller folds the bias into the
+// start value (fold_bias_into).
+bool register_codes(const RequantizeSink& sink, int64_t oc, RegisterCodes* rq) {
   const OutType type = sink.plan->out_type();
-  RequantizePlan::Fp32HalfEvenLoop loop{};
+  RequantizePlan::RegisterLoop loop{};
   if (sink.acc_offset != nullptr || sink.plan->acc64() || (type != OutType::kInt8 && type != OutType::kUInt8) ||
-      !sink.plan->fp32_half_even_loop(&loop)) {
+      !sink.plan->register_loop(&loop)) {
     return false;
   }
   const size_t c = static_cast<size_t>(sink.plan->channels() == 1 ? 0 : oc);
-  const struct {
-    float scale, add, lo, hi;
-    int32_t zero_point;
-  } k{loop.scale[c], loop.add[c], loop.lo[c], loop.hi[c], loop.zero_point[c]};
-  // the clamp bounds are exact integers (the plan's fast loop); every code lo + zp .. hi + zp lies
-  // in [qmin, qmax] within the 8-bit type, so lo, hi and zp fit int16 when these do
+  const int32_t zp = loop.zero_point[c];
+  // the clamp bounds are integers; every code lo + zp .. hi + zp lies in [qmin, qmax] within the
+  // 8-bit type, so lo, hi and zp fit int16 when these do
+  if (zp < -256 || zp > 256) return false;
+  *rq = RegisterCodes{};
+  rq->codes_signed = type == OutType::kInt8;
+  rq->zp = zp;
+  if (loop.form == RequantizePlan::RegisterForm::kDoubleRound) {
+    if (loop.lo32[c] < -16384 || loop.hi32[c] > 16384) return false;
+    rq->double_round = true;
+    rq->multiplier = loop.multiplier[c], rq->shift = loop.shift[c], rq->ilo = loop.lo32[c], rq->ihi = loop.hi32[c];
+    return true;
+  }
   const float lim = 16384.0f;
-  if (!(k.lo >= -lim && k.hi <= lim) || k.zero_point < -256 || k.zero_point > 256) return false;
-  *rq = Fp32Codes{type == OutType::kInt8, !(k.add == 0.0f && !std::signbit(k.add)),  // + (+0.0f) changes no code
-                  k.scale, k.add, k.lo, k.hi, k.zero_point};
+  if (!(loop.lo[c] >= -lim && loop.hi[c] <= lim)) return false;
+  rq->has_add = !(loop.add[c] == 0.0f && !std::signbit(loop.add[c]));  // + (+0.0f) changes no code
+  rq->scale = loop.scale[c], rq->add = loop.add[c], rq->lo = loop.lo[c], rq->hi = loop.hi[c];
   return true;
 }
 
 // Where the register-blocked depthwise loop can put channel oc's outputs itself (flat: its first
 // output index), with the bias folded into the start value: an int32 accumulator array takes
 // the sums as they are (finish_wrapped_row at 32 bits with a 0 bias copies them); a
-// RequantizeSink, the codes when fp32_codes allows. false: the sums go through the sink.
+// RequantizeSink, the codes when register_codes allows. false: the sums go through the sink.
 bool fast_output(const AccumulatorSink<int32_t>& sink, int64_t, int64_t flat, DepthwiseFastOut* o) {
   if (sink.bits != 32) return false;
   *o = DepthwiseFastOut{};
@@ -323,11 +331,11 @@ bool fast_output(const AccumulatorSink<int32_t>& sink, int64_t, int64_t flat, De
 bool fast_output(const AccumulatorSink<int64_t>&, int64_t, int64_t, DepthwiseFastOut*) { return false; }
 bool fast_output(const RequantizeSink& sink, int64_t oc, int64_t flat, DepthwiseFastOut* o) {
   *o = DepthwiseFastOut{};
-  o->codes = sink.out + flat;  // out_bytes == 1 when fp32_codes holds
-  return fp32_codes(sink, oc, &o->rq);
+  o->codes = sink.out + flat;  // out_bytes == 1 when register_codes holds
+  return register_codes(sink, oc, &o->rq);
 }
 
-// The 8-bit code array of a RequantizeSink (all_fp32_codes held), null for the other sinks.
+// The 8-bit code array of a RequantizeSink (all_register_codes held), null for the other sinks.
 template <class Sink>
 char* direct_codes(const Sink&) {
   return nullptr;
@@ -344,15 +352,15 @@ inline uint32_t* direct_sums(const AccumulatorSink<int32_t>& sink) {
   return sink.bits == 32 ? reinterpret_cast<uint32_t*>(sink.out) : nullptr;  // int32 may alias uint32
 }
 
-// Every output channel's Fp32Codes when the sink is a RequantizeSink that allows them all.
+// Every output channel's RegisterCodes when the sink is a RequantizeSink that allows them all.
 template <class Sink>
-bool all_fp32_codes(const Sink&, int64_t, std::vector<Fp32Codes>*) {
+bool all_register_codes(const Sink&, int64_t, std::vector<RegisterCodes>*) {
   return false;
 }
-bool all_fp32_codes(const RequantizeSink& sink, int64_t c_out, std::vector<Fp32Codes>* rq) {
+bool all_register_codes(const RequantizeSink& sink, int64_t c_out, std::vector<RegisterCodes>* rq) {
   rq->resize(static_cast<size_t>(c_out));
   for (int64_t oc = 0; oc < c_out; ++oc) {
-    if (!fp32_codes(sink, oc, &(*rq)[oc])) return false;
+    if (!register_codes(sink, oc, &(*rq)[oc])) return false;
   }
   return true;
 }
@@ -408,7 +416,7 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
           continue;
         }
         if (fast != nullptr) {
-          fast(plane.data(), g, filter, init[oc], DepthwiseFastOut{sums, nullptr, Fp32Codes{}});
+          fast(plane.data(), g, filter, init[oc], DepthwiseFastOut{sums, nullptr, RegisterCodes{}});
         } else {
           kernels.depthwise_u8s8(plane.data(), g, filter, init[oc], sums);
         }
@@ -453,9 +461,9 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
   const int64_t depth = s.c_in * s.kh * s.kw;
   const int64_t band = std::max<int64_t>(1, std::min<int64_t>(oh, 1024 / ow));
   const int64_t bands = (oh + band - 1) / band;
-  std::vector<Fp32Codes> rq;
-  if (kernels.small_depth_u8s8_codes != nullptr && fold_bias == (bias != nullptr) && all_fp32_codes(sink, s.c_out, &rq)) {
-    // each band's codes straight from the registers (nothing rejected: the bounded fp32 loop)
+  std::vector<RegisterCodes> rq;
+  if (kernels.small_depth_u8s8_codes != nullptr && fold_bias == (bias != nullptr) && all_register_codes(sink, s.c_out, &rq)) {
+    // each band's codes straight from the registers (nothing rejected: the register forms take every int32)
     uint8_t* codes = reinterpret_cast<uint8_t*>(direct_codes(sink));
     parallel_tasks(s.n * bands, s.c_out * band * ow * depth, [&](int64_t t0, int64_t t1) -> int64_t {
       for (int64_t t = t0; t < t1; ++t) {

@@ -21,14 +21,17 @@
 // When every w - w_zp is an int8 value (symmetric int8 weights, the usual case, or uint8 with
 // zero point 128), both take a u8 x s8 path instead: raw u8 codes (int8 codes + 128) in planes
 // padded with the zero point, four taps per vpdpbusd (exact products summed modulo 2^32, like the
-// int16 path; on avx512bw its exact emulation, two vpmaddwd), and sum (x - x_zp)(w - w_zp) = sum x (w - w_zp) - x_zp sum (w -
-// w_zp) modulo 2^32 with the second term (and at acc_bits 32 the bias) as the start value.
+// int16 path; on avx512bw its exact emulation, two vpmaddwd), and sum (x - x_zp)(w - w_zp) =
+// sum x (w - w_zp) - x_zp sum (w - w_zp) modulo 2^32 with the second term (and at acc_bits 32
+// the bias) as the start value.
 // Depthwise layers with stride 1 or 2 and 3 x (1-4) or 5 x (5-8) filters take a register-blocked
-// form of that loop (DepthwiseU8S8FastFn, one per stride); it and the small-depth loop hand their sums straight to an
-// int32 output, or requantize them in registers (Fp32Codes) when the sink's plan is the bounded
-// HALF_EVEN float32 loop into 8-bit codes (ONNX Runtime's QLinearConv requantization, MLAS's
-// MlasRequantizeOutput: float32 product, clamp, round half even, + zero point), with that loop's
-// float32 operations, so the codes equal the sink's; any other sink gets the sums as before.
+// form of that loop (DepthwiseU8S8FastFn, one per stride); it and the small-depth loop hand their
+// sums straight to an int32 output, or requantize them in registers (RegisterCodes) into 8-bit
+// codes when the sink's plan has a register form (RequantizePlan::register_loop): the bounded
+// HALF_EVEN float32 loop (ONNX Runtime's QLinearConv requantization, MLAS's MlasRequantizeOutput:
+// float32 product, clamp, round half even, + zero point) or TFLite's double rounding
+// (MultiplyByQuantizedMultiplier), with that loop's own operations, so the codes equal the
+// sink's; any other sink gets the sums as before.
 #pragma once
 
 #include <cstdint>

@@ -71,24 +71,30 @@ using DepthwiseU8S8Fn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry
 // A block is kDepthwiseFastRows output rows by 64 columns: each window of input bytes (one
 // vpshufb of one unaligned load) feeds up to kh output rows, no permute (128-bit lane L of window
 // X holds the outputs 16 L + 4 X + [0, 4): lane L of the load holds their inputs), and the block
-// leaves the registers once, as the sums or, fused, as 8-bit codes through the float32
-// requantization of DepthwiseFastOut. A last partial block of rows is taken as the last full
+// leaves the registers once, as the sums or, fused, as 8-bit codes through the requantization
+// of DepthwiseFastOut (RegisterCodes). A last partial block of rows is taken as the last full
 // one (rows recomputed, same values).
 constexpr int kDepthwiseFastRows = 4;
 
-// The float32 requantization the direct u8 x s8 loops can apply in their registers, per output
-// channel: a code is
-//   (int32)rne(min(max((float)sum * scale + add, lo), hi)) + zp   (int8 when codes_signed, else uint8)
-// in float32 operations of the default environment (int -> float and the product round to
-// nearest even; no FMA), the add skipped when has_add is false (add == +0.0f: v + 0 differs
-// from v only for v = -0, which rounds to the same integer). This is RequantizePlan's bounded
-// HALF_EVEN fp32 loop (requantize.h, Fp32Op in array_kernels.inc) element for element, under
-// the caller's conditions: lo, hi integers of int16 with |lo|, |hi| <= 2^22 (so rne is exact
-// and vcvtps2dq's RNE equals round_half_even_bounded), zp and every code lo + zp .. hi + zp
-// within the 8-bit type (no packing or narrowing step saturates).
-struct Fp32Codes {
-  bool codes_signed, has_add;
+// The requantization the direct u8 x s8 loops can apply in their registers, per output channel:
+// one of RequantizePlan::register_loop's two forms (requantize.h), element for element.
+// - float32 (double_round false): a code is
+//     (int32)rne(min(max((float)sum * scale + add, lo), hi)) + zp
+//   in float32 operations of the default environment (int -> float and the product round to
+//   nearest even; no FMA), the add skipped when has_add is false (add == +0.0f: v + 0 differs
+//   from v only for v = -0, which rounds to the same integer): the plan's bounded HALF_EVEN fp32
+//   loop (Fp32Op in array_kernels.inc). lo, hi are integers, so rne is exact and vcvtps2dq's RNE
+//   equals round_half_even_bounded.
+// - double_round: a code is
+//     clamp(multiply_by_quantized_multiplier_double_round(sum, multiplier, shift), ilo, ihi) + zp
+//   (multiplier_simd.h's lanes, the plan's double_round_int32 loop).
+// Under the caller's conditions for both: lo, hi (ilo, ihi) integers of int16 with |lo|, |hi| <=
+// 2^14, zp and every code lo + zp .. hi + zp within the 8-bit type (int8 when codes_signed, else
+// uint8), so no packing or narrowing step saturates.
+struct RegisterCodes {
+  bool codes_signed, double_round, has_add;
   float scale, add, lo, hi;
+  int32_t multiplier, shift, ilo, ihi;
   int32_t zp;
 };
 
@@ -97,7 +103,7 @@ struct Fp32Codes {
 struct DepthwiseFastOut {
   uint32_t* sums;
   void* codes;
-  Fp32Codes rq;
+  RegisterCodes rq;
 };
 using DepthwiseU8S8FastFn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq,
                                      uint32_t init, const DepthwiseFastOut& out);
@@ -126,10 +132,10 @@ struct SmallDepthU8Geometry {
 };
 using SmallDepthU8S8Fn = void (*)(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq,
                                   const uint32_t* init, int64_t oy0, int64_t oy1, uint32_t* c, int64_t ldc);
-// The same outputs as 8-bit codes through rq[oc] (Fp32Codes), each 32-column run requantized in
+// The same outputs as 8-bit codes through rq[oc] (RegisterCodes), each 32-column run requantized in
 // registers: codes[oc * ldc + (oy - oy0) * ow + ox].
 using SmallDepthU8S8CodesFn = void (*)(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq,
-                                       const uint32_t* init, int64_t oy0, int64_t oy1, const Fp32Codes* rq,
+                                       const uint32_t* init, int64_t oy0, int64_t oy1, const RegisterCodes* rq,
                                        uint8_t* codes, int64_t ldc);
 
 // Copies rows codes: dst[r * dst_stride + i] = src[r * width + i] ^ flip for r < rows, i < width

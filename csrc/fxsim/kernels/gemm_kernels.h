@@ -27,18 +27,21 @@ using Dot4Fn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64
                         int64_t rows, int64_t cols, int64_t groups, uint32_t* c, int64_t ldc);
 
 // What the matmul's dot4 tiles do with their finished sums in place of storing them: the
-// zero-point correction, the bias and, optionally, the float32 requantization, applied while the
+// zero-point correction, the bias and, optionally, a requantization, applied while the
 // accumulators are still in registers (no uint32 tile written and read back, no per-row call).
 // For row r < rows and column j < cols of the call (every pointer below already offset to the
 // call's first row and column):
 //   acc = int32(sum[r][j] + col_add[j] - col_zp[j] * row_sum[r])      (mod 2^32; col_zp null: no
 //                                                                       product, row_sum unread)
-// then with scale null: out (int32) [r * ldo + j] = acc (acc_bits 32: the AccumulatorSink value);
-// else, c = j when per_column (else 0), the float32 requantization of array_kernels.inc's
-// Fp32Op<int32_t, float, HALF_EVEN, bounded> (RequantizePlan::fp32_half_even_loop):
-//   v = (float)acc * scale[c] + add[c]   (two float32 roundings, no fused multiply-add)
-//   v = v > lo[c] ? v : lo[c];  v = v < hi[c] ? v : hi[c];
-//   code = round_half_even_bounded(v) + zp[c]            (|lo|, |hi| <= 2^22: exact)
+// then, with c = j when per_column (else 0), one of RequantizePlan::register_loop's forms:
+// - scale and multiplier null: out (int32) [r * ldo + j] = acc (acc_bits 32: the AccumulatorSink value);
+// - scale set: the float32 form (array_kernels.inc Fp32Op<int32_t, float, HALF_EVEN, bounded>):
+//     v = (float)acc * scale[c] + add[c]   (two float32 roundings, no fused multiply-add)
+//     v = v > lo[c] ? v : lo[c];  v = v < hi[c] ? v : hi[c];
+//     code = round_half_even_bounded(v) + zp[c]            (|lo|, |hi| <= 2^22: exact)
+// - multiplier set: TFLite's double rounding (array_kernels.inc double_round_int32):
+//     code = clamp(multiply_by_quantized_multiplier_double_round(acc, multiplier[c], shift[c]),
+//                  lo32[c], hi32[c]) + zp[c]
 // stored as the low out_bytes (1, 2 or 4) bytes of code at out + (r * ldo + j) * out_bytes (the
 // code lies in [qmin, qmax] of the output type, so the truncation is the type's own value).
 struct Dot4Epilogue {
@@ -49,6 +52,10 @@ struct Dot4Epilogue {
   const float* add = nullptr;
   const float* lo = nullptr;
   const float* hi = nullptr;
+  const int32_t* multiplier = nullptr;
+  const int32_t* shift = nullptr;
+  const int32_t* lo32 = nullptr;
+  const int32_t* hi32 = nullptr;
   const int32_t* zp = nullptr;
   bool per_column = false;
   int out_bytes = 4;

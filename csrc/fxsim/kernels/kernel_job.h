@@ -20,6 +20,8 @@ struct ChannelArrays {
   const int32_t* shift = nullptr;       // the method's shift (TFLite convention: left, negative = right)
   const int64_t* lo = nullptr;          // qmin - zp  (integer methods)
   const int64_t* hi = nullptr;          // qmax - zp
+  const int32_t* lo32 = nullptr;        // lo, hi as int32 where the plan found both fit (double_round_int32)
+  const int32_t* hi32 = nullptr;
   const int32_t* zero_point = nullptr;  // integer added after rounding (0 when zp is added in float)
   const void* fscale = nullptr;         // fp32 / quantize: scale (quantize reciprocal: 1/scale), type F
   const void* fadd = nullptr;           // fp32: zp in F when added in float, else 0
@@ -56,6 +58,10 @@ using KernelFn = int64_t (*)(const KernelJob&);
 struct KernelTable {
   const char* name;
   KernelFn double_round[2];
+  // double_round on int32 accumulators when every clamp bound fits int32 (ChannelArrays lo32 /
+  // hi32): explicit SIMD (multiplier_simd.h) writing the output type directly in the AVX2 and
+  // AVX-512BW variants, the scalar loop of double_round[0] in the baseline; [OutType].
+  KernelFn double_round_int32[5];
   KernelFn single_round_int32;  // int32 accumulators with every right shift <= 62
   KernelFn int64_reduced[2];
   KernelFn power_of_two[2][9];

@@ -171,10 +171,19 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
   };
 
   switch (a.method) {
-    case Method::kDoubleRound:
+    case Method::kDoubleRound: {
       take_multipliers(false);
       check_shifts(-31, 31);
+      // int32 accumulators with every clamp bound within int32: the SIMD loop and the fused
+      // kernels' in-register form (int32_clamp_bounds)
+      bool fits = !acc64;
+      for (int64_t c = 0; c < C; ++c) fits = fits && lo_[c] >= INT32_MIN && hi_[c] <= INT32_MAX;
+      if (fits) {
+        lo32_.assign(lo_.begin(), lo_.end());
+        hi32_.assign(hi_.begin(), hi_.end());
+      }
       break;
+    }
     case Method::kSingleRound:
       take_multipliers(false);
       check_shifts(-63, 30);
@@ -212,7 +221,9 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
   const KernelTable& table = active_kernels();
   const int acc = acc64 ? 1 : 0;
   switch (a.method) {
-    case Method::kDoubleRound: fn_ = table.double_round[acc]; break;
+    case Method::kDoubleRound:
+      fn_ = lo32_.empty() ? table.double_round[acc] : table.double_round_int32[static_cast<int>(out_type)];
+      break;
     case Method::kSingleRound: fn_ = table.single_round_int32; break;
     case Method::kInt64Reduced: fn_ = table.int64_reduced[acc]; break;
     case Method::kPowerOfTwo: fn_ = table.power_of_two[acc][static_cast<int>(p.rounding)]; break;
@@ -223,10 +234,19 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
   }
 }
 
-bool RequantizePlan::fp32_half_even_loop(Fp32HalfEvenLoop* out) const {
-  if (!fast_ || method_ != Method::kFp32 || fdouble_ || !fp32_bounded_ || acc64_) return false;
-  *out = Fp32HalfEvenLoop{f32_scale_.data(), f32_add_.data(), f32_lo_.data(), f32_hi_.data(), zp_int_.data()};
-  return true;
+bool RequantizePlan::register_loop(RegisterLoop* out) const {
+  if (!fast_ || acc64_) return false;
+  if (method_ == Method::kFp32 && !fdouble_ && fp32_bounded_) {
+    *out = RegisterLoop{RegisterForm::kFp32HalfEven, f32_scale_.data(), f32_add_.data(), f32_lo_.data(),
+                        f32_hi_.data(), nullptr, nullptr, nullptr, nullptr, zp_int_.data()};
+    return true;
+  }
+  if (method_ == Method::kDoubleRound && !lo32_.empty()) {
+    *out = RegisterLoop{RegisterForm::kDoubleRound, nullptr, nullptr, nullptr, nullptr, multiplier_.data(),
+                        shift_.data(), lo32_.data(), hi32_.data(), zp_int_.data()};
+    return true;
+  }
+  return false;
 }
 
 int RequantizePlan::out_bytes() const { return out_type_bytes(out_type_); }
@@ -295,6 +315,8 @@ int64_t RequantizePlan::run_job(int64_t c0, bool per_element, const void* acc, i
   job.p.shift = at_or_null(shift_, c0);
   job.p.lo = at_or_null(lo_, c0);
   job.p.hi = at_or_null(hi_, c0);
+  job.p.lo32 = at_or_null(lo32_, c0);
+  job.p.hi32 = at_or_null(hi32_, c0);
   job.p.zero_point = at_or_null(zp_int_, c0);
   if (fdouble_) {
     job.p.fscale = at_or_null(f64_scale_, c0), job.p.fadd = at_or_null(f64_add_, c0);
@@ -334,6 +356,7 @@ void RequantizePlan::run_array(const void* acc, int64_t count, int64_t inner, vo
   const std::vector<int32_t> multiplier = expand_per_element(multiplier_, rep), shift = expand_per_element(shift_, rep),
                              zp_int = expand_per_element(zp_int_, rep);
   const std::vector<int64_t> lo = expand_per_element(lo_, rep), hi = expand_per_element(hi_, rep);
+  const std::vector<int32_t> lo32 = expand_per_element(lo32_, rep), hi32 = expand_per_element(hi32_, rep);
   const std::vector<float> f32_scale = expand_per_element(f32_scale_, rep), f32_add = expand_per_element(f32_add_, rep),
                            f32_lo = expand_per_element(f32_lo_, rep), f32_hi = expand_per_element(f32_hi_, rep);
   const std::vector<double> f64_scale = expand_per_element(f64_scale_, rep),
@@ -350,6 +373,8 @@ void RequantizePlan::run_array(const void* acc, int64_t count, int64_t inner, vo
   job.p.shift = at_or_null(shift, 0);
   job.p.lo = lo.data();
   job.p.hi = hi.data();
+  job.p.lo32 = at_or_null(lo32, 0);
+  job.p.hi32 = at_or_null(hi32, 0);
   job.p.zero_point = zp_int.data();
   if (fdouble_) {
     job.p.fscale = at_or_null(f64_scale, 0), job.p.fadd = at_or_null(f64_add, 0);

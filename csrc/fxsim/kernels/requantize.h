@@ -80,19 +80,27 @@ class RequantizePlan {
   int64_t channels() const { return channels_; }
   bool acc64() const { return acc64_; }
 
-  // The per-channel constants (channels() values each) of this plan's loop when it is the
-  // float32 fp32 method on int32 accumulators with HALF_EVEN rounding and every clamp bound
-  // within kRoundHalfEvenBound<float> (array_kernels.inc Fp32Op<int32_t, float, HALF_EVEN,
-  // bounded>), which computes, per accumulator,
-  //   code = (int32)round_half_even_bounded(min(max((float)acc * scale + add, lo), hi)) + zero_point:
-  // what a fused kernel needs to apply the same float32 operations in its own registers (the
-  // matmul tile epilogue, gemm_kernels.h; the direct depthwise / small-depth loops,
-  // direct_conv_kernels.h). False, with nothing written, for every other plan.
-  struct Fp32HalfEvenLoop {
-    const float *scale, *add, *lo, *hi;
+  // The loops a fused kernel can apply to int32 accumulators in its own registers (the matmul
+  // tile epilogue, gemm_kernels.h; the direct depthwise / small-depth loops,
+  // direct_conv_kernels.h), with this plan's per-channel constants (channels() values each):
+  //   kFp32HalfEven: the float32 fp32 method with HALF_EVEN rounding and every clamp bound within
+  //     kRoundHalfEvenBound<float> (array_kernels.inc Fp32Op<int32_t, float, HALF_EVEN, bounded>):
+  //       code = (int32)round_half_even_bounded(min(max((float)acc * scale + add, lo), hi)) + zero_point
+  //   kDoubleRound: TFLite's double rounding with every clamp bound within int32
+  //     (array_kernels.inc double_round_int32, multiplier_simd.h):
+  //       code = clamp(multiply_by_quantized_multiplier_double_round(acc, multiplier, shift),
+  //                    lo32, hi32) + zero_point
+  // Each is the plan's own loop element for element, so a fused kernel that applies it gives the
+  // plan's codes; neither rejects an int32 accumulator. False, with nothing written, for every
+  // other plan (other methods, int64 accumulators, the generic scalar path).
+  enum class RegisterForm : int { kFp32HalfEven = 0, kDoubleRound = 1 };
+  struct RegisterLoop {
+    RegisterForm form;
+    const float *scale, *add, *lo, *hi;              // kFp32HalfEven, else null
+    const int32_t *multiplier, *shift, *lo32, *hi32;  // kDoubleRound, else null
     const int32_t* zero_point;
   };
-  bool fp32_half_even_loop(Fp32HalfEvenLoop* out) const;
+  bool register_loop(RegisterLoop* out) const;
   OutType out_type() const { return out_type_; }
   int out_bytes() const;
 
@@ -116,6 +124,7 @@ class RequantizePlan {
   bool fp32_bounded_ = false;  // the fp32 method's HALF_EVEN loop with bounds within kRoundHalfEvenBound
   KernelFn fn_ = nullptr;
   std::vector<int32_t> multiplier_, shift_, zp_, zp_int_;
+  std::vector<int32_t> lo32_, hi32_;  // lo_, hi_ as int32: double_round on int32 accumulators when all fit
   std::vector<int64_t> lo_, hi_;
   std::vector<float> f32_scale_, f32_add_, f32_lo_, f32_hi_;
   std::vector<double> f64_scale_, f64_add_, f64_lo_, f64_hi_;
