@@ -92,9 +92,9 @@ void interleave4_strided_plain(const uint8_t* const* channels, int64_t row_step,
 // words of 4 input channels (byte c % 4 of word c / 4, channels past C_in / groups 0; on the
 // variants without VNNI words of 2 channels as int16 pairs, gemm_kernels.h Dot2Fn), padded
 // with x_zp' (a padded position holds x_zp, as FBGEMM's im2col pads with A_zp; its corrected
-// product is 0 as TFLite skips it) and split into stride_w phases so that one output row reads
-// contiguous words; then per (n, group, output row or column chunk) one dot4 GEMM of the packed
-// weight rows by those words, the correction, and bias + wrap (the sink). Every output is the
+// product is 0 as TFLite skips it) and split into stride_h x stride_w phase blocks so that the
+// output plane reads its words linearly; then per (n, group, column chunk of the output plane)
+// one GEMM of the packed weight rows by those words, the correction, and bias + wrap (the sink). Every output is the
 // same exact modular sum, so the ISA variant and the thread split cannot change a bit.
 // A 1x1 kernel with a stride and no padding (a ResNet downsample) reads input (oy * stride_h,
 // ox * stride_w) for output (oy, ox) and nothing else: its words are gathered compactly (word
@@ -132,7 +132,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const int64_t steps = pairs ? 2 * pw.groups4 : pw.groups4;
   const uint32_t* const weight_words = pairs ? pw.pairs().words.data() : pw.words.data();
   const uint32_t* const ones_words = pairs ? pw.pairs().ones.data() : pw.ones.data();
-  // a word of `valid` real channels: the mask of their bytes / halves, and the word of value v in each
+  // the mask of the bytes (dot4 words) or int16 halves (pair words) of a word's `valid` real channels
   auto channel_mask = [&](int valid) -> uint32_t {
     if (valid <= 0) return 0u;
     if (pairs) return valid >= 2 ? 0xFFFFFFFFu : 0x0000FFFFu;
@@ -208,8 +208,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // A 1x1 kernel at stride 1 without padding (or a strided 1x1, gathered) reads, for output
   // column j, word j of each plane and nothing else: the GEMM tasks below interleave their own
   // columns first (one parallel phase, no barrier between packing and GEMM, and each core reads
-  // the words it wrote, not half of them from the other core's cache). On one thread the single task interleaves every
-  // column and then runs the GEMM, the order of the separate pass.
+  // the words it wrote, not half of them from the other core's cache). On one thread the single
+  // task interleaves every column and then runs the GEMM, the order of the separate pass.
   const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1;  // (no fill: a stride-1 layout)
   if (!interleave_in_tasks) {
     parallel_tasks(s.n * groups * planes_per_group, plane, [&](int64_t c0, int64_t c1) -> int64_t {

@@ -85,7 +85,7 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
       acc_bits == 32 && (!pairs || kernels.dot2_pairs_epilogue != nullptr) && sink.tile_epilogue(&finish);
   const int64_t steps = pairs ? 2 * words : words;
   if (pairs) {  // made here, on the calling thread, before the tasks read them
-    for (int64_t bi = 0; bi < (s.b_batched ? s.batch : 1); ++bi) packed[bi].pairs();
+    for (int64_t bi = 0; bi < b_count; ++bi) packed[bi].pairs();
   }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   const bool in_place = tiled && !pairs && !a_signed && s.k % 4 == 0;
