@@ -78,7 +78,8 @@ void bind_conv2d(py::module_& m) {
   py::class_<fxsim::PackedConvWeights>(
       m, "PackedConvWeights",
       "Constant 8-bit Conv weights packed once for the exact WRAP path (u8 x s8 vpdpbusd words of 4 input "
-      "channels, with the per-channel sums that restore the zero points: csrc/fxsim/kernels/packed_weights.h). "
+      "channels, with the per-channel sums that restore the zero points; without VNNI also as int16 pair words, "
+      "made on first use: csrc/fxsim/kernels/packed_weights.h). "
       "Pass it as `w` to conv2d_accumulate / conv2d_requantize with w_zero_point None (it holds them); every "
       "policy gives the bits of the plain-array call.")
       .def(py::init([](const py::array& w, const py::array& w_zero_point) {

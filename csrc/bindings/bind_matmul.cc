@@ -70,8 +70,8 @@ void bind_matmul(py::module_& m) {
   py::class_<fxsim::PackedMatMulWeights>(
       m, "PackedMatMulWeights",
       "Constant 8-bit MatMul weights B [K, N] packed once for the exact WRAP path (u8 x s8 vpdpbusd words of 4 "
-      "rows of k in 64-column tiles, with the per-column sums that restore the zero points: "
-      "csrc/fxsim/kernels/packed_weights.h). Pass it as `b` to matmul_accumulate / matmul_requantize with "
+      "rows of k in 64-column tiles, with the per-column sums that restore the zero points; without VNNI also as "
+      "int16 pair words, made on first use: csrc/fxsim/kernels/packed_weights.h). Pass it as `b` to matmul_accumulate / matmul_requantize with "
       "b_zero_point None (it holds them); every policy gives the bits of the plain-array call.")
       .def(py::init([](const py::array& b, const py::array& b_zero_point) {
              return guarded("PackedMatMulWeights", [&] {
