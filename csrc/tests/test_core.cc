@@ -1940,6 +1940,106 @@ void test_matmul_tile_epilogue() {
   });
 }
 
+// ---- the conv tile epilogue (gemm_kernels.h Dot4Epilogue, rows_are_channels) ----
+// 1x1 convs whose GEMM columns are consecutive outputs (conv2d.cc conv_dot4's `tiled` path):
+// stride 1 with a ragged channel count (a partial quad, a half-real int16 pair) and 2 images,
+// and a grouped strided 1x1 (the gathered words); 14 and 5 output channels per group (partial
+// register tiles of rows), 99 and 63 pixels (partial column tiles). Per-channel float32
+// HALF_EVEN into u8 (odd accumulators at scale 0.5: ties), per-channel double rounding into s8
+// with the corner multipliers and shifts, per-tensor double rounding into int16, and the int32
+// accumulators: equal to the 64-bit accumulators (the sink path) requantized by
+// requantize_fp32 / requantize_double_round over [n, c_out, OH * OW], on every ISA and 1-3
+// threads. A weight zero point takes the sink path (no tile epilogue): the same check covers it.
+void test_conv_tile_epilogue() {
+  std::mt19937_64 rng(11);
+  struct Layer {
+    Conv2DShape s;
+    int64_t stride, groups;
+    bool w_zp;
+  };
+  const Layer layers[] = {{Conv2DShape{2, 10, 9, 11, 14, 1, 1}, 1, 1, false},
+                          {Conv2DShape{1, 12, 13, 17, 10, 1, 1}, 2, 2, false},
+                          {Conv2DShape{1, 12, 13, 17, 10, 1, 1}, 2, 2, true}};
+  for (const Layer& layer : layers) {
+    const Conv2DShape& s = layer.s;
+    Conv2DParams p;
+    p.stride_h = p.stride_w = layer.stride;
+    p.groups = layer.groups;
+    const int64_t cig = s.c_in / p.groups;
+    std::vector<uint8_t> x(static_cast<size_t>(s.n * s.c_in * s.h * s.w));
+    for (auto& v : x) v = static_cast<uint8_t>(rng());
+    std::vector<int8_t> w(static_cast<size_t>(s.c_out * cig));
+    for (auto& v : w) v = static_cast<int8_t>(rng());
+    const int32_t wz = layer.w_zp ? 3 : 0;
+    std::vector<int64_t> bias(static_cast<size_t>(s.c_out));
+    for (auto& v : bias) v = static_cast<int64_t>(rng() % 400001) - 200000;
+    bias[1] = int64_t(1) << 40;  // wraps modulo 2^32 like every WRAP 32 path
+    const Conv2DOutputSize o = conv2d_output_size(p, s);
+    const int64_t inner = o.oh * o.ow, total = s.n * s.c_out * inner;
+    // the exact sums (int64 accumulators: the sink path, checked against a naive loop by
+    // check_conv_layer) wrapped to int32
+    p.acc = AccumulateParams{AccumulatePolicy::kWrap, 64};
+    std::vector<int64_t> acc64(static_cast<size_t>(total));
+    conv2d_accumulate(p, s, x.data(), 77, w.data(), 1, &wz, bias.data(), acc64.data());
+    std::vector<int32_t> want_acc(static_cast<size_t>(total));
+    for (int64_t i = 0; i < total; ++i) want_acc[i] = wrap_int64_to_int32(acc64[i]);
+    p.acc = AccumulateParams{AccumulatePolicy::kWrap, 32};
+    std::vector<float> scale(static_cast<size_t>(s.c_out));
+    for (auto& v : scale) v = static_cast<float>(1e-4 * (1 + static_cast<double>(rng() % 1000) / 50));
+    scale[3] = 0.5f;
+    const int32_t zp = 120;
+    RequantizeParams rp{0, 255, inner, 32, RoundingMode::HALF_EVEN, 0, false, false};
+    std::vector<uint8_t> want(static_cast<size_t>(total));
+    requantize_fp32(rp, s.c_out, scale.data(), 1, &zp, total, want_acc.data(), want.data());
+    RequantizeArgs args;
+    args.method = RequantizeMethod::kFp32;
+    args.params = rp;
+    args.channels = s.c_out;
+    args.scale = scale.data();
+    args.zero_point = &zp;
+    std::vector<int32_t> mult(static_cast<size_t>(s.c_out)), shift(static_cast<size_t>(s.c_out));
+    const int32_t corner_mult[] = {1 << 30, INT32_MIN, 1 << 30, -1073741824, INT32_MAX, 1 << 30, 1518500250};
+    const int32_t corner_shift[] = {-8, 0, -9, -31, 31, -10, -13};
+    for (int64_t c = 0; c < s.c_out; ++c) mult[c] = corner_mult[c % 7], shift[c] = corner_shift[c % 7];
+    const int32_t zp8 = -100;
+    RequantizeParams rp8{-100, -100 + 72, inner, 32, RoundingMode::HALF_AWAY, 0, false, false};
+    std::vector<int8_t> want8(static_cast<size_t>(total));
+    requantize_double_round(rp8, s.c_out, mult.data(), shift.data(), 1, &zp8, total, want_acc.data(), want8.data());
+    RequantizeArgs dr = args;
+    dr.method = RequantizeMethod::kDoubleRound;
+    dr.params = rp8;
+    dr.scale = nullptr;
+    dr.multiplier = mult.data();
+    dr.shift = shift.data();
+    dr.zero_point = &zp8;
+    const int32_t zp16 = 7, m16 = 1518500250, s16 = -6;
+    RequantizeParams rp16{INT16_MIN, INT16_MAX, inner, 32, RoundingMode::HALF_AWAY, 0, false, false};
+    std::vector<int16_t> want16(static_cast<size_t>(total));
+    requantize_double_round(rp16, 1, &m16, &s16, 1, &zp16, total, want_acc.data(), want16.data());
+    RequantizeArgs dr16 = dr;
+    dr16.params = rp16;
+    dr16.channels = 1;
+    dr16.multiplier = &m16;
+    dr16.shift = &s16;
+    dr16.zero_point = &zp16;
+    const PackedConvWeights pw = pack_conv_weights(w.data(), s.c_out, cig, 1, 1, 1, &wz);
+    for_each_isa_and_thread_count([&] {
+      std::vector<uint8_t> got(static_cast<size_t>(total), 3);
+      conv2d_requantize(p, s, x.data(), 77, pw, bias.data(), nullptr, args, OutType::kUInt8, got.data());
+      CHECK(got == want);
+      std::vector<int8_t> got8(static_cast<size_t>(total), 3);
+      conv2d_requantize(p, s, x.data(), 77, pw, bias.data(), nullptr, dr, OutType::kInt8, got8.data());
+      CHECK(got8 == want8);
+      std::vector<int16_t> got16(static_cast<size_t>(total), 3);
+      conv2d_requantize(p, s, x.data(), 77, pw, bias.data(), nullptr, dr16, OutType::kInt16, got16.data());
+      CHECK(got16 == want16);
+      std::vector<int32_t> got_acc(static_cast<size_t>(total), 3);
+      conv2d_accumulate(p, s, x.data(), 77, pw, bias.data(), got_acc.data());
+      CHECK(got_acc == want_acc);
+    });
+  }
+}
+
 int main() {
   test_constants();
   test_tie_table();
@@ -1959,6 +2059,7 @@ int main() {
   test_matmul_accumulate();
   test_fused_requantize();
   test_matmul_tile_epilogue();
+  test_conv_tile_epilogue();
   test_direct_in_register_requantize();
   test_fma_float();
   test_x86_round_to_int32();

@@ -29,7 +29,8 @@ from fxsim.reference import conv2d as ref_conv
 from fxsim.reference import matmul as ref_matmul
 from fxsim.reference import requantize as ref_requant
 from fxsim.reference import rounding as ref_round
-from kernel_helpers import assert_isa_and_thread_identical, isa_variant, storage
+from kernel_helpers import (assert_isa_and_thread_identical, codes_with_extremes, isa_variant, storage, type_range,
+                            values)
 from test_conv2d_vs_reference import conv_case, pointwise_strided_case
 from test_matmul_vs_reference import matmul_case
 from test_requantize_vs_reference import float32_scales
@@ -249,6 +250,71 @@ def test_conv2d_requantize_pointwise_strided(data):
     """The strided 1x1 conv's gathered GEMM path (conv2d.cc) through every method's sink."""
     c = data.draw(pointwise_strided_case())
     run_conv_case(c, data.draw(requant_case(c["w_shape"][0])))
+
+
+@st.composite
+def tile_epilogue_conv_case(draw):
+    """A conv whose requantization conv2d.cc's dot4 tiles apply in their registers (Dot4Epilogue
+    with rows_are_channels): a 1x1 without padding whose GEMM columns are consecutive outputs
+    (stride 1, or strided: the gathered words), 8-bit activations and int8 weights with zero
+    points 0, WRAP 32. Depths past the small-depth kernel's 32 (groups 1) or grouped; 1-14
+    output channels per group (partial register tiles of 6 rows on avx512vnni, 4 on avx512bw);
+    outputs inside, across and past the 64-column tiles and the 256-column pieces."""
+    x_type = draw(st.sampled_from(["uint8", "int8"]))
+    groups = draw(st.integers(1, 3))
+    cig = draw(st.integers(33, 45)) if groups == 1 else draw(st.integers(2, 9))
+    c_out = groups * draw(st.integers(1, 14))
+    stride = draw(st.sampled_from([(1, 1), (1, 1), (2, 2), (1, 3)]))
+    oh = draw(st.integers(1, 6))
+    ow = draw(st.one_of(st.integers(1, 5), st.integers(60, 70)))
+    h = (oh - 1) * stride[0] + 1 + draw(st.integers(0, stride[0] - 1))
+    w = (ow - 1) * stride[1] + 1 + draw(st.integers(0, stride[1] - 1))
+    n = draw(st.integers(1, 2))
+    zp_x = draw(st.one_of(st.sampled_from(list(type_range(x_type))), st.integers(*type_range(x_type))))
+    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
+    bias = None
+    if bias_kind is not None:
+        b_lo, b_hi = int(np.iinfo(bias_kind).min), int(np.iinfo(bias_kind).max)
+        bias = draw(st.lists(st.one_of(st.integers(-20000, 20000), st.sampled_from([b_lo, b_hi])),
+                             min_size=c_out, max_size=c_out))
+    return dict(x_type=x_type, w_type="int8", x_shape=(n, groups * cig, h, w), w_shape=(c_out, cig, 1, 1),
+                x=codes_with_extremes(draw, x_type, n * groups * cig * h * w), w=values(draw, "int8", c_out * cig),
+                zp_x=zp_x, zp_w=[0], bias=bias, bias_kind=bias_kind, stride=stride, dilation=(1, 1),
+                pads=(0, 0, 0, 0), groups=groups, policy="wrap", acc_bits=32)
+
+
+@st.composite
+def register_fp32_case(draw, channels):
+    """A float32 requantization the fused kernels apply in their registers
+    (RequantizePlan::register_loop): HALF_EVEN, the product in float32, the zero point added
+    after rounding, an 8- or 16-bit output, per tensor or per channel, zero points at the type
+    ends, the full range or a Relu's; a scale of 0.5 puts odd accumulators on exact ties."""
+    rc = channels if channels > 1 and draw(st.booleans()) else 1
+    dtype = draw(st.sampled_from(["int16", "int8", "uint16", "uint8"]))
+    lo, hi = OUT_TYPES[dtype]
+    zps = [draw(st.one_of(st.sampled_from([lo, hi, max(lo, 0)]), st.integers(lo, hi)))
+           for _ in range(rc if draw(st.booleans()) else 1)]
+    qmin = draw(st.sampled_from([lo, max(lo, zps[0])]))
+    qmax = draw(st.sampled_from([hi, max(qmin, min(hi, qmin + 6))]))
+    scales = st.one_of(float32_scales(), st.just(0.5))
+    return dict(method="fp32", rc=rc, dtype=dtype, zps=zps, qmin=qmin, qmax=qmax, multiplier=None, shift=None,
+                scale=[draw(scales) for _ in range(rc)], rounding=int(fx.RoundingMode.HALF_EVEN), seed=0,
+                pf64=False, zpf=False, offset=None)
+
+
+@settings(max_examples=40)  # every ISA variant per example
+@given(data=st.data())
+def test_conv2d_tile_epilogue_every_isa(data):
+    """The conv tile epilogue (gemm_kernels.h Dot4Epilogue, rows_are_channels: the int16-pair
+    tiles on avx512bw, vpdpbusd on avx512vnni, the scalar form elsewhere) equals the reference
+    and accumulate-then-requantize on every ISA variant: float32 and double-round
+    requantization, per tensor and per channel, every 8/16-bit output type; and the int32
+    accumulators (the AccumulatorSink form) through the unfused call."""
+    c = data.draw(tile_epilogue_conv_case())
+    fp32 = data.draw(st.booleans())
+    r = data.draw(register_fp32_case(c["w_shape"][0]) if fp32 else
+                  register_double_round_case(c["w_shape"][0], dtypes=("int16", "int8", "uint16", "uint8")))
+    run_conv_case(c, r, isas=_kernels.available_isas())
 
 
 # ---------------------------------------------------------------- matmul

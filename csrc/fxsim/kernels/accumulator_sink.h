@@ -167,7 +167,7 @@ struct RequantizeSink {
     e->scale = loop.scale, e->add = loop.add, e->lo = loop.lo, e->hi = loop.hi;  // null unless kFp32HalfEven
     e->multiplier = loop.multiplier, e->shift = loop.shift, e->lo32 = loop.lo32, e->hi32 = loop.hi32;
     e->zp = loop.zero_point;
-    e->per_column = plan->channels() != 1;
+    e->per_channel = plan->channels() != 1;
     e->out_bytes = out_bytes;
     e->out_signed = plan->out_type() == OutType::kInt8 || plan->out_type() == OutType::kInt16 ||
                     plan->out_type() == OutType::kInt32;
@@ -194,9 +194,9 @@ struct RequantizeSink {
   }
 };
 
-// Moves a per-column Dot4Epilogue's constants n0 columns on (a task starting at column n0); the
-// pointers of the form not in use stay null.
-inline void skip_epilogue_columns(Dot4Epilogue* e, int64_t n0) {
+// Moves a per-channel Dot4Epilogue's constants n0 channels on (a call starting at channel n0:
+// column n0 of the matmul, row n0 of the conv); the pointers of the form not in use stay null.
+inline void skip_epilogue_channels(Dot4Epilogue* e, int64_t n0) {
   if (e->scale != nullptr) e->scale += n0, e->add += n0, e->lo += n0, e->hi += n0;
   if (e->multiplier != nullptr) e->multiplier += n0, e->shift += n0, e->lo32 += n0, e->hi32 += n0;
   e->zp += n0;

@@ -26,14 +26,18 @@ constexpr int64_t kDot4TileCols = 64;
 using Dot4Fn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile, const int64_t* goff,
                         int64_t rows, int64_t cols, int64_t groups, uint32_t* c, int64_t ldc);
 
-// What the matmul's dot4 tiles do with their finished sums in place of storing them: the
-// zero-point correction, the bias and, optionally, a requantization, applied while the
-// accumulators are still in registers (no uint32 tile written and read back, no per-row call).
+// What a dot4 tile does with its finished sums in place of storing them: the zero-point
+// correction, the bias and, optionally, a requantization, applied while the accumulators are
+// still in registers (no uint32 tile written and read back, no per-row call). The output
+// channel of element (r, j) is its column j (the matmul: rows are A's rows) or, with
+// rows_are_channels, its row r (the conv: rows are output channels, columns output pixels).
 // For row r < rows and column j < cols of the call (every pointer below already offset to the
-// call's first row and column):
-//   acc = int32(sum[r][j] + col_add[j] - col_zp[j] * row_sum[r])      (mod 2^32; col_zp null: no
-//                                                                       product, row_sum unread)
-// then, with c = j when per_column (else 0), one of RequantizePlan::register_loop's forms:
+// call's first row and column), with ch = rows_are_channels ? r : j:
+//   acc = int32(sum[r][j] + channel_add[ch] - col_zp[j] * row_sum[r])  (mod 2^32; col_zp null:
+//                                                                      no product, row_sum unread;
+//                                                                      always null with
+//                                                                      rows_are_channels)
+// then, with c = ch when per_channel (else 0), one of RequantizePlan::register_loop's forms:
 // - scale and multiplier null: out (int32) [r * ldo + j] = acc (acc_bits 32: the AccumulatorSink value);
 // - scale set: the float32 form (array_kernels.inc Fp32Op<int32_t, float, HALF_EVEN, bounded>):
 //     v = (float)acc * scale[c] + add[c]   (two float32 roundings, no fused multiply-add)
@@ -45,7 +49,7 @@ using Dot4Fn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64
 // stored as the low out_bytes (1, 2 or 4) bytes of code at out + (r * ldo + j) * out_bytes (the
 // code lies in [qmin, qmax] of the output type, so the truncation is the type's own value).
 struct Dot4Epilogue {
-  const uint32_t* col_add = nullptr;
+  const uint32_t* channel_add = nullptr;
   const int32_t* col_zp = nullptr;
   const uint32_t* row_sum = nullptr;
   const float* scale = nullptr;
@@ -57,7 +61,8 @@ struct Dot4Epilogue {
   const int32_t* lo32 = nullptr;
   const int32_t* hi32 = nullptr;
   const int32_t* zp = nullptr;
-  bool per_column = false;
+  bool per_channel = false;        // one set of requantization constants per channel, else one
+  bool rows_are_channels = false;  // the channel of (r, j) is r, else j
   int out_bytes = 4;
   bool out_signed = true;  // the output type is signed (int8 / int16 / int32)
   void* out = nullptr;
@@ -87,12 +92,14 @@ using Interleave4Fn = void (*)(const uint8_t* r0, const uint8_t* r1, const uint8
 // Without VNNI one vpmaddwd per 32 products on words widened once (packed weights at pack time,
 // activations once per call) replaces the in-loop widening of both operands of the dot4 form
 // (the non-VNNI AVX-512BW inner loop of a 128 x 768 x 768 product: ~84 -> ~100 GMAC/s).
-// Dot2Fn: p and q pair words; Dot2EpilogueFn: the same finished by a Dot4Epilogue.
+// Dot2Fn: p and q pair words.
 using Dot2Fn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile, const int64_t* goff,
                         int64_t rows, int64_t cols, int64_t steps, uint32_t* c, int64_t ldc);
-using Dot2EpilogueFn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile,
-                                const int64_t* goff, int64_t rows, int64_t cols, int64_t steps,
-                                const Dot4Epilogue& e);
+// Dot4Fn's or Dot2Fn's sums (p words of either form) finished by a Dot4Epilogue instead of
+// written to a c array.
+using WordsEpilogueFn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile,
+                                 const int64_t* goff, int64_t rows, int64_t cols, int64_t steps,
+                                 const Dot4Epilogue& e);
 // dst[i] = (lo[i] ^ flip) | (hi[i] ^ flip) << 16, i < count: two rows of u8 bytes as pair words.
 using InterleavePairsFn = void (*)(const uint8_t* lo, const uint8_t* hi, int64_t count, uint8_t flip, uint32_t* dst);
 
@@ -102,11 +109,12 @@ struct GemmTable {
   Dot4Fn dot4_u8s8;  // p unsigned bytes, q signed bytes
   Interleave4Fn interleave4;
   Dot4EpilogueFn dot4_u8s8_epilogue;  // the matmul's tiles, finished in registers
+  WordsEpilogueFn dot4_s8u8_epilogue;  // the conv's tiles (rows_are_channels), finished in registers
   // The int16-pair kernels where they are this variant's faster form (AVX-512BW without VNNI,
   // AVX2), else null: the callers then take the dot4 kernels. dot2_pairs_epilogue is null where
   // the variant has no vector epilogue (AVX2): the matmul then finishes the sums in its sink.
   Dot2Fn dot2_pairs;
-  Dot2EpilogueFn dot2_pairs_epilogue;
+  WordsEpilogueFn dot2_pairs_epilogue;
   InterleavePairsFn interleave_pairs;
 };
 

@@ -180,10 +180,10 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
       for (int64_t t = t0; t < t1; ++t) {
         const Task k = task_at(t);
         Dot4Epilogue e = finish;
-        e.col_add = col_add.data() + (s.b_batched ? k.bi : 0) * s.n + k.n0;
+        e.channel_add = col_add.data() + (s.b_batched ? k.bi : 0) * s.n + k.n0;
         e.col_zp = any_zp ? k.pb->offsets.zp_packed.data() + k.n0 : nullptr;
         e.row_sum = asum.data() + k.r0;
-        if (e.per_column) skip_epilogue_columns(&e, k.n0);
+        if (e.per_channel) skip_epilogue_channels(&e, k.n0);
         e.out = out + (k.r0 * s.n + k.n0) * out_bytes;
         e.ldo = s.n;
         if (pairs) {
