@@ -1941,10 +1941,12 @@ void test_matmul_tile_epilogue() {
 }
 
 // ---- the conv tile epilogue (gemm_kernels.h Dot4Epilogue, rows_are_channels) ----
-// 1x1 convs whose GEMM columns are consecutive outputs (conv2d.cc conv_dot4's `tiled` path):
-// stride 1 with a ragged channel count (a partial quad, a half-real int16 pair) and 2 images,
-// and a grouped strided 1x1 (the gathered words); 14 and 5 output channels per group (partial
-// register tiles of rows), 99 and 63 pixels (partial column tiles). Per-channel float32
+// conv2d.cc conv_dot4's `tiled` path: 1x1 convs whose GEMM columns are consecutive outputs
+// (stride 1 with a ragged channel count: a partial quad, a half-real int16 pair, 2 images; a
+// grouped strided 1x1: the gathered words) and a padded, strided, dilated 3x2 kernel whose
+// columns include the dropped ones between output rows (codes through a tile, runs copied
+// out); 14, 5 and 9 output channels per group (partial register tiles of rows), 99, 63 and 91
+// pixels (partial column tiles). Per-channel float32
 // HALF_EVEN into u8 (odd accumulators at scale 0.5: ties), per-channel double rounding into s8
 // with the corner multipliers and shifts, per-tensor double rounding into int16, and the int32
 // accumulators: equal to the 64-bit accumulators (the sink path) requantized by
@@ -1954,21 +1956,24 @@ void test_conv_tile_epilogue() {
   std::mt19937_64 rng(11);
   struct Layer {
     Conv2DShape s;
-    int64_t stride, groups;
+    int64_t stride, groups, pad, dilation;
     bool w_zp;
   };
-  const Layer layers[] = {{Conv2DShape{2, 10, 9, 11, 14, 1, 1}, 1, 1, false},
-                          {Conv2DShape{1, 12, 13, 17, 10, 1, 1}, 2, 2, false},
-                          {Conv2DShape{1, 12, 13, 17, 10, 1, 1}, 2, 2, true}};
+  const Layer layers[] = {{Conv2DShape{2, 10, 9, 11, 14, 1, 1}, 1, 1, 0, 1, false},
+                          {Conv2DShape{1, 12, 13, 17, 10, 1, 1}, 2, 2, 0, 1, false},
+                          {Conv2DShape{1, 12, 13, 17, 10, 1, 1}, 2, 2, 0, 1, true},
+                          {Conv2DShape{1, 18, 15, 26, 9, 3, 2}, 2, 1, 1, 2, false}};
   for (const Layer& layer : layers) {
     const Conv2DShape& s = layer.s;
     Conv2DParams p;
     p.stride_h = p.stride_w = layer.stride;
     p.groups = layer.groups;
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = layer.pad;
+    p.dilation_h = p.dilation_w = layer.dilation;
     const int64_t cig = s.c_in / p.groups;
     std::vector<uint8_t> x(static_cast<size_t>(s.n * s.c_in * s.h * s.w));
     for (auto& v : x) v = static_cast<uint8_t>(rng());
-    std::vector<int8_t> w(static_cast<size_t>(s.c_out * cig));
+    std::vector<int8_t> w(static_cast<size_t>(s.c_out * cig * s.kh * s.kw));
     for (auto& v : w) v = static_cast<int8_t>(rng());
     const int32_t wz = layer.w_zp ? 3 : 0;
     std::vector<int64_t> bias(static_cast<size_t>(s.c_out));
@@ -2022,7 +2027,7 @@ void test_conv_tile_epilogue() {
     dr16.multiplier = &m16;
     dr16.shift = &s16;
     dr16.zero_point = &zp16;
-    const PackedConvWeights pw = pack_conv_weights(w.data(), s.c_out, cig, 1, 1, 1, &wz);
+    const PackedConvWeights pw = pack_conv_weights(w.data(), s.c_out, cig, s.kh, s.kw, 1, &wz);
     for_each_isa_and_thread_count([&] {
       std::vector<uint8_t> got(static_cast<size_t>(total), 3);
       conv2d_requantize(p, s, x.data(), 77, pw, bias.data(), nullptr, args, OutType::kUInt8, got.data());

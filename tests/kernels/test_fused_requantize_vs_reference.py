@@ -255,20 +255,34 @@ def test_conv2d_requantize_pointwise_strided(data):
 @st.composite
 def tile_epilogue_conv_case(draw):
     """A conv whose requantization conv2d.cc's dot4 tiles apply in their registers (Dot4Epilogue
-    with rows_are_channels): a 1x1 without padding whose GEMM columns are consecutive outputs
-    (stride 1, or strided: the gathered words), 8-bit activations and int8 weights with zero
-    points 0, WRAP 32. Depths past the small-depth kernel's 32 (groups 1) or grouped; 1-14
-    output channels per group (partial register tiles of 6 rows on avx512vnni, 4 on avx512bw);
-    outputs inside, across and past the 64-column tiles and the 256-column pieces."""
+    with rows_are_channels), 8-bit activations and int8 weights with zero points 0, WRAP 32:
+    a 1x1 without padding whose GEMM columns are consecutive outputs (stride 1, or strided: the
+    gathered words), or a padded / strided / dilated kernel whose columns include the dropped
+    ones between output rows (the codes go through a tile and its output runs are copied out).
+    Depths past the small-depth kernel's 32 (groups 1) or grouped; 1-14 output channels per
+    group (partial register tiles of 6 rows on avx512vnni, 4 on avx512bw); outputs inside,
+    across and past the 64-column tiles and the 256-column pieces."""
     x_type = draw(st.sampled_from(["uint8", "int8"]))
     groups = draw(st.integers(1, 3))
-    cig = draw(st.integers(33, 45)) if groups == 1 else draw(st.integers(2, 9))
+    pointwise = draw(st.booleans())
+    if pointwise:
+        kh = kw = 1
+        pads, dilation = (0, 0, 0, 0), (1, 1)
+        stride = draw(st.sampled_from([(1, 1), (1, 1), (2, 2), (1, 3)]))
+    else:
+        kh, kw = draw(st.integers(1, 3)), draw(st.integers(2, 3))
+        pads = tuple(draw(st.integers(0, 2)) for _ in range(4))
+        dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+        stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    cig = draw(st.integers(33 // (kh * kw) + 1, 40)) if groups == 1 else draw(st.integers(2, 9))
     c_out = groups * draw(st.integers(1, 14))
-    stride = draw(st.sampled_from([(1, 1), (1, 1), (2, 2), (1, 3)]))
     oh = draw(st.integers(1, 6))
     ow = draw(st.one_of(st.integers(1, 5), st.integers(60, 70)))
-    h = (oh - 1) * stride[0] + 1 + draw(st.integers(0, stride[0] - 1))
-    w = (ow - 1) * stride[1] + 1 + draw(st.integers(0, stride[1] - 1))
+    # the smallest input of (oh, ow) outputs, plus up to stride - 1 unread rows / columns
+    h = max(1, (oh - 1) * stride[0] + (kh - 1) * dilation[0] + 1 - pads[0] - pads[2]
+            + draw(st.integers(0, stride[0] - 1)))
+    w = max(1, (ow - 1) * stride[1] + (kw - 1) * dilation[1] + 1 - pads[1] - pads[3]
+            + draw(st.integers(0, stride[1] - 1)))
     n = draw(st.integers(1, 2))
     zp_x = draw(st.one_of(st.sampled_from(list(type_range(x_type))), st.integers(*type_range(x_type))))
     bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
@@ -277,10 +291,10 @@ def tile_epilogue_conv_case(draw):
         b_lo, b_hi = int(np.iinfo(bias_kind).min), int(np.iinfo(bias_kind).max)
         bias = draw(st.lists(st.one_of(st.integers(-20000, 20000), st.sampled_from([b_lo, b_hi])),
                              min_size=c_out, max_size=c_out))
-    return dict(x_type=x_type, w_type="int8", x_shape=(n, groups * cig, h, w), w_shape=(c_out, cig, 1, 1),
-                x=codes_with_extremes(draw, x_type, n * groups * cig * h * w), w=values(draw, "int8", c_out * cig),
-                zp_x=zp_x, zp_w=[0], bias=bias, bias_kind=bias_kind, stride=stride, dilation=(1, 1),
-                pads=(0, 0, 0, 0), groups=groups, policy="wrap", acc_bits=32)
+    return dict(x_type=x_type, w_type="int8", x_shape=(n, groups * cig, h, w), w_shape=(c_out, cig, kh, kw),
+                x=codes_with_extremes(draw, x_type, n * groups * cig * h * w),
+                w=values(draw, "int8", c_out * cig * kh * kw), zp_x=zp_x, zp_w=[0], bias=bias, bias_kind=bias_kind,
+                stride=stride, dilation=dilation, pads=pads, groups=groups, policy="wrap", acc_bits=32)
 
 
 @st.composite

@@ -3,6 +3,7 @@
 #include "fxsim/kernels/conv2d.h"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -300,108 +301,128 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     return sink.wrapped(src, folded, oc, ((n * s.c_out + oc) * gm.oh + oy) * gm.ow + ox0, count);
   };
   const int64_t group_words = planes_per_group * plane;
+  // Calls f(i, oy, ox, len) for each run of consecutive outputs among the GEMM columns
+  // [j0, j0 + count): columns j0 + i .. j0 + i + len are outputs (oy, ox) .. (oy, ox + len) of
+  // one output row (the wq - OW columns between rows are dropped).
+  auto for_each_output_run = [&](int64_t j0, int64_t count, auto&& f) {
+    for (int64_t j = j0; j < j0 + count;) {
+      const int64_t oy = j / wq, ox = j % wq;
+      const int64_t row_end = std::min(oy * wq + wq, j0 + count);
+      if (ox < gm.ow) f(j - j0, oy, ox, std::min(gm.ow - ox, row_end - j));
+      j = row_end;
+    }
+  };
   // The sink's work done in the tiles' registers (gemm_kernels.h Dot4Epilogue with
-  // rows_are_channels, same bits) where the GEMM's columns are consecutive outputs (wq == OW: a
-  // 1x1 conv, or a strided 1x1's gathered words) and the correction is one constant per output
-  // channel (no weight zero point): int32(sum + constant[oc] + bias[oc]) modulo 2^32, then the
-  // requantization if any, straight into the output. The sums of a 1x1 144 -> 24 at 56 x 56
-  // otherwise went through a uint32 tile, an int32 row per channel and the plan's loop: (the
-  // avx512bw variant, one thread) 55-66 GMAC/s fused against 72 accumulate-only.
+  // rows_are_channels, same bits) where the correction is one constant per output channel (no
+  // weight zero point): int32(sum + constant[oc] + bias[oc]) modulo 2^32, then the
+  // requantization if any, straight into the output where the GEMM's columns are consecutive
+  // outputs (wq == OW: a 1x1 conv, or a strided 1x1's gathered words), else into a tile of codes
+  // whose output rows are then copied out. The sums otherwise go through a uint32 tile, an int32
+  // row per channel and the plan's loop: a 1x1 144 -> 24 at 56 x 56 ran at 55-66 GMAC/s fused
+  // against 72 accumulate-only (the avx512bw variant, one thread), and in a 3x3 64 -> 64 at
+  // 56 x 56 (avx512vnni) that path took ~15% of the samples.
   Dot4Epilogue finish;
   const WordsEpilogueFn epilogue_gemm = pairs ? kernels.dot2_pairs_epilogue : kernels.dot4_s8u8_epilogue;
-  const bool tiled = wq == gm.ow && fold && epilogue_gemm != nullptr && sink.tile_epilogue(&finish);
+  const bool tiled = fold && epilogue_gemm != nullptr && sink.tile_epilogue(&finish);
   std::vector<uint32_t> channel_add(static_cast<size_t>(tiled ? s.c_out : 0));
   for (int64_t oc = 0; oc < static_cast<int64_t>(channel_add.size()); ++oc) {
     channel_add[oc] = constant[oc] + (bias != nullptr ? static_cast<uint32_t>(static_cast<uint64_t>(bias[oc])) : 0u);
   }
-  // the tiles of [j0, j0 + count) of plane (n, g): rows g * cog.. of the output, from column j0
-  auto finish_in_tiles = [&](int64_t n, int64_t g, const uint32_t* base, int64_t j0, int64_t count) {
-    const int64_t oc0 = g * gm.cog;
+  // the tiles of columns [j0, j0 + count) of plane (n, g): output channels g * cog.., through
+  // `codes` (cog * count outputs) when the columns are not consecutive outputs
+  auto finish_in_tiles = [&](int64_t n, int64_t g, const uint32_t* base, int64_t j0, int64_t count, char* codes) {
+    const int64_t oc0 = g * gm.cog, ob = finish.out_bytes;
+    char* const out = static_cast<char*>(finish.out);
     Dot4Epilogue e = finish;
     e.rows_are_channels = true;
     e.channel_add = channel_add.data() + oc0;
     if (e.per_channel) skip_epilogue_channels(&e, oc0);
-    e.out = static_cast<char*>(finish.out) + ((n * s.c_out + oc0) * gm.oh * gm.ow + j0) * finish.out_bytes;
-    e.ldo = gm.oh * gm.ow;
+    if (wq == gm.ow) {
+      e.out = out + ((n * s.c_out + oc0) * gm.oh * gm.ow + j0) * ob;
+      e.ldo = gm.oh * gm.ow;
+    } else {
+      e.out = codes;
+      e.ldo = count;
+    }
     epilogue_gemm(weight_words + oc0 * steps, steps, base, kDot4TileCols, goff.data(), gm.cog, count, steps, e);
+    if (wq == gm.ow) return;
+    for (int64_t m = 0; m < gm.cog; ++m) {
+      const int64_t plane_at = (n * s.c_out + oc0 + m) * gm.oh;
+      for_each_output_run(j0, count, [&](int64_t i, int64_t oy, int64_t ox, int64_t len) {
+        std::memcpy(out + ((plane_at + oy) * gm.ow + ox) * ob, codes + (m * count + i) * ob,
+                    static_cast<size_t>(len * ob));
+      });
+    }
   };
-  {
-    // Output (oy, ox) reads xq[base + oy * wq + ox + goff[g]], linear in j = oy * wq + ox at every
-    // stride (the phase-split layout above; a strided 1x1's gathered words), so a whole output
-    // plane is one GEMM over (OH - 1) * wq + OW columns (the wq - OW columns between rows are
-    // computed and dropped: in-buffer reads, a few % of work). Strided layers once ran one GEMM
-    // per output row instead: a 3x3 stride-2 128 -> 128 layer at 56 x 56 filled 28 of each
-    // 64-column tile (VNNI, one thread: 80 GMAC/s against 176 at stride 1).
-    // The tasks are the planes' 64-column tiles (the kernel's register tile): parallel_tasks
-    // hands each thread a few runs of whole tiles, balanced to a tile (256-column tasks cut a
-    // 56 x 56 plane into 13, i.e. 7 against 6 on two threads). A run is computed in pieces of
-    // at most kChunk columns (a piece's sums, cog x kChunk words, stay in L1 / L2 for the sink).
-    const int64_t cols = (gm.oh - 1) * wq + gm.ow;
-    const int64_t tiles = (cols + kDot4TileCols - 1) / kDot4TileCols;
-    constexpr int64_t kChunk = 4 * kDot4TileCols;
-    const int64_t tile_work = gm.cog * kDot4TileCols * gm.depth;
-    // Two runs per thread where each run interleaves its own columns first: longer runs of the
-    // input rows per interleave (1x1 144 -> 24 at 56 x 56 on 2 threads: ~53.5 us against ~55.5
-    // with four, at 1-minute load ~1.5).
-    // The pair planes are twice the bytes: twice the runs, so that each run's words still fit L2.
-    const int64_t pieces_per_thread = interleave_in_tasks ? (pairs ? 4 : 2) : kPiecesPerThread;
-    const int64_t tile_count = s.n * groups * tiles;
-    return parallel_tasks_in_pieces(tile_count, tile_work, pieces_per_thread, [&](int64_t t0, int64_t t1) -> int64_t {
-      const int64_t chunk_cols = std::min(kChunk, (t1 - t0) * kDot4TileCols);
-      uint32_t* const tmp = static_cast<uint32_t*>(
-          thread_scratch(ScratchSlot::kTaskSums, gm.cog * chunk_cols * static_cast<int64_t>(sizeof(uint32_t))));
-      uint32_t* const packed =
-          static_cast<uint32_t*>(thread_scratch(ScratchSlot::kTaskPacked, chunk_cols * int64_t(sizeof(uint32_t))));
-      uint32_t* const xsum = static_cast<uint32_t*>(
-          thread_scratch(ScratchSlot::kTaskColumnSums, chunk_cols * int64_t(sizeof(uint32_t))));
-      int64_t first = -1;
-      for (int64_t t = t0; t < t1;) {
-        // the tiles [t, t_end) of one (n, g) plane: columns [j_begin, j_end)
-        const int64_t ng = t / tiles, g = ng % groups, n = ng / groups;
-        const int64_t t_end = std::min(t1, (ng + 1) * tiles);
-        const int64_t j_begin = (t - ng * tiles) * kDot4TileCols;
-        const int64_t j_end = std::min(cols, (t_end - ng * tiles) * kDot4TileCols);
-        t = t_end;
-        if (interleave_in_tasks) {
-          for (int64_t q = 0; q < planes_per_group; ++q) {
-            interleave_columns(ng * planes_per_group + q, j_begin, j_end - j_begin);
-          }
-        }
-        for (int64_t j0 = j_begin; j0 < j_end; j0 += chunk_cols) {
-          const int64_t count = std::min(chunk_cols, j_end - j0);
-          if (tiled) {
-            finish_in_tiles(n, g, xq + ng * group_words + j0, j0, count);
-            continue;
-          }
-          corrected_gemm(g, xq + ng * group_words + j0, count, tmp, xsum);
-          for (int64_t m = 0; m < gm.cog; ++m) {
-            const uint32_t* sums = tmp + m * count;
-            if (wq == gm.ow) {  // no dropped columns between rows: the sums are consecutive outputs
-              first = lower_bad(first, finish_row(sums, n, g, m, j0 / wq, j0 % wq, count));
-              continue;
-            }
-            // columns [j0, j0 + count) cut into the pieces of output rows they hold; the pieces
-            // are consecutive outputs of one plane (row oy + 1 follows row oy), so they go to the
-            // sink packed, as one run (one requantization call per chunk, not one per row)
-            int64_t packed_count = 0, oy0 = 0, ox0 = 0;
-            for (int64_t j = j0; j < j0 + count;) {
-              const int64_t oy = j / wq, ox = j % wq;
-              const int64_t row_end = std::min(oy * wq + wq, j0 + count);
-              if (ox < gm.ow) {
-                const int64_t len = std::min(gm.ow - ox, row_end - j);
-                if (packed_count == 0) oy0 = oy, ox0 = ox;
-                std::copy_n(sums + (j - j0), len, packed + packed_count);
-                packed_count += len;
-              }
-              j = row_end;
-            }
-            if (packed_count > 0) first = lower_bad(first, finish_row(packed, n, g, m, oy0, ox0, packed_count));
-          }
+  // Output (oy, ox) reads xq[base + oy * wq + ox + goff[g]], linear in j = oy * wq + ox at every
+  // stride (the phase-split layout above; a strided 1x1's gathered words), so a whole output
+  // plane is one GEMM over (OH - 1) * wq + OW columns (the wq - OW columns between rows are
+  // computed and dropped: in-buffer reads, a few % of work). Strided layers once ran one GEMM
+  // per output row instead: a 3x3 stride-2 128 -> 128 layer at 56 x 56 filled 28 of each
+  // 64-column tile (VNNI, one thread: 80 GMAC/s against 176 at stride 1).
+  // The tasks are the planes' 64-column tiles (the kernel's register tile): parallel_tasks
+  // hands each thread a few runs of whole tiles, balanced to a tile (256-column tasks cut a
+  // 56 x 56 plane into 13, i.e. 7 against 6 on two threads). A run is computed in pieces of
+  // at most kChunk columns (a piece's sums, cog x kChunk words, stay in L1 / L2 for the sink).
+  const int64_t cols = (gm.oh - 1) * wq + gm.ow;
+  const int64_t tiles = (cols + kDot4TileCols - 1) / kDot4TileCols;
+  constexpr int64_t kChunk = 4 * kDot4TileCols;
+  const int64_t tile_work = gm.cog * kDot4TileCols * gm.depth;
+  // Two runs per thread where each run interleaves its own columns first: longer runs of the
+  // input rows per interleave (1x1 144 -> 24 at 56 x 56 on 2 threads: ~53.5 us against ~55.5
+  // with four, at 1-minute load ~1.5).
+  // The pair planes are twice the bytes: twice the runs, so that each run's words still fit L2.
+  const int64_t pieces_per_thread = interleave_in_tasks ? (pairs ? 4 : 2) : kPiecesPerThread;
+  const int64_t tile_count = s.n * groups * tiles;
+  return parallel_tasks_in_pieces(tile_count, tile_work, pieces_per_thread, [&](int64_t t0, int64_t t1) -> int64_t {
+    const int64_t chunk_cols = std::min(kChunk, (t1 - t0) * kDot4TileCols);
+    uint32_t* const tmp = static_cast<uint32_t*>(
+        thread_scratch(ScratchSlot::kTaskSums, gm.cog * chunk_cols * static_cast<int64_t>(sizeof(uint32_t))));
+    uint32_t* const packed =
+        static_cast<uint32_t*>(thread_scratch(ScratchSlot::kTaskPacked, chunk_cols * int64_t(sizeof(uint32_t))));
+    uint32_t* const xsum = static_cast<uint32_t*>(
+        thread_scratch(ScratchSlot::kTaskColumnSums, chunk_cols * int64_t(sizeof(uint32_t))));
+    int64_t first = -1;
+    for (int64_t t = t0; t < t1;) {
+      // the tiles [t, t_end) of one (n, g) plane: columns [j_begin, j_end)
+      const int64_t ng = t / tiles, g = ng % groups, n = ng / groups;
+      const int64_t t_end = std::min(t1, (ng + 1) * tiles);
+      const int64_t j_begin = (t - ng * tiles) * kDot4TileCols;
+      const int64_t j_end = std::min(cols, (t_end - ng * tiles) * kDot4TileCols);
+      t = t_end;
+      if (interleave_in_tasks) {
+        for (int64_t q = 0; q < planes_per_group; ++q) {
+          interleave_columns(ng * planes_per_group + q, j_begin, j_end - j_begin);
         }
       }
-      return first;
-    });
-  }
+      for (int64_t j0 = j_begin; j0 < j_end; j0 += chunk_cols) {
+        const int64_t count = std::min(chunk_cols, j_end - j0);
+        if (tiled) {  // (tmp holds cog * count uint32: room for the codes of any out_bytes <= 4)
+          finish_in_tiles(n, g, xq + ng * group_words + j0, j0, count, reinterpret_cast<char*>(tmp));
+          continue;
+        }
+        corrected_gemm(g, xq + ng * group_words + j0, count, tmp, xsum);
+        for (int64_t m = 0; m < gm.cog; ++m) {
+          const uint32_t* sums = tmp + m * count;
+          if (wq == gm.ow) {  // no dropped columns between rows: the sums are consecutive outputs
+            first = lower_bad(first, finish_row(sums, n, g, m, j0 / wq, j0 % wq, count));
+            continue;
+          }
+          // the output runs of columns [j0, j0 + count) are consecutive outputs of one plane
+          // (row oy + 1 follows row oy), so they go to the sink packed, as one run (one
+          // requantization call per chunk, not one per row)
+          int64_t packed_count = 0, oy0 = 0, ox0 = 0;
+          for_each_output_run(j0, count, [&](int64_t i, int64_t oy, int64_t ox, int64_t len) {
+            if (packed_count == 0) oy0 = oy, ox0 = ox;
+            std::copy_n(sums + i, len, packed + packed_count);
+            packed_count += len;
+          });
+          if (packed_count > 0) first = lower_bad(first, finish_row(packed, n, g, m, oy0, ox0, packed_count));
+        }
+      }
+    }
+    return first;
+  });
 }
 
 }  // namespace
