@@ -356,16 +356,20 @@ def matmul_calls(c, r):
     return fused, accumulate
 
 
-def run_matmul_case(c, r):
+def run_matmul_case(c, r, isas=(None,)):
+    """As run_conv_case, for a matmul case."""
     fused, accumulate = matmul_calls(c, r)
     try:
         accs = ref_matmul.matmul_accumulate(c["a"], c["b"], c["batch"], c["m"], c["k"], c["n"], c["zp_a"], c["zp_b"],
                                             c["bias"], c["b_batched"], c["policy"], c["acc_bits"])
     except OverflowError as e:
-        with pytest.raises(OverflowRangeError, match=str(e).split(" (")[0] + " "):
-            fused()
+        for isa in isas:
+            with isa_variant(isa), pytest.raises(OverflowRangeError, match=str(e).split(" (")[0] + " "):
+                fused()
         return
-    check(fused, accumulate, accs, r, lambda k: k % c["n"], 1, -1)
+    for isa in isas:
+        with isa_variant(isa):
+            check(fused, accumulate, accs, r, lambda k: k % c["n"], 1, -1)
 
 
 @settings(max_examples=75)  # the reference conv in Python ints: ~0.1 s per example
@@ -390,6 +394,19 @@ def test_matmul_in_register_double_round(data):
     column, every output type."""
     c = data.draw(matmul_case(fast_path=True))
     run_matmul_case(c, data.draw(register_double_round_case(c["n"])))
+
+
+@settings(max_examples=40)  # every ISA variant per example
+@given(data=st.data())
+def test_matmul_tile_epilogue_every_isa(data):
+    """The matmul tile epilogue (gemm_kernels.h Dot4Epilogue: vpdpbusd tiles on avx512vnni,
+    int16-pair tiles on avx512bw and avx2 with their vector epilogues, the scalar form on
+    baseline) equals the reference and accumulate-then-requantize on every ISA variant, with
+    float32 and double-round requantization per tensor and per column."""
+    c = data.draw(matmul_case(fast_path=True))
+    fp32 = data.draw(st.booleans())
+    r = data.draw(register_fp32_case(c["n"]) if fp32 else register_double_round_case(c["n"]))
+    run_matmul_case(c, r, isas=_kernels.available_isas())
 
 
 # ---------------------------------------------------------------- fixed edges

@@ -111,8 +111,7 @@ struct GemmTable {
   Dot4EpilogueFn dot4_u8s8_epilogue;  // the matmul's tiles, finished in registers
   WordsEpilogueFn dot4_s8u8_epilogue;  // the conv's tiles (rows_are_channels), finished in registers
   // The int16-pair kernels where they are this variant's faster form (AVX-512BW without VNNI,
-  // AVX2), else null: the callers then take the dot4 kernels. dot2_pairs_epilogue is null where
-  // the variant has no vector epilogue (AVX2): the matmul then finishes the sums in its sink.
+  // AVX2), else null: the callers then take the dot4 kernels.
   Dot2Fn dot2_pairs;
   WordsEpilogueFn dot2_pairs_epilogue;
   InterleavePairsFn interleave_pairs;
