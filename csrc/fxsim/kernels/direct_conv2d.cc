@@ -26,6 +26,7 @@ const DirectConvTable* active_direct_conv_kernels() {
       direct_conv_table_avx512bw != nullptr) {
     return direct_conv_table_avx512bw();
   }
+  if (std::strcmp(isa, "avx2") == 0 && direct_conv_table_avx2 != nullptr) return direct_conv_table_avx2();
   return nullptr;
 }
 
@@ -381,11 +382,13 @@ template <typename X, typename W, class Sink>
 bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
                     int64_t ow, const X* x, int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
                     const int64_t* bias, const Sink& sink, int64_t* first_rejected) {
-  if (kernels.depthwise_u8s8 == nullptr || p.stride_w + p.dilation_w > 5) return false;
+  if (p.stride_w + p.dilation_w > 5) return false;
   if ((kDepthwiseU8S8Rows - 1) * p.stride_h + (s.kh - 1) * p.dilation_h >= kDepthwiseU8S8Span) return false;
   const int64_t taps = s.kh * s.kw, groups = (s.kw + 3) / 4;
   const int64_t hp = s.h + p.pad_top + p.pad_bottom, wp = s.w + p.pad_left + p.pad_right;
   const DepthwiseU8S8FastFn fast = depthwise_fast_loop(kernels, p, s, oh, groups);
+  // the avx2 table has the register-blocked loops only: other layers keep the int16 pairs
+  if (fast == nullptr && kernels.depthwise_u8s8 == nullptr) return false;
   int64_t row_len = std::max(wp, (ow + 31) / 32 * 32 * p.stride_w + 4 * groups * p.dilation_w + 64);
   if (fast != nullptr && fast == kernels.depthwise_u8s8_fast_s2) {  // its row reads (direct_conv_kernels.h)
     row_len = std::max(row_len, 128 * ((ow + 63) / 64) + 8 + 4 * (groups - 1) * p.dilation_w);
