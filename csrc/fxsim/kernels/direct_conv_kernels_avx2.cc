@@ -563,32 +563,12 @@ inline SlotIndex slot_index(int64_t stride_w, int64_t dilation_w) {
                    _mm256_load_si256(reinterpret_cast<const __m256i*>(hi))};
 }
 
-struct SmallDepthSums {
-  uint32_t* c;
-  int64_t ldc;
-  template <int H>
-  void store(int r, const __m256i (&acc)[H], int64_t width, const Requant8*) const {
-    for (int h = 0; h < H; ++h) store8(c + r * ldc + 8 * h, acc[h], width - 8 * h);
-  }
-  SmallDepthSums at(int64_t oc) const { return SmallDepthSums{c + oc * ldc, ldc}; }
-};
-struct SmallDepthCodes {
-  uint8_t* c;
-  int64_t ldc;
-  template <int H>
-  void store(int r, const __m256i (&acc)[H], int64_t width, const Requant8* q) const {
-    __m256i v[4];
-    for (int h = 0; h < 4; ++h) v[h] = h < H ? acc[h] : _mm256_setzero_si256();  // past H: not stored
-    store_bytes32(c + r * ldc, codes32_ordered(v, q[r]), width);
-  }
-  SmallDepthCodes at(int64_t oc) const { return SmallDepthCodes{c + oc * ldc, ldc}; }
-};
-
-// MR output channels x H vectors of 8 outputs: the slot vectors read from memory by vpmaddwd, the
-// weight pair broadcast once per (slot, channel).
-template <int MR, int H, class Out>
+// MR output channels x H vectors of 8 outputs, sums to c[r * ldc + 8 h + i] (the first `width`):
+// the slot vectors read from memory by vpmaddwd, the weight pair broadcast once per (slot,
+// channel).
+template <int MR, int H>
 inline void small_depth_channels(const __m256i (*slot)[4], int64_t slots, const int32_t* w, int64_t n,
-                                 const uint32_t* init, int64_t width, const Out& out, const Requant8* q) {
+                                 const uint32_t* init, int64_t width, uint32_t* c, int64_t ldc) {
   __m256i acc[MR][H];
   for (int r = 0; r < MR; ++r) {
     for (int h = 0; h < H; ++h) acc[r][h] = _mm256_set1_epi32(static_cast<int32_t>(init[r]));
@@ -601,99 +581,116 @@ inline void small_depth_channels(const __m256i (*slot)[4], int64_t slots, const 
     }
   }
 #pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r) out.store(r, acc[r], width, q);
+  for (int r = 0; r < MR; ++r) {
+    for (int h = 0; h < H; ++h) store8(c + r * ldc + 8 * h, acc[r][h], width - 8 * h);
+  }
 }
 
-template <int H, class Out>
-inline void small_depth_all_channels(const __m256i (*slot)[4], int64_t slots, int64_t oc0, int64_t oc1,
-                                     const int32_t* w, const uint32_t* init, int64_t width, const Out& out,
-                                     const Requant8* q) {
+// Channels [0, n) of a pass (w: their slot weights), channel c's sums at c[c * ldc].
+template <int H>
+inline void small_depth_all_channels(const __m256i (*slot)[4], int64_t slots, int64_t n, const int32_t* w,
+                                     const uint32_t* init, int64_t width, uint32_t* c, int64_t ldc) {
   constexpr int kMR = H <= 2 ? 6 : 3;  // 12 accumulators
-  const int64_t n = oc1 - oc0;
-  int64_t c = 0;
-  for (; c + kMR <= n; c += kMR) {
-    small_depth_channels<kMR, H>(slot, slots, w + c, n, init + oc0 + c, width, out.at(oc0 + c),
-                                 q != nullptr ? q + oc0 + c : nullptr);
-  }
-  for (; c < n; ++c) {
-    small_depth_channels<1, H>(slot, slots, w + c, n, init + oc0 + c, width, out.at(oc0 + c),
-                               q != nullptr ? q + oc0 + c : nullptr);
-  }
+  int64_t k = 0;
+  for (; k + kMR <= n; k += kMR) small_depth_channels<kMR, H>(slot, slots, w + k, n, init + k, width, c + k * ldc, ldc);
+  for (; k < n; ++k) small_depth_channels<1, H>(slot, slots, w + k, n, init + k, width, c + k * ldc, ldc);
 }
 
-template <class Out>
-void small_depth_rows(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq, const uint32_t* init,
-                      int64_t oy0, int64_t oy1, const Out& out, const Requant8* q) {
+// Output rows [oy0, oy1) for output channels [0, g.c_out) (at most kPass; w: their slot
+// weights): channel c's sums of row oy at sums[c * ldc + (oy - oy0) * ow], or, with codes set, the
+// codes of q[c] at codes[c * ldc + ...] through a 32-column block of sums on the stack. The codes
+// leave in a pass of their own after every channel's sums: with the requantization inlined into
+// the channel loop gcc kept its constants in registers there and spilled accumulators on every
+// slot (C++ harness: the first conv's codes took 1.5 x the time of its sums).
+void small_depth_pass(const uint8_t* planes, const SmallDepthU8Geometry& g, const Slots& sl, const int32_t* w,
+                      const uint32_t* init, int64_t oy0, int64_t oy1, uint32_t* sums, uint8_t* codes,
+                      const Requant8* q, int64_t ldc) {
   // lane L of an 8-output window: the dwords L * stride_w + [0, 4) of the 32 bytes loaded at the
   // window's first input (output 4 L's first byte is 4 L * stride_w), then the slot shuffles
   const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, static_cast<int32_t>(g.stride_w),
                                           static_cast<int32_t>(g.stride_w + 1), static_cast<int32_t>(g.stride_w + 2),
                                           static_cast<int32_t>(g.stride_w + 3));
   const SlotIndex idx = slot_index(g.stride_w, g.dilation_w);
-  const Slots sl = small_depth_slots(wq, g.c_in * g.kh * g.groups, g.c_out);
   __m256i slot[kSlotsMax][4];
-  alignas(32) int32_t w[kPass * kSlotsMax];
-  for (int64_t oc0 = 0; oc0 < g.c_out; oc0 += kPass) {
-    const int64_t oc1 = g.c_out - oc0 < kPass ? g.c_out : oc0 + kPass;
-    slot_weights(wq, sl, oc0, oc1, w);
-    for (int64_t oy = oy0; oy < oy1; ++oy) {
-      for (int64_t j0 = 0; j0 < g.ow; j0 += 32) {
-        const int64_t width = g.ow - j0 < 32 ? g.ow - j0 : 32;
-        const int vectors = static_cast<int>((width + 7) / 8);
-        for (int64_t ic = 0; ic < g.c_in; ++ic) {
-          for (int64_t ky = 0; ky < g.kh; ++ky) {
-            const uint8_t* row =
-                planes + ic * g.plane_len + (oy * g.stride_h + ky * g.dilation_h) * g.row_len + j0 * g.stride_w;
-            for (int64_t gq = 0; gq < g.groups; ++gq) {
-              const int64_t t = (ic * g.kh + ky) * g.groups + gq;
-              for (int h = 0; h < vectors; ++h) {
-                const __m256i raw = _mm256_loadu_si256(
-                    reinterpret_cast<const __m256i*>(row + 8 * h * g.stride_w + 4 * gq * g.dilation_w));
-                const __m256i v = _mm256_permutevar8x32_epi32(raw, lanes);
-                if (!sl.paired_odd) {
-                  slot[2 * t][h] = _mm256_shuffle_epi8(v, idx.even);
-                  slot[2 * t + 1][h] = _mm256_shuffle_epi8(v, idx.odd);
-                  continue;
-                }
-                slot[t][h] = _mm256_shuffle_epi8(v, idx.even);
-                __m256i& odd = slot[sl.taps4 + t / 2][h];
-                // word 2p: b1 in the low int16 (the high one 0 until word 2p + 1 puts its b1 there)
-                odd = t % 2 == 0 ? _mm256_shuffle_epi8(v, idx.b1_low) : _mm256_or_si256(odd, _mm256_shuffle_epi8(v, idx.b1_high));
+  alignas(32) uint32_t block[kPass * 32];  // the codes' sums: channel c at 32 c
+  for (int64_t oy = oy0; oy < oy1; ++oy) {
+    for (int64_t j0 = 0; j0 < g.ow; j0 += 32) {
+      const int64_t width = g.ow - j0 < 32 ? g.ow - j0 : 32;
+      const int vectors = static_cast<int>((width + 7) / 8);
+      for (int64_t ic = 0; ic < g.c_in; ++ic) {
+        for (int64_t ky = 0; ky < g.kh; ++ky) {
+          const uint8_t* row =
+              planes + ic * g.plane_len + (oy * g.stride_h + ky * g.dilation_h) * g.row_len + j0 * g.stride_w;
+          for (int64_t gq = 0; gq < g.groups; ++gq) {
+            const int64_t t = (ic * g.kh + ky) * g.groups + gq;
+            for (int h = 0; h < vectors; ++h) {
+              const __m256i raw =
+                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 8 * h * g.stride_w + 4 * gq * g.dilation_w));
+              const __m256i v = _mm256_permutevar8x32_epi32(raw, lanes);
+              if (!sl.paired_odd) {
+                slot[2 * t][h] = _mm256_shuffle_epi8(v, idx.even);
+                slot[2 * t + 1][h] = _mm256_shuffle_epi8(v, idx.odd);
+                continue;
               }
+              slot[t][h] = _mm256_shuffle_epi8(v, idx.even);
+              __m256i& odd = slot[sl.taps4 + t / 2][h];
+              // word 2p: b1 in the low int16 (the high one 0 until word 2p + 1 puts its b1 there)
+              odd = t % 2 == 0 ? _mm256_shuffle_epi8(v, idx.b1_low)
+                               : _mm256_or_si256(odd, _mm256_shuffle_epi8(v, idx.b1_high));
             }
           }
         }
-        Out here = out;
-        here.c += (oy - oy0) * g.ow + j0;
-        switch (vectors) {
-          case 4: small_depth_all_channels<4>(slot, sl.count, oc0, oc1, w, init, width, here, q); break;
-          case 3: small_depth_all_channels<3>(slot, sl.count, oc0, oc1, w, init, width, here, q); break;
-          case 2: small_depth_all_channels<2>(slot, sl.count, oc0, oc1, w, init, width, here, q); break;
-          default: small_depth_all_channels<1>(slot, sl.count, oc0, oc1, w, init, width, here, q); break;
-        }
+      }
+      const int64_t at = (oy - oy0) * g.ow + j0;
+      uint32_t* c = codes != nullptr ? block : sums + at;
+      const int64_t ldo = codes != nullptr ? 32 : ldc;
+      switch (vectors) {
+        case 4: small_depth_all_channels<4>(slot, sl.count, g.c_out, w, init, width, c, ldo); break;
+        case 3: small_depth_all_channels<3>(slot, sl.count, g.c_out, w, init, width, c, ldo); break;
+        case 2: small_depth_all_channels<2>(slot, sl.count, g.c_out, w, init, width, c, ldo); break;
+        default: small_depth_all_channels<1>(slot, sl.count, g.c_out, w, init, width, c, ldo); break;
+      }
+      if (codes == nullptr) continue;
+      for (int64_t k = 0; k < g.c_out; ++k) {  // lanes past width: sums of no output, not stored
+        const uint32_t* b = block + 32 * k;
+        const __m256i v[4] = {_mm256_load_si256(reinterpret_cast<const __m256i*>(b)),
+                              _mm256_load_si256(reinterpret_cast<const __m256i*>(b + 8)),
+                              _mm256_load_si256(reinterpret_cast<const __m256i*>(b + 16)),
+                              _mm256_load_si256(reinterpret_cast<const __m256i*>(b + 24))};
+        store_bytes32(codes + k * ldc + at, codes32_ordered(v, q[k]), width);
       }
     }
   }
 }
 
-void small_depth_u8s8(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq, const uint32_t* init,
-                      int64_t oy0, int64_t oy1, uint32_t* c, int64_t ldc) {
-  small_depth_rows(planes, g, wq, init, oy0, oy1, SmallDepthSums{c, ldc}, nullptr);
+// Output channels in passes of kPass (their weights and Requant8 on the stack).
+void small_depth_rows(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq, const uint32_t* init,
+                      int64_t oy0, int64_t oy1, uint32_t* sums, uint8_t* codes, const RegisterCodes* rq, int64_t ldc) {
+  const Slots sl = small_depth_slots(wq, g.c_in * g.kh * g.groups, g.c_out);
+  alignas(32) int32_t w[kPass * kSlotsMax];
+  Requant8 q[kPass];
+  for (int64_t oc0 = 0; oc0 < g.c_out; oc0 += kPass) {
+    const int64_t n = g.c_out - oc0 < kPass ? g.c_out - oc0 : kPass;
+    slot_weights(wq, sl, oc0, oc0 + n, w);
+    if (codes != nullptr) {
+      for (int64_t k = 0; k < n; ++k) q[k] = requant8(rq[oc0 + k]);
+    }
+    SmallDepthU8Geometry part = g;
+    part.c_out = n;
+    small_depth_pass(planes, part, sl, w, init + oc0, oy0, oy1, codes != nullptr ? nullptr : sums + oc0 * ldc,
+                     codes != nullptr ? codes + oc0 * ldc : nullptr, codes != nullptr ? q : nullptr, ldc);
+  }
 }
 
-// The codes: each channel's Requant8 built once per call (kPass at a time on the stack).
+void small_depth_u8s8(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq, const uint32_t* init,
+                      int64_t oy0, int64_t oy1, uint32_t* c, int64_t ldc) {
+  small_depth_rows(planes, g, wq, init, oy0, oy1, c, nullptr, nullptr, ldc);
+}
+
 void small_depth_u8s8_codes(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq,
                             const uint32_t* init, int64_t oy0, int64_t oy1, const RegisterCodes* rq, uint8_t* codes,
                             int64_t ldc) {
-  for (int64_t oc0 = 0; oc0 < g.c_out; oc0 += kPass) {
-    const int64_t n = g.c_out - oc0 < kPass ? g.c_out - oc0 : kPass;
-    Requant8 q[kPass];
-    for (int64_t c = 0; c < n; ++c) q[c] = requant8(rq[oc0 + c]);
-    SmallDepthU8Geometry part = g;
-    part.c_out = n;
-    small_depth_rows(planes, part, wq + oc0 * g.c_in * g.kh * g.groups, init + oc0, oy0, oy1,
-                     SmallDepthCodes{codes + oc0 * ldc, ldc}, q);
-  }
+  small_depth_rows(planes, g, wq, init, oy0, oy1, nullptr, codes, rq, ldc);
 }
 
 const DirectConvTable kDirectConvTable = {"avx2",
