@@ -10,12 +10,14 @@ dilations 1-3, asymmetric pads 0-3, output widths on both sides of the kernels' 
 extremes, int32/int64 bias at their extremes, acc_bits 32/48/64; the fused requantization
 (every method, stochastic rounding by flat index) against the reference and the unfused call.
 Layers whose corrected weights are int8 values take the u8 x s8 paths, the others the int16 pair
-paths: both are drawn. Each drawn case runs on every AVX-512 variant this CPU has
+paths: both are drawn. Each drawn case runs on every variant with direct kernels this CPU has
 (DIRECT_CONV_ISAS): the u8 x s8 loops are vpdpbusd on avx512vnni and its exact emulation on
 avx512bw (dot4_avx512.h; the small-depth loop pairs the taps of two kw = 3 filter rows in one
-vpmaddwd there), separate code. Then MobileNetV2's own layers against an exact int64 numpy model
-on each of those variants, and every ISA variant (baseline and avx2 run the GEMM path: a
-cross-check) and thread count bit-identical. The register-blocked depthwise loops (stride 1 and
+vpmaddwd there) and on avx2 (direct_conv_kernels_avx2.cc: ymm loops, the int16 halves made by
+vpshufb; only the register-blocked depthwise loops there, other depthwise layers take the int16
+pairs), separate code. Then MobileNetV2's own layers against an exact int64 numpy model on each
+of those variants, and every ISA variant (baseline runs the GEMM path: a cross-check) and thread
+count bit-identical. The register-blocked depthwise loops (stride 1 and
 stride 2) get their own draws around their row and column blocks.
 """
 

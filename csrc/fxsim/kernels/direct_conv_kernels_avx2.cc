@@ -429,7 +429,7 @@ void depthwise_fast_kh(const uint8_t* plane, const DepthwiseU8Geometry& g, const
 void depthwise_u8s8_fast(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq, uint32_t init,
                          const DepthwiseFastOut& out) {
   if (g.kh == 3) {
-    depthwise_fast_kh<3, 1, 3>(plane, g, wq, init, out);
+    depthwise_fast_kh<3, 1, 4>(plane, g, wq, init, out);  // 4 rows: 23.7 against 22.2 GMAC/s with 3 (harness, 144ch @56)
   } else {
     depthwise_fast_kh<5, 2, 3>(plane, g, wq, init, out);
   }
