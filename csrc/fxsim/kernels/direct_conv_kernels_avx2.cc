@@ -161,35 +161,56 @@ inline __m256i widen16(const uint8_t* p) { return _mm256_cvtepu8_epi16(_mm_loadu
 inline __m256i widen16(const int8_t* p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 inline __m256i widen8x32(const uint8_t* p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
 inline __m256i widen8x32(const int8_t* p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
+inline __m256i widen16(const uint8_t*, __m128i v) { return _mm256_cvtepu8_epi16(v); }
+inline __m256i widen16(const int8_t*, __m128i v) { return _mm256_cvtepi8_epi16(v); }
+inline __m256i widen8x32(const uint8_t*, __m128i v) { return _mm256_cvtepu8_epi32(v); }
+inline __m256i widen8x32(const int8_t*, __m128i v) { return _mm256_cvtepi8_epi32(v); }
+// Bytes 0, 2, .., 14 of 16 bytes in bytes 0..7 (step 2: the columns of one phase).
+inline __m128i even_bytes(const void* p) {
+  const __m128i pick = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -128, -128, -128, -128, -128, -128, -128, -128);
+  return _mm_shuffle_epi8(_mm_loadu_si128(static_cast<const __m128i*>(p)), pick);
+}
 
-// d[i] = src[i * step] - x_zp as int16 (|v| <= 255: exact in int16 arithmetic). Step 1 by 16
-// codes, the rest (and other steps) in a plain loop.
+// d[i] = src[i * step] - x_zp as int16 (|v| <= 255: exact in int16 arithmetic). Steps 1 and 2 by
+// 16 codes (step 2 loads 32 bytes and keeps the even ones: the vector loop stops where byte
+// 2 i + 31 would pass the last code read, 2 (count - 1)), the rest (and other steps) in a plain
+// loop.
 template <typename X>
 void widen(const X* src, int64_t step, int64_t count, int32_t x_zp, int16_t* d) {
+  const __m256i zp = _mm256_set1_epi16(static_cast<int16_t>(x_zp));
   int64_t i = 0;
   if (step == 1) {
-    const __m256i zp = _mm256_set1_epi16(static_cast<int16_t>(x_zp));
     for (; i + 16 <= count; i += 16) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), _mm256_sub_epi16(widen16(src + i), zp));
+    }
+  } else if (step == 2) {
+    for (; i + 17 <= count; i += 16) {
+      const __m128i v = _mm_unpacklo_epi64(even_bytes(src + 2 * i), even_bytes(src + 2 * i + 16));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), _mm256_sub_epi16(widen16(src, v), zp));
     }
   }
   for (; i < count; ++i) d[i] = static_cast<int16_t>(static_cast<int32_t>(src[i * step]) - x_zp);
 }
 
 // d[i] = ((a[i * step] - x_zp) & lo_mask) | ((b[i * step] - x_zp) & hi_mask) << 16 as uint32 bits.
+// Steps 1 and 2 by 8 (step 2: the even bytes of 16, the vector loop stopping where byte 2 i + 15
+// would pass 2 (count - 1)), the rest in a plain loop.
 template <typename X>
 void interleave(const X* a, const X* b, int64_t step, int64_t count, int32_t x_zp, uint32_t lo_mask,
                 uint32_t hi_mask, int32_t* d) {
+  const __m256i zp = _mm256_set1_epi32(x_zp);
+  const __m256i lm = _mm256_set1_epi32(static_cast<int32_t>(lo_mask));
+  const __m256i hm = _mm256_set1_epi32(static_cast<int32_t>(hi_mask));
+  const auto store = [&](int64_t at, __m256i va, __m256i vb) {
+    const __m256i lo = _mm256_and_si256(_mm256_sub_epi32(va, zp), lm);
+    const __m256i hi = _mm256_and_si256(_mm256_sub_epi32(vb, zp), hm);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + at), _mm256_or_si256(lo, _mm256_slli_epi32(hi, 16)));
+  };
   int64_t i = 0;
   if (step == 1) {
-    const __m256i zp = _mm256_set1_epi32(x_zp);
-    const __m256i lm = _mm256_set1_epi32(static_cast<int32_t>(lo_mask));
-    const __m256i hm = _mm256_set1_epi32(static_cast<int32_t>(hi_mask));
-    for (; i + 8 <= count; i += 8) {
-      const __m256i lo = _mm256_and_si256(_mm256_sub_epi32(widen8x32(a + i), zp), lm);
-      const __m256i hi = _mm256_and_si256(_mm256_sub_epi32(widen8x32(b + i), zp), hm);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), _mm256_or_si256(lo, _mm256_slli_epi32(hi, 16)));
-    }
+    for (; i + 8 <= count; i += 8) store(i, widen8x32(a + i), widen8x32(b + i));
+  } else if (step == 2) {
+    for (; i + 9 <= count; i += 8) store(i, widen8x32(a, even_bytes(a + 2 * i)), widen8x32(b, even_bytes(b + 2 * i)));
   }
   for (; i < count; ++i) {
     const uint32_t lo = static_cast<uint32_t>(static_cast<int32_t>(a[i * step]) - x_zp) & lo_mask;
