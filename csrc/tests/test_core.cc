@@ -1116,7 +1116,8 @@ int64_t naive_conv_at(const Conv2DParams& p, const Conv2DShape& s, const std::ve
 }
 
 // zero_w_zp: weight zero points 0 (int8 weights then take the direct kernels' u8 x s8 paths,
-// direct_conv2d.h: vpdpbusd on avx512vnni, its exact emulation on avx512bw)
+// direct_conv2d.h: vpdpbusd on avx512vnni, its exact emulation on avx512bw and avx2; on avx2 only the
+// register-blocked depthwise loops, other depthwise layers the int16 pairs)
 template <typename X, typename W>
 void check_conv_layer(std::mt19937_64& rng, const Conv2DShape& s, Conv2DParams p, bool per_channel,
                       bool zero_w_zp = false) {
@@ -1185,7 +1186,7 @@ void test_conv2d_accumulate() {
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 16, 30, 30, 32, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 16),
                                     true);
   check_conv_layer<int16_t, int16_t>(rng, Conv2DShape{1, 3, 6, 7, 4, 2, 2}, params(1, 1, 1, 1, 1, 0, 0, 1, 1), true);
-  // the direct kernels (direct_conv2d.h) on AVX-512: depthwise through the int16 pairs (per-channel
+  // the direct kernels (direct_conv2d.h) on AVX2 and AVX-512: depthwise through the int16 pairs (per-channel
   // zero points) and through u8 x s8 (zero points 0; KW 5: two groups of four taps), strided,
   // dilated, widths across the 32-column runs; small depth (first conv, 13 channels: every
   // channel block of the tile loop)

@@ -61,8 +61,10 @@ def assert_isa_and_thread_identical(calls):
 
 # The ISA variants that have the direct conv kernels (csrc/fxsim/kernels/direct_conv_kernels.h):
 # avx512vnni runs their u8 x s8 loops with vpdpbusd, avx512bw with its exact emulation
-# (dot4_avx512.h), and each path is its own code. [None] (the active variant) on a CPU with neither.
-DIRECT_CONV_ISAS = [isa for isa in _kernels.available_isas() if isa.startswith("avx512")] or [None]
+# (dot4_avx512.h), avx2 with its own ymm loops (direct_conv_kernels_avx2.cc: the emulation on
+# vpshufb-made int16 halves), and each path is its own code. [None] (the active variant) on a CPU
+# with none of them.
+DIRECT_CONV_ISAS = [isa for isa in _kernels.available_isas() if isa in ("avx2", "avx512bw", "avx512vnni")] or [None]
 
 
 @contextmanager

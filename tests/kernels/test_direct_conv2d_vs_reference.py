@@ -10,12 +10,14 @@ dilations 1-3, asymmetric pads 0-3, output widths on both sides of the kernels' 
 extremes, int32/int64 bias at their extremes, acc_bits 32/48/64; the fused requantization
 (every method, stochastic rounding by flat index) against the reference and the unfused call.
 Layers whose corrected weights are int8 values take the u8 x s8 paths, the others the int16 pair
-paths: both are drawn. Each drawn case runs on every AVX-512 variant this CPU has
+paths: both are drawn. Each drawn case runs on every variant with direct kernels this CPU has
 (DIRECT_CONV_ISAS): the u8 x s8 loops are vpdpbusd on avx512vnni and its exact emulation on
 avx512bw (dot4_avx512.h; the small-depth loop pairs the taps of two kw = 3 filter rows in one
-vpmaddwd there), separate code. Then MobileNetV2's own layers against an exact int64 numpy model
-on each of those variants, and every ISA variant (baseline and avx2 run the GEMM path: a
-cross-check) and thread count bit-identical. The register-blocked depthwise loops (stride 1 and
+vpmaddwd there) and on avx2 (direct_conv_kernels_avx2.cc: ymm loops, the int16 halves made by
+vpshufb; only the register-blocked depthwise loops there, other depthwise layers take the int16
+pairs), separate code. Then MobileNetV2's own layers against an exact int64 numpy model on each
+of those variants, and every ISA variant (baseline runs the GEMM path: a cross-check) and thread
+count bit-identical. The register-blocked depthwise loops (stride 1 and
 stride 2) get their own draws around their row and column blocks.
 """
 
@@ -183,18 +185,23 @@ def fast_requant_case(draw, channels):
 def test_direct_sums_equal_reference(kind, data):
     """The sums of the register-blocked depthwise loops and of the u8 x s8 small-depth loop
     (written straight into an int32 output prefilled with a sentinel at acc_bits 32, else
-    through the sink) equal the reference."""
+    through the sink) equal the reference, and nothing is written past the output (the output is
+    the head of a longer buffer: a loop's store of a partial vector that wrote a lane past its
+    run only shows there, the lanes it wrote inside the output being rewritten later)."""
     case = _direct_case(data.draw, kind)
     want, shape = run_reference(case)
     x = np.array(case["x"], dtype=storage(case["x_type"])).reshape(case["x_shape"])
     w = np.array(case["w"], dtype=storage(case["w_type"])).reshape(case["w_shape"])
     bias = None if case["bias"] is None else np.array(case["bias"], dtype=case["bias_kind"])
+    size = int(np.prod(shape))
     for isa in DIRECT_CONV_ISAS:
-        got = np.full(shape, -123456789, dtype=case["out_type"])  # an output left unwritten shows
+        buffer = np.full(size + 64, -123456789, dtype=case["out_type"])  # an output left unwritten shows
+        got = buffer[:size].reshape(shape)
         with isa_variant(isa):
             _kernels.conv2d_accumulate(x, w, case["zp_x"], np.array(case["zp_w"], np.int32), bias, case["stride"],
                                        case["dilation"], case["pads"], case["groups"], "wrap", case["acc_bits"], got)
         assert got.reshape(-1).tolist() == want, isa
+        assert (buffer[size:] == -123456789).all(), f"{isa}: written past the output"
 
 
 @pytest.mark.parametrize("kind", ["fast_depthwise", "fast_depthwise_s2", "small_depth"])

@@ -152,7 +152,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       static_cast<size_t>((partial_quad || (pairs && pointwise_strided)) && !fill ? s.h * s.w : 0), 0);
   const Interleave4Fn interleave4 = kernels.interleave4;
   const DirectConvTable* direct = active_direct_conv_kernels();
-  const Interleave4StridedFn gather4 = direct != nullptr && p.stride_w <= 4 ? direct->interleave4_strided
+  const Interleave4StridedFn gather4 = direct != nullptr && direct->interleave4_strided != nullptr && p.stride_w <= 4 ? direct->interleave4_strided
                                                                             : interleave4_strided_plain;
   // plane pl (of n * groups * planes_per_group): its (n, group) and first channel, and how many
   // of its `lanes` channels are real

@@ -26,6 +26,7 @@ const DirectConvTable* active_direct_conv_kernels() {
       direct_conv_table_avx512bw != nullptr) {
     return direct_conv_table_avx512bw();
   }
+  if (std::strcmp(isa, "avx2") == 0 && direct_conv_table_avx2 != nullptr) return direct_conv_table_avx2();
   return nullptr;
 }
 
@@ -377,15 +378,23 @@ bool all_register_codes(const RequantizeSink& sink, int64_t c_out, std::vector<R
 // int16 pairs: dw 3x3 144ch @56 s1 29 / 13, 32ch @112 s1 30 / 15, 144ch s2 12 / 2.6, 96ch @112
 // s2 13 / 4.2, 5x5 72ch s2 17 / 6.5, 5x5 s1 35 / 25, 7x7 64ch @28 30 / 29, 3x3 dilation 2 16 /
 // 13; first conv 3->32 s2 @224 58 / 43, 3->16 s1 53 / 45, 8->32 s1 @56 47 / 39.
+// On avx2 (direct_conv_kernels_avx2.cc) the same order held, and both beat the generic GEMM path
+// those layers took before the avx2 table existed. 1 thread, fp32 codes, GMAC/s, emulated / int16
+// pairs (uint8 weights, zero point 100) / GEMM, load 1.1-1.9 (one core busy): dw 3x3 144ch @56 s1
+// 23 / 12.8 / 4.5, 32ch @112 s1 24 / 14 / 5.2, 144ch s2 14 / 2.3 / 0.9, 96ch @112 s2 16 / 2.6 /
+// 1.3, 5x5 72ch s2 17 / 5.9 / 2.3; 3x3 dilation 2 (int16 pairs on avx2: no general u8 x s8 loop)
+// 12.8 against 4.4; first conv 3->32 s2 @224 46 / 29 / 23.
 template <typename X, typename W, class Sink>
 bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
                     int64_t ow, const X* x, int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
                     const int64_t* bias, const Sink& sink, int64_t* first_rejected) {
-  if (kernels.depthwise_u8s8 == nullptr || p.stride_w + p.dilation_w > 5) return false;
+  if (p.stride_w + p.dilation_w > 5) return false;
   if ((kDepthwiseU8S8Rows - 1) * p.stride_h + (s.kh - 1) * p.dilation_h >= kDepthwiseU8S8Span) return false;
   const int64_t taps = s.kh * s.kw, groups = (s.kw + 3) / 4;
   const int64_t hp = s.h + p.pad_top + p.pad_bottom, wp = s.w + p.pad_left + p.pad_right;
   const DepthwiseU8S8FastFn fast = depthwise_fast_loop(kernels, p, s, oh, groups);
+  // the avx2 table has the register-blocked loops only: other layers keep the int16 pairs
+  if (fast == nullptr && kernels.depthwise_u8s8 == nullptr) return false;
   int64_t row_len = std::max(wp, (ow + 31) / 32 * 32 * p.stride_w + 4 * groups * p.dilation_w + 64);
   if (fast != nullptr && fast == kernels.depthwise_u8s8_fast_s2) {  // its row reads (direct_conv_kernels.h)
     row_len = std::max(row_len, 128 * ((ow + 63) / 64) + 8 + 4 * (groups - 1) * p.dilation_w);

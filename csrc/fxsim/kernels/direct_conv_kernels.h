@@ -1,4 +1,4 @@
-// The per-ISA (AVX-512) inner loops of the direct 8-bit convolutions on the WRAP path: the depthwise kernel
+// The per-ISA (AVX2, AVX-512) inner loops of the direct 8-bit convolutions on the WRAP path: the depthwise kernel
 // and the small-depth (first-layer) kernel of depthwise_conv2d.h (direct_conv_kernels.inc).
 // Plain data only (no code, no std:: templates), so every ISA variant can include it.
 #pragma once
@@ -169,18 +169,21 @@ struct DirectConvTable {
   DepthwiseU8S8FastFn depthwise_u8s8_fast_s2;
 };
 
-// AVX-512 only (direct_conv_kernels.inc): weak references, null where the translation unit
-// compiled to nothing.
+// The AVX-512 variants (direct_conv_kernels.inc) and the AVX2 one (direct_conv_kernels_avx2.cc,
+// whose depthwise_u8s8 and interleave4_strided are null: callers check the entry they use):
+// weak references, null where the translation unit compiled to nothing.
 #if defined(__GNUC__)
+const DirectConvTable* direct_conv_table_avx2() __attribute__((weak));
 const DirectConvTable* direct_conv_table_avx512bw() __attribute__((weak));
 const DirectConvTable* direct_conv_table_avx512vnni() __attribute__((weak));
 #else
+const DirectConvTable* direct_conv_table_avx2();
 const DirectConvTable* direct_conv_table_avx512bw();
 const DirectConvTable* direct_conv_table_avx512vnni();
 #endif
 
 // The variant matching active_isa() (dispatch.h), as active_gemm_kernels() picks the GEMM loop,
-// or null when the active variant is below avx512bw (the direct kernels are then not used).
+// or null when the active variant is the baseline (the direct kernels are then not used).
 const DirectConvTable* active_direct_conv_kernels();
 
 }  // namespace fxsim
