@@ -26,6 +26,7 @@
 #include "fxsim/fixedpoint/saturate.h"
 #include "fxsim/kernels/conv2d.h"
 #include "fxsim/kernels/dispatch.h"
+#include "fxsim/kernels/gemm_kernels.h"
 #include "fxsim/kernels/matmul.h"
 #include "fxsim/kernels/nonlinear.h"
 #include "fxsim/kernels/quantize.h"
@@ -1853,6 +1854,48 @@ void test_packed_weights() {
                    std::invalid_argument, "the packed weights are [70001, 1]");
 }
 
+// ---- the word interleaves (gemm_kernels.h Interleave4Fn, InterleavePairsFn) ----
+// Every variant's interleave equals its definition for every count up to past three vector steps
+// (the tails: 0..63 words after the last whole step), at unaligned offsets, with each flip byte
+// pattern the callers pass (int8 codes: 0x80 in the real channels' bytes).
+void test_interleave_words() {
+  const std::string saved = active_isa();
+  std::mt19937 rng(23);
+  const uint32_t flips[] = {0u, 0x80808080u, 0x00008080u, 0x80u, 0xFFFFFFFFu};
+  for (const std::string& isa : available_isas()) {
+    set_isa(isa);
+    const GemmTable& k = active_gemm_kernels();
+    for (int64_t count = 0; count <= 200; ++count) {
+      const int64_t offset = count % 7;
+      std::vector<uint8_t> rows[4];
+      for (auto& row : rows) {
+        row.resize(static_cast<size_t>(offset + count + 1));
+        for (auto& v : row) v = static_cast<uint8_t>(rng());
+      }
+      const uint32_t flip = flips[count % 5];
+      // a sentinel word past the end: nothing is written past count
+      std::vector<uint32_t> got(static_cast<size_t>(count + 1), 0xDEADBEEFu), want(got);
+      for (int64_t i = 0; i < count; ++i) {
+        const size_t at = static_cast<size_t>(offset + i);
+        want[i] = (rows[0][at] | rows[1][at] << 8 | rows[2][at] << 16 | static_cast<uint32_t>(rows[3][at]) << 24) ^ flip;
+      }
+      k.interleave4(rows[0].data() + offset, rows[1].data() + offset, rows[2].data() + offset,
+                    rows[3].data() + offset, count, flip, got.data());
+      report(got == want, __FILE__, __LINE__, isa + " interleave4, count " + str(count));
+      if (k.interleave_pairs == nullptr) continue;
+      const uint8_t pair_flip = static_cast<uint8_t>(flip);
+      for (int64_t i = 0; i < count; ++i) {
+        const size_t at = static_cast<size_t>(offset + i);
+        want[i] = static_cast<uint32_t>(rows[0][at] ^ pair_flip) | static_cast<uint32_t>(rows[2][at] ^ pair_flip) << 16;
+      }
+      std::fill(got.begin(), got.end(), 0xDEADBEEFu);
+      k.interleave_pairs(rows[0].data() + offset, rows[2].data() + offset, count, pair_flip, got.data());
+      report(got == want, __FILE__, __LINE__, isa + " interleave_pairs, count " + str(count));
+    }
+  }
+  set_isa(saved);
+}
+
 // ---- the matmul tile epilogue (gemm_kernels.h Dot4Epilogue) ----
 // u8 activations with K % 4 == 0 read in place from a buffer misaligned by one byte, per-column
 // weight zero points (the activations' row sums), per-column float32 HALF_EVEN scales into u8
@@ -2064,6 +2107,7 @@ int main() {
   test_packed_weights();
   test_matmul_accumulate();
   test_fused_requantize();
+  test_interleave_words();
   test_matmul_tile_epilogue();
   test_conv_tile_epilogue();
   test_direct_in_register_requantize();

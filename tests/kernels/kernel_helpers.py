@@ -39,6 +39,17 @@ def codes_with_extremes(draw, name, count):
     return codes.tolist()
 
 
+def bias_values(draw, count, magnitude=1000):
+    """A bias for ``count`` channels: ``(None, None)``, or int32 / int64 values in
+    [-magnitude, magnitude] with the type's range ends drawn often: ``(bias, bias_kind)``."""
+    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
+    if bias_kind is None:
+        return None, None
+    lo, hi = type_range(bias_kind)
+    elem = st.one_of(st.integers(-magnitude, magnitude), st.sampled_from([lo, hi]))
+    return draw(st.lists(elem, min_size=count, max_size=count)), bias_kind
+
+
 def zero_point(draw, name):
     """A zero point of an element type: the range ends, 0, or anything in range."""
     lo, hi = type_range(name)

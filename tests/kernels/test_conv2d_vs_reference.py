@@ -19,7 +19,8 @@ from fxsim import _kernels
 from fxsim.errors import FxsimError, KernelError, OverflowRangeError
 from fxsim.reference import conv2d as ref
 from fxsim.reference import requantize as ref_requant
-from kernel_helpers import assert_isa_and_thread_identical, codes_with_extremes, storage, type_range, values
+from kernel_helpers import (assert_isa_and_thread_identical, bias_values, codes_with_extremes, storage,
+                            type_range, values)
 
 
 X_TYPES = ["uint8", "int8", "uint16", "int16"]
@@ -57,12 +58,7 @@ def conv_case(draw, fast_path=False):
     per_channel = draw(st.booleans())
     zp_w = [draw(st.one_of(st.sampled_from([w_lo, w_hi, 0 if w_lo <= 0 else w_lo]), st.integers(w_lo, w_hi)))
             for _ in range(c_out if per_channel else 1)]
-    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
-    bias = None
-    if bias_kind is not None:
-        b_lo, b_hi = np.iinfo(bias_kind).min, np.iinfo(bias_kind).max
-        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([int(b_lo), int(b_hi)])),
-                             min_size=c_out, max_size=c_out))
+    bias, bias_kind = bias_values(draw, c_out)
     x = values(draw, x_type, n * c_in * h * w)
     wv = values(draw, w_type, c_out * (c_in // groups) * kh * kw)
     policy = "wrap" if fast_path else draw(st.sampled_from(POLICIES))
@@ -135,12 +131,7 @@ def pointwise_strided_case(draw):
     w_lo, w_hi = type_range(w_type)
     zp_w = [draw(st.one_of(st.sampled_from([w_lo, w_hi, 0]), st.integers(w_lo, w_hi)))
             for _ in range(c_out if draw(st.booleans()) else 1)]
-    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
-    bias = None
-    if bias_kind is not None:
-        b_lo, b_hi = int(np.iinfo(bias_kind).min), int(np.iinfo(bias_kind).max)
-        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([b_lo, b_hi])),
-                             min_size=c_out, max_size=c_out))
+    bias, bias_kind = bias_values(draw, c_out)
     acc_bits = draw(st.sampled_from([32, 48, 64]))
     return dict(x_type=x_type, w_type=w_type, x_shape=(n, c_in, h, w), w_shape=(c_out, cig, 1, 1),
                 x=codes_with_extremes(draw, x_type, n * c_in * h * w), w=values(draw, w_type, c_out * cig), zp_x=zp_x,

@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 import fxsim as fx
 from fxsim import _kernels
 from fxsim.reference import conv2d as ref
-from kernel_helpers import (DIRECT_CONV_ISAS, assert_isa_and_thread_identical, codes_with_extremes, isa_variant,
-                            storage, values, zero_point)
+from kernel_helpers import (DIRECT_CONV_ISAS, assert_isa_and_thread_identical, bias_values, codes_with_extremes,
+                            isa_variant, storage, values, zero_point)
 from test_conv2d_vs_reference import run_kernel, run_reference
 from test_fused_requantize_vs_reference import register_double_round_case, requant_case, run_conv_case
 from test_requantize_vs_reference import float32_scales
@@ -47,12 +47,7 @@ def weight_zero_points_and_bias(draw, w_type, c_out, int8_weights):
     zp_w = [zero_point(draw, w_type) for _ in range(c_out if draw(st.booleans()) else 1)]
     if int8_weights and w_type != "int4":
         zp_w = [0 if w_type == "int8" else 128] * len(zp_w)
-    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
-    bias = None
-    if bias_kind is not None:
-        info = np.iinfo(bias_kind)
-        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([int(info.min), int(info.max)])),
-                             min_size=c_out, max_size=c_out))
+    bias, bias_kind = bias_values(draw, c_out)
     return zp_w, bias, bias_kind
 
 

@@ -29,8 +29,8 @@ from fxsim.reference import conv2d as ref_conv
 from fxsim.reference import matmul as ref_matmul
 from fxsim.reference import requantize as ref_requant
 from fxsim.reference import rounding as ref_round
-from kernel_helpers import (assert_isa_and_thread_identical, codes_with_extremes, isa_variant, storage, type_range,
-                            values)
+from kernel_helpers import (assert_isa_and_thread_identical, bias_values, codes_with_extremes, isa_variant, storage,
+                            type_range, values)
 from test_conv2d_vs_reference import conv_case, pointwise_strided_case
 from test_matmul_vs_reference import matmul_case
 from test_requantize_vs_reference import float32_scales
@@ -285,12 +285,7 @@ def tile_epilogue_conv_case(draw):
             + draw(st.integers(0, stride[1] - 1)))
     n = draw(st.integers(1, 2))
     zp_x = draw(st.one_of(st.sampled_from(list(type_range(x_type))), st.integers(*type_range(x_type))))
-    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
-    bias = None
-    if bias_kind is not None:
-        b_lo, b_hi = int(np.iinfo(bias_kind).min), int(np.iinfo(bias_kind).max)
-        bias = draw(st.lists(st.one_of(st.integers(-20000, 20000), st.sampled_from([b_lo, b_hi])),
-                             min_size=c_out, max_size=c_out))
+    bias, bias_kind = bias_values(draw, c_out, 20000)
     return dict(x_type=x_type, w_type="int8", x_shape=(n, groups * cig, h, w), w_shape=(c_out, cig, kh, kw),
                 x=codes_with_extremes(draw, x_type, n * groups * cig * h * w),
                 w=values(draw, "int8", c_out * cig * kh * kw), zp_x=zp_x, zp_w=[0], bias=bias, bias_kind=bias_kind,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from fxsim import _kernels
 from fxsim.errors import FxsimError, KernelError, OverflowRangeError
 from fxsim.reference import matmul as ref
-from kernel_helpers import assert_isa_and_thread_identical, storage, values, zero_point
+from kernel_helpers import assert_isa_and_thread_identical, bias_values, storage, values, zero_point
 
 
 TYPES = ["uint8", "int8", "uint16", "int16", "int4"]
@@ -32,12 +32,7 @@ def matmul_case(draw, fast_path=False):
     m, k = draw(st.integers(1, 6)), draw(st.integers(1, 9))
     n = draw(st.integers(1, 70 if fast_path else 5))  # past one 64-column tile
     zp_b = [zero_point(draw, b_type) for _ in range(n if draw(st.booleans()) else 1)]
-    bias_kind = draw(st.sampled_from([None, "int32", "int64"]))
-    bias = None
-    if bias_kind is not None:
-        info = np.iinfo(bias_kind)
-        bias = draw(st.lists(st.one_of(st.integers(-1000, 1000), st.sampled_from([int(info.min), int(info.max)])),
-                             min_size=n, max_size=n))
+    bias, bias_kind = bias_values(draw, n)
     acc_bits = draw(st.sampled_from([32, 48, 64]))
     return dict(a_type=a_type, b_type=b_type, batch_shape=batch_shape, batch=batch, b_batched=b_batched, m=m, k=k,
                 n=n, a=values(draw, a_type, batch * m * k), b=values(draw, b_type, (batch if b_batched else 1) * k * n),

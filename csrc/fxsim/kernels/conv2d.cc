@@ -152,8 +152,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       static_cast<size_t>((partial_quad || (pairs && pointwise_strided)) && !fill ? s.h * s.w : 0), 0);
   const Interleave4Fn interleave4 = kernels.interleave4;
   const DirectConvTable* direct = active_direct_conv_kernels();
-  const Interleave4StridedFn gather4 = direct != nullptr && direct->interleave4_strided != nullptr && p.stride_w <= 4 ? direct->interleave4_strided
-                                                                            : interleave4_strided_plain;
+  const bool vector_gather = direct != nullptr && direct->interleave4_strided != nullptr && p.stride_w <= 4;
+  const Interleave4StridedFn gather4 = vector_gather ? direct->interleave4_strided : interleave4_strided_plain;
   // plane pl (of n * groups * planes_per_group): its (n, group) and first channel, and how many
   // of its `lanes` channels are real
   struct PlaneChannels {
@@ -378,10 +378,13 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     const int64_t chunk_cols = std::min(kChunk, (t1 - t0) * kDot4TileCols);
     uint32_t* const tmp = static_cast<uint32_t*>(
         thread_scratch(ScratchSlot::kTaskSums, gm.cog * chunk_cols * static_cast<int64_t>(sizeof(uint32_t))));
-    uint32_t* const packed =
-        static_cast<uint32_t*>(thread_scratch(ScratchSlot::kTaskPacked, chunk_cols * int64_t(sizeof(uint32_t))));
-    uint32_t* const xsum = static_cast<uint32_t*>(
-        thread_scratch(ScratchSlot::kTaskColumnSums, chunk_cols * int64_t(sizeof(uint32_t))));
+    // (the tiled epilogue needs neither the packed runs nor the column sums)
+    uint32_t* const packed = tiled ? nullptr
+                                   : static_cast<uint32_t*>(thread_scratch(ScratchSlot::kTaskPacked,
+                                                                           chunk_cols * int64_t(sizeof(uint32_t))));
+    uint32_t* const xsum = tiled ? nullptr
+                                 : static_cast<uint32_t*>(thread_scratch(ScratchSlot::kTaskColumnSums,
+                                                                         chunk_cols * int64_t(sizeof(uint32_t))));
     int64_t first = -1;
     for (int64_t t = t0; t < t1;) {
       // the tiles [t, t_end) of one (n, g) plane: columns [j_begin, j_end)
@@ -448,7 +451,8 @@ Conv2DOutputSize conv2d_output_size(const Conv2DParams& p, const Conv2DShape& s)
   const struct {
     const char* name;
     int64_t v;
-  } pads[] = {{"pad_top", p.pad_top}, {"pad_left", p.pad_left}, {"pad_bottom", p.pad_bottom}, {"pad_right", p.pad_right}};
+  } pads[] = {
+      {"pad_top", p.pad_top}, {"pad_left", p.pad_left}, {"pad_bottom", p.pad_bottom}, {"pad_right", p.pad_right}};
   for (const auto& pad : pads) {
     if (pad.v < 0) throw_invalid(kName, std::string(pad.name) + " must be >= 0, got " + std::to_string(pad.v));
   }
