@@ -1896,6 +1896,66 @@ void test_interleave_words() {
   set_isa(saved);
 }
 
+// ---- the row tiles' heights (gemm_kernels.inc row_tiles) ----
+// Every count of rows a register tile loop meets, 1..45 (past the matmul's 32-row tasks: each
+// task's rows split into tiles of balanced heights), as matmul rows (A rows broadcast, the
+// in-register epilogue and the int32 sums) and as conv output channels (the weight rows), on
+// every ISA and thread count against the WRAP-64 definition.
+void test_row_tile_heights() {
+  std::mt19937_64 rng(31);
+  const int64_t k = 20, n = 70;  // a whole and a partial 64-column tile
+  std::vector<int8_t> b(static_cast<size_t>(k * n));
+  for (auto& v : b) v = static_cast<int8_t>(rng());
+  const int32_t bz = 0, zp = 3;
+  const PackedMatMulWeights pb = pack_matmul_weights(b.data(), k, n, 1, &bz);
+  const float scale = 1.0f / 64;
+  RequantizeArgs args;
+  args.method = RequantizeMethod::kFp32;
+  args.params = RequantizeParams{0, 255, 1, 32, RoundingMode::HALF_EVEN, 0, false, false};
+  args.channels = 1, args.scale = &scale, args.zero_point_count = 1, args.zero_point = &zp;
+  for (int64_t m = 1; m <= 45; ++m) {
+    MatMulShape ms;
+    ms.batch = 1, ms.m = m, ms.k = k, ms.n = n;
+    std::vector<uint8_t> a(static_cast<size_t>(m * k));
+    for (auto& v : a) v = static_cast<uint8_t>(rng());
+    std::vector<int64_t> acc64(static_cast<size_t>(m * n));
+    matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 64}, ms, a.data(), 9, b.data(), 1, &bz, nullptr,
+                      acc64.data());
+    const std::vector<int32_t> want_acc(acc64.begin(), acc64.end());  // |acc| < 2^31 here
+    std::vector<uint8_t> want(want_acc.size());
+    requantize_fp32(args.params, 1, &scale, 1, &zp, static_cast<int64_t>(want.size()), want_acc.data(), want.data());
+    for_each_isa_and_thread_count([&] {
+      std::vector<int32_t> got_acc(want_acc.size(), 5);
+      matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a.data(), 9, pb, nullptr, got_acc.data());
+      report(got_acc == want_acc, __FILE__, __LINE__, std::string(active_isa()) + " matmul sums, m " + str(m));
+      std::vector<uint8_t> got(want.size(), 5);
+      matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a.data(), 9, pb, nullptr, nullptr, args,
+                        OutType::kUInt8, got.data());
+      report(got == want, __FILE__, __LINE__, std::string(active_isa()) + " matmul codes, m " + str(m));
+    });
+  }
+  Conv2DParams p;
+  p.acc = AccumulateParams{AccumulatePolicy::kWrap, 32};
+  Conv2DParams p64 = p;
+  p64.acc.acc_bits = 64;
+  for (int64_t c_out = 1; c_out <= 45; ++c_out) {
+    const Conv2DShape s{1, 12, 5, 14, c_out, 1, 1};
+    std::vector<uint8_t> x(static_cast<size_t>(s.c_in * s.h * s.w));
+    for (auto& v : x) v = static_cast<uint8_t>(rng());
+    std::vector<int8_t> w(static_cast<size_t>(c_out * s.c_in));
+    for (auto& v : w) v = static_cast<int8_t>(rng());
+    std::vector<int64_t> acc64(static_cast<size_t>(c_out * s.h * s.w));
+    conv2d_accumulate(p64, s, x.data(), 200, w.data(), 1, &bz, nullptr, acc64.data());
+    const std::vector<int32_t> want(acc64.begin(), acc64.end());
+    const PackedConvWeights pw = pack_conv_weights(w.data(), c_out, s.c_in, 1, 1, 1, &bz);
+    for_each_isa_and_thread_count([&] {
+      std::vector<int32_t> got(want.size(), 5);
+      conv2d_accumulate(p, s, x.data(), 200, pw, nullptr, got.data());
+      report(got == want, __FILE__, __LINE__, std::string(active_isa()) + " conv sums, c_out " + str(c_out));
+    });
+  }
+}
+
 // ---- the matmul tile epilogue (gemm_kernels.h Dot4Epilogue) ----
 // u8 activations with K % 4 == 0 read in place from a buffer misaligned by one byte, per-column
 // weight zero points (the activations' row sums), per-column float32 HALF_EVEN scales into u8
@@ -2108,6 +2168,7 @@ int main() {
   test_matmul_accumulate();
   test_fused_requantize();
   test_interleave_words();
+  test_row_tile_heights();
   test_matmul_tile_epilogue();
   test_conv_tile_epilogue();
   test_direct_in_register_requantize();
