@@ -98,6 +98,8 @@ def main(argv=None):
     parser.add_argument("--elements", type=int, default=1 << 20)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--conv-repeats", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="conv section: each peer's best over this many rounds, the engines taking turns")
     parser.add_argument("--layers", default="", help="comma-separated layer names of shapes.py (default: all)")
     parser.add_argument("--threads", type=int, default=1,
                         help="fxsim kernel threads in the array section (default 1, like the ONNX Runtime session)")
@@ -111,7 +113,7 @@ def main(argv=None):
         failures += array_section(args)
     if args.section in ("conv", "all"):
         import peers_conv
-        peers_conv.conv_section(args.conv_repeats, [n for n in args.layers.split(",") if n])
+        peers_conv.conv_section(args.conv_repeats, [n for n in args.layers.split(",") if n], rounds=args.rounds)
     return 1 if failures else 0
 
 
