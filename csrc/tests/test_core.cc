@@ -1956,6 +1956,50 @@ void test_row_tile_heights() {
   }
 }
 
+// The double-round plans (Dot4Epilogue::multiplier) the tile-epilogue tests run after their fp32
+// one, with their reference codes of `want_acc`: s8 codes per channel with the corners INT32_MIN,
+// negative and INT32_MAX multipliers, both shift ends, a half multiplier at right shifts 8..10
+// (and 11 with 8 corners: ties of the final shift) and a Relu6-like clamp; then int16 codes per
+// tensor (the vector-by-vector store). `base` gives the rest of the arguments. The plans point
+// into this object, which therefore stays where it is built.
+struct DoubleRoundEpilogueCases {
+  DoubleRoundEpilogueCases(const RequantizeArgs& base, int64_t channels, int64_t inner, int corners,
+                           const std::vector<int32_t>& want_acc)
+      : mult(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels)) {
+    const int32_t corner_mult[] = {1 << 30, INT32_MIN, 1 << 30, -1073741824, INT32_MAX, 1 << 30, 1518500250, 1 << 30};
+    const int32_t corner_shift[] = {-8, 0, -9, -31, 31, -10, -13, -11};
+    for (int64_t c = 0; c < channels; ++c) mult[c] = corner_mult[c % corners], shift[c] = corner_shift[c % corners];
+    const int64_t total = static_cast<int64_t>(want_acc.size());
+    const RequantizeParams rp8{-100, -100 + 72, inner, 32, RoundingMode::HALF_AWAY, 0, false, false};
+    want8.resize(want_acc.size());
+    requantize_double_round(rp8, channels, mult.data(), shift.data(), 1, &zp8, total, want_acc.data(), want8.data());
+    s8 = base;
+    s8.method = RequantizeMethod::kDoubleRound;
+    s8.params = rp8;
+    s8.scale = nullptr;
+    s8.multiplier = mult.data();
+    s8.shift = shift.data();
+    s8.zero_point = &zp8;
+    const RequantizeParams rp16{INT16_MIN, INT16_MAX, inner, 32, RoundingMode::HALF_AWAY, 0, false, false};
+    want16.resize(want_acc.size());
+    requantize_double_round(rp16, 1, &m16, &s16_shift, 1, &zp16, total, want_acc.data(), want16.data());
+    s16 = s8;
+    s16.params = rp16;
+    s16.channels = 1;
+    s16.multiplier = &m16;
+    s16.shift = &s16_shift;
+    s16.zero_point = &zp16;
+  }
+  DoubleRoundEpilogueCases(const DoubleRoundEpilogueCases&) = delete;
+  DoubleRoundEpilogueCases& operator=(const DoubleRoundEpilogueCases&) = delete;
+
+  std::vector<int32_t> mult, shift;
+  const int32_t zp8 = -100, zp16 = 7, m16 = 1518500250, s16_shift = -6;
+  RequantizeArgs s8, s16;
+  std::vector<int8_t> want8;
+  std::vector<int16_t> want16;
+};
+
 // ---- the matmul tile epilogue (gemm_kernels.h Dot4Epilogue) ----
 // u8 activations with K % 4 == 0 read in place from a buffer misaligned by one byte, per-column
 // weight zero points (the activations' row sums), per-column float32 HALF_EVEN scales into u8
@@ -2003,44 +2047,17 @@ void test_matmul_tile_epilogue() {
     matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), got_acc.data());
     CHECK(got_acc == want_acc);
   });
-  // The double-round form (Dot4Epilogue::multiplier): per column, with the corners INT32_MIN,
-  // negative and INT32_MAX multipliers, both shift ends, a half multiplier at right shifts
-  // 8..11 (ties of the final shift); s8 codes with a Relu6-like clamp, then int16 codes per
-  // tensor (the vector-by-vector store).
-  std::vector<int32_t> mult(static_cast<size_t>(ms.n)), shift(static_cast<size_t>(ms.n));
-  const int32_t corner_mult[] = {1 << 30, INT32_MIN, 1 << 30, -1073741824, INT32_MAX, 1 << 30, 1518500250, 1 << 30};
-  const int32_t corner_shift[] = {-8, 0, -9, -31, 31, -10, -13, -11};
-  for (int64_t c = 0; c < ms.n; ++c) mult[c] = corner_mult[c % 8], shift[c] = corner_shift[c % 8];
-  const int32_t zp8 = -100;
-  RequantizeParams rp8{-100, -100 + 72, 1, 32, RoundingMode::HALF_AWAY, 0, false, false};
-  std::vector<int8_t> want8(static_cast<size_t>(total));
-  requantize_double_round(rp8, ms.n, mult.data(), shift.data(), 1, &zp8, total, want_acc.data(), want8.data());
-  RequantizeArgs dr = args;
-  dr.method = RequantizeMethod::kDoubleRound;
-  dr.params = rp8;
-  dr.scale = nullptr;
-  dr.multiplier = mult.data();
-  dr.shift = shift.data();
-  dr.zero_point = &zp8;
-  const int32_t zp16 = 7, m16 = 1518500250, s16 = -6;
-  RequantizeParams rp16{INT16_MIN, INT16_MAX, 1, 32, RoundingMode::HALF_AWAY, 0, false, false};
-  std::vector<int16_t> want16(static_cast<size_t>(total));
-  requantize_double_round(rp16, 1, &m16, &s16, 1, &zp16, total, want_acc.data(), want16.data());
-  RequantizeArgs dr16 = dr;
-  dr16.params = rp16;
-  dr16.channels = 1;
-  dr16.multiplier = &m16;
-  dr16.shift = &s16;
-  dr16.zero_point = &zp16;
+  // the double-round form, per column (8 corners: a half multiplier at right shift 11 too)
+  const DoubleRoundEpilogueCases dr(args, ms.n, 1, 8, want_acc);
   for_each_isa_and_thread_count([&] {
     std::vector<int8_t> got8(static_cast<size_t>(total), 3);
-    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, dr,
+    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, dr.s8,
                       OutType::kInt8, got8.data());
-    CHECK(got8 == want8);
+    CHECK(got8 == dr.want8);
     std::vector<int16_t> got16(static_cast<size_t>(total), 3);
-    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, dr16,
+    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, dr.s16,
                       OutType::kInt16, got16.data());
-    CHECK(got16 == want16);
+    CHECK(got16 == dr.want16);
   });
 }
 
@@ -2106,42 +2123,18 @@ void test_conv_tile_epilogue() {
     args.channels = s.c_out;
     args.scale = scale.data();
     args.zero_point = &zp;
-    std::vector<int32_t> mult(static_cast<size_t>(s.c_out)), shift(static_cast<size_t>(s.c_out));
-    const int32_t corner_mult[] = {1 << 30, INT32_MIN, 1 << 30, -1073741824, INT32_MAX, 1 << 30, 1518500250};
-    const int32_t corner_shift[] = {-8, 0, -9, -31, 31, -10, -13};
-    for (int64_t c = 0; c < s.c_out; ++c) mult[c] = corner_mult[c % 7], shift[c] = corner_shift[c % 7];
-    const int32_t zp8 = -100;
-    RequantizeParams rp8{-100, -100 + 72, inner, 32, RoundingMode::HALF_AWAY, 0, false, false};
-    std::vector<int8_t> want8(static_cast<size_t>(total));
-    requantize_double_round(rp8, s.c_out, mult.data(), shift.data(), 1, &zp8, total, want_acc.data(), want8.data());
-    RequantizeArgs dr = args;
-    dr.method = RequantizeMethod::kDoubleRound;
-    dr.params = rp8;
-    dr.scale = nullptr;
-    dr.multiplier = mult.data();
-    dr.shift = shift.data();
-    dr.zero_point = &zp8;
-    const int32_t zp16 = 7, m16 = 1518500250, s16 = -6;
-    RequantizeParams rp16{INT16_MIN, INT16_MAX, inner, 32, RoundingMode::HALF_AWAY, 0, false, false};
-    std::vector<int16_t> want16(static_cast<size_t>(total));
-    requantize_double_round(rp16, 1, &m16, &s16, 1, &zp16, total, want_acc.data(), want16.data());
-    RequantizeArgs dr16 = dr;
-    dr16.params = rp16;
-    dr16.channels = 1;
-    dr16.multiplier = &m16;
-    dr16.shift = &s16;
-    dr16.zero_point = &zp16;
+    const DoubleRoundEpilogueCases dr(args, s.c_out, inner, 7, want_acc);
     const PackedConvWeights pw = pack_conv_weights(w.data(), s.c_out, cig, s.kh, s.kw, 1, &wz);
     for_each_isa_and_thread_count([&] {
       std::vector<uint8_t> got(static_cast<size_t>(total), 3);
       conv2d_requantize(p, s, x.data(), 77, pw, bias.data(), nullptr, args, OutType::kUInt8, got.data());
       CHECK(got == want);
       std::vector<int8_t> got8(static_cast<size_t>(total), 3);
-      conv2d_requantize(p, s, x.data(), 77, pw, bias.data(), nullptr, dr, OutType::kInt8, got8.data());
-      CHECK(got8 == want8);
+      conv2d_requantize(p, s, x.data(), 77, pw, bias.data(), nullptr, dr.s8, OutType::kInt8, got8.data());
+      CHECK(got8 == dr.want8);
       std::vector<int16_t> got16(static_cast<size_t>(total), 3);
-      conv2d_requantize(p, s, x.data(), 77, pw, bias.data(), nullptr, dr16, OutType::kInt16, got16.data());
-      CHECK(got16 == want16);
+      conv2d_requantize(p, s, x.data(), 77, pw, bias.data(), nullptr, dr.s16, OutType::kInt16, got16.data());
+      CHECK(got16 == dr.want16);
       std::vector<int32_t> got_acc(static_cast<size_t>(total), 3);
       conv2d_accumulate(p, s, x.data(), 77, pw, bias.data(), got_acc.data());
       CHECK(got_acc == want_acc);
