@@ -25,6 +25,9 @@ CONV2D = {
     # MobileNetV2 projection 1x1 144->24 at 56x56
     "mobilenetv2_1x1_144x24_56": dict(x=(1, 144, 56, 56), w=(24, 144, 1, 1), stride=(1, 1), pads=(0, 0, 0, 0),
                                       groups=1),
+    # MobileNetV2 expansion 1x1 24->144 at 56x56 (block 3: a small C_in, so few multiply-adds per output)
+    "mobilenetv2_1x1_expand_24x144_56": dict(x=(1, 24, 56, 56), w=(144, 24, 1, 1), stride=(1, 1),
+                                             pads=(0, 0, 0, 0), groups=1),
     # MobileNetV2 first conv 3x3 3->32 stride 2 at 224x224 (TF "SAME": pad bottom/right 1)
     "mobilenetv2_first_3x3s2_3x32_224": dict(x=(1, 3, 224, 224), w=(32, 3, 3, 3), stride=(2, 2), pads=(0, 0, 1, 1),
                                              groups=1),
