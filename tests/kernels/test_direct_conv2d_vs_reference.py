@@ -211,6 +211,32 @@ def test_in_register_requantization_equals_reference_and_unfused(kind, data):
     run_conv_case(case, data.draw(fast_requant_case(case["w_shape"][0])), DIRECT_CONV_ISAS)
 
 
+@pytest.mark.parametrize("kind", ["depthwise", "small_depth", "fast_depthwise", "fast_depthwise_s2"])
+@settings(max_examples=25)
+@given(data=st.data())
+def test_packed_weights_on_the_direct_kernels(kind, data):
+    """The weights packed once (PackedConvWeights, whose filter rows for the direct kernels are made
+    on first use and kept: packed_weights.h FilterRows) give the reference's sums on every direct
+    path, the second call of one packed object (reading the kept rows) as the first; uint8
+    weights whose zero point is not 128 (rows that leave int8) keep the int16 pair loops."""
+    if kind in ("depthwise", "small_depth"):
+        case = data.draw(direct_case(kind, data.draw(st.booleans())))
+    else:
+        case = _direct_case(data.draw, kind)
+    want, shape = run_reference(case)
+    x = np.array(case["x"], dtype=storage(case["x_type"])).reshape(case["x_shape"])
+    w = np.array(case["w"], dtype=storage(case["w_type"])).reshape(case["w_shape"])
+    bias = None if case["bias"] is None else np.array(case["bias"], dtype=case["bias_kind"])
+    for isa in DIRECT_CONV_ISAS:
+        packed = _kernels.PackedConvWeights(w, np.array(case["zp_w"], np.int32))
+        with isa_variant(isa):
+            for call in range(2):
+                got = np.full(shape, -7, dtype=case["out_type"])
+                _kernels.conv2d_accumulate(x, packed, case["zp_x"], None, bias, case["stride"], case["dilation"],
+                                           case["pads"], case["groups"], "wrap", case["acc_bits"], got)
+                assert got.reshape(-1).tolist() == want, (isa, call)
+
+
 @pytest.mark.parametrize("w_zp", [127, 0])  # 0: the depthwise u8 x s8 path
 def test_extreme_operands_wrap_at_32_bits(w_zp):
     """Every product at its extreme ((0 - 255) * (-128 - w_zp), x_zp 255 against codes 0 and

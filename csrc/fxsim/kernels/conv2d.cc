@@ -491,15 +491,16 @@ int64_t conv_run(const Geometry& gm, IntRange range, const X* x, int32_t x_zero_
         (params.acc.acc_bits == 32 || gm.depth <= kExactInt32Depth8)) {
       // the sink records its rejections; WRAP never leaves the range.
       // Depthwise and first-layer (small depth) convs on AVX-512: direct_conv2d.h, on the codes
-      // (w is the packed object's own copy of them when `packed` is given).
+      // (w is the packed object's own copy of them when `packed` is given, and the kernels take
+      // its filter rows).
       if (depthwise_conv2d_applies(params, gm.s, gm.oh, gm.ow)) {
-        depthwise_conv2d_wrap8(params, gm.s, gm.oh, gm.ow, x, x_zero_point, w, w_zero_point_count, w_zero_point, bias,
-                               sink);
+        depthwise_conv2d_wrap8(params, gm.s, gm.oh, gm.ow, x, x_zero_point, w, w_zero_point_count, w_zero_point, packed,
+                               bias, sink);
         return -1;
       }
       if (small_depth_conv2d_applies(params, gm.s, gm.oh, gm.ow)) {
         small_depth_conv2d_wrap8(params, gm.s, gm.oh, gm.ow, x, x_zero_point, w, w_zero_point_count, w_zero_point,
-                                 bias, sink);
+                                 packed, bias, sink);
         return -1;
       }
       if (packed != nullptr) {

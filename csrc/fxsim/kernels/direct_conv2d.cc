@@ -218,40 +218,25 @@ std::vector<int32_t> vertical_weight_pairs(const W* w, const Conv2DShape& s, int
   return wp;
 }
 
-// The filter of output channel oc as dwords of four int8 taps (one filter row ky of input channel
-// ic in groups of four, zero past KW), for the u8 x s8 kernels, and each channel's start value
-// -x_zp_u8 * sum(w - w_zp) modulo 2^32. Returns false when some w - w_zp is not an int8 value.
+// The filter rows of w (packed_weights.h FilterRows: the packed weights' own, made once, else made
+// into *local) and each output channel's start value -zp * sum(w - w_zp) modulo 2^32 (zp: x_zp as
+// a u8 code) into *init; null when some w - w_zp leaves int8.
 template <typename W>
-bool int8_weight_groups(const W* w, const Conv2DShape& s, int64_t cig, int64_t wzc, const int32_t* w_zp, uint8_t zp,
-                        std::vector<int32_t>* wq, std::vector<uint32_t>* init) {
-  const int64_t depth = cig * s.kh * s.kw, groups = (s.kw + 3) / 4;
-  for (int64_t oc = 0; oc < s.c_out; ++oc) {
-    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
-    for (int64_t k = 0; k < depth; ++k) {
-      const int32_t v = static_cast<int32_t>(w[oc * depth + k]) - wz;
-      if (v < -128 || v > 127) return false;
-    }
+const FilterRows* int8_filter_rows_and_start(const W* w, const Conv2DShape& s, int64_t cig, int64_t wzc,
+                                             const int32_t* w_zp, const PackedConvWeights* packed, uint8_t zp,
+                                             FilterRows* local, std::vector<uint32_t>* init) {
+  const FilterRows* rows = local;
+  if (packed != nullptr && !packed->codes.empty()) {
+    rows = &packed->filter_rows();
+  } else {
+    *local = int8_filter_rows(w, s.c_out, cig, s.kh, s.kw, wzc, w_zp);
   }
-  wq->assign(static_cast<size_t>(s.c_out * cig * s.kh * groups), 0);
-  init->assign(static_cast<size_t>(s.c_out), 0);
+  if (!rows->fits) return nullptr;
+  init->resize(static_cast<size_t>(s.c_out));
   for (int64_t oc = 0; oc < s.c_out; ++oc) {
-    const int32_t wz = w_zp[wzc == 1 ? 0 : oc];
-    int64_t sum = 0;
-    for (int64_t row = 0; row < cig * s.kh; ++row) {  // row = ic * KH + ky
-      for (int64_t q = 0; q < groups; ++q) {
-        uint32_t packed = 0;
-        for (int64_t b = 0; b < 4; ++b) {
-          const int64_t kx = 4 * q + b;
-          const int32_t v = kx < s.kw ? static_cast<int32_t>(w[oc * depth + row * s.kw + kx]) - wz : 0;
-          sum += v;
-          packed |= static_cast<uint32_t>(static_cast<uint8_t>(v)) << (8 * b);  // the int8 byte
-        }
-        (*wq)[(oc * cig * s.kh + row) * groups + q] = static_cast<int32_t>(packed);  // modular conversion (gcc; C++20)
-      }
-    }
-    (*init)[oc] = static_cast<uint32_t>(static_cast<uint64_t>(-int64_t(zp) * sum));  // modulo 2^32
+    (*init)[oc] = static_cast<uint32_t>(static_cast<uint64_t>(-int64_t(zp) * rows->sum[oc]));  // modulo 2^32
   }
-  return true;
+  return rows;
 }
 
 // With acc_bits 32 the sink's finish is (sum + bias) modulo 2^32, so the bias can start the sum:
@@ -387,7 +372,8 @@ bool all_register_codes(const RequantizeSink& sink, int64_t c_out, std::vector<R
 template <typename X, typename W, class Sink>
 bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
                     int64_t ow, const X* x, int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
-                    const int64_t* bias, const Sink& sink, int64_t* first_rejected) {
+                    const PackedConvWeights* packed, const int64_t* bias, const Sink& sink,
+                    int64_t* first_rejected) {
   if (p.stride_w + p.dilation_w > 5) return false;
   if ((kDepthwiseU8S8Rows - 1) * p.stride_h + (s.kh - 1) * p.dilation_h >= kDepthwiseU8S8Span) return false;
   const int64_t taps = s.kh * s.kw, groups = (s.kw + 3) / 4;
@@ -402,9 +388,11 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   if (hp * row_len > kMaxBuffer) return false;
   const int32_t shift = std::is_signed<X>::value ? 128 : 0;  // int8 code v is the u8 code v + 128
   const uint8_t zp = static_cast<uint8_t>(x_zp + shift);
-  std::vector<int32_t> wq;
+  FilterRows local_rows;
   std::vector<uint32_t> init;
-  if (!int8_weight_groups(w, s, 1, wzc, w_zp, zp, &wq, &init)) return false;
+  const FilterRows* rows = int8_filter_rows_and_start(w, s, 1, wzc, w_zp, packed, zp, &local_rows, &init);
+  if (rows == nullptr) return false;
+  const int32_t* const wq = rows->words.data();
   const bool fold_bias = fold_bias_into(sink.bits, bias, &init);
   const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
@@ -417,7 +405,7 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
       copy_u8_plane(kernels, p, s, row_len, x + t * s.h * s.w, plane.data());
       for (int64_t m = 0; m < mult; ++m) {
         const int64_t oc = ic * mult + m, flat = (n * s.c_out + oc) * outputs;
-        const int32_t* filter = wq.data() + oc * s.kh * groups;
+        const int32_t* filter = wq + oc * s.kh * groups;
         uint32_t* sums = acc.data() + m * outputs;
         DepthwiseFastOut direct;
         if (fast != nullptr && fold_bias == (bias != nullptr) && fast_output(sink, oc, flat, &direct)) {
@@ -444,7 +432,8 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
 template <typename X, typename W, class Sink>
 bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
                       int64_t ow, const X* x, int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
-                      const int64_t* bias, const Sink& sink, int64_t* first_rejected) {
+                      const PackedConvWeights* packed, const int64_t* bias, const Sink& sink,
+                      int64_t* first_rejected) {
   const int64_t groups = (s.kw + 3) / 4;
   if (kernels.small_depth_u8s8 == nullptr || p.stride_w + p.dilation_w > 5 ||
       s.c_in * s.kh * groups > kSmallDepthTaps4) {
@@ -455,9 +444,11 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
   if (s.n * s.c_in * hp * row_len > kMaxBuffer) return false;
   const int32_t shift = std::is_signed<X>::value ? 128 : 0;  // int8 code v is the u8 code v + 128
   const uint8_t zp = static_cast<uint8_t>(x_zp + shift);
-  std::vector<int32_t> wq;
+  FilterRows local_rows;
   std::vector<uint32_t> init;
-  if (!int8_weight_groups(w, s, s.c_in, wzc, w_zp, zp, &wq, &init)) return false;
+  const FilterRows* rows = int8_filter_rows_and_start(w, s, s.c_in, wzc, w_zp, packed, zp, &local_rows, &init);
+  if (rows == nullptr) return false;
+  const int32_t* const wq = rows->words.data();
   const bool fold_bias = fold_bias_into(sink.bits, bias, &init);
   const int64_t depth = s.c_in * s.kh * s.kw;
   const int64_t band = std::max<int64_t>(1, std::min<int64_t>(oh, 1024 / ow));
@@ -494,7 +485,7 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
     parallel_tasks(s.n * bands, band_work, [&](int64_t t0, int64_t t1) -> int64_t {
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
-        kernels.small_depth_u8s8_codes(fill_band(n, oy0, oy1), g, wq.data(), init.data(), 0, oy1 - oy0, rq.data(),
+        kernels.small_depth_u8s8_codes(fill_band(n, oy0, oy1), g, wq, init.data(), 0, oy1 - oy0, rq.data(),
                                        codes + (n * s.c_out * oh + oy0) * ow, oh * ow);
       }
       return -1;
@@ -507,7 +498,7 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
     parallel_tasks(s.n * bands, band_work, [&](int64_t t0, int64_t t1) -> int64_t {
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
-        kernels.small_depth_u8s8(fill_band(n, oy0, oy1), g, wq.data(), init.data(), 0, oy1 - oy0,
+        kernels.small_depth_u8s8(fill_band(n, oy0, oy1), g, wq, init.data(), 0, oy1 - oy0,
                                  sums + (n * s.c_out * oh + oy0) * ow, oh * ow);
       }
       return -1;
@@ -521,7 +512,7 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
       const int64_t count = (oy1 - oy0) * ow;
-      kernels.small_depth_u8s8(fill_band(n, oy0, oy1), g, wq.data(), init.data(), 0, oy1 - oy0, acc.data(), count);
+      kernels.small_depth_u8s8(fill_band(n, oy0, oy1), g, wq, init.data(), 0, oy1 - oy0, acc.data(), count);
       for (int64_t oc = 0; oc < s.c_out; ++oc) {
         first = lower_bad(first, sink.wrapped(acc.data() + oc * count, bias != nullptr && !fold_bias ? bias[oc] : 0, oc,
                                               ((n * s.c_out + oc) * oh + oy0) * ow, count));
@@ -559,11 +550,11 @@ bool small_depth_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int
 // at once, then one sink call per channel.
 template <typename X, typename W, class Sink>
 int64_t depthwise_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow, const X* x,
-                               int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp, const int64_t* bias,
-                               const Sink& sink) {
+                               int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
+                               const PackedConvWeights* packed, const int64_t* bias, const Sink& sink) {
   const DirectConvTable& kernels = *active_direct_conv_kernels();  // non-null: *_applies
   int64_t rejected = -1;
-  if (depthwise_u8s8(kernels, p, s, oh, ow, x, x_zp, w, wzc, w_zp, bias, sink, &rejected)) return rejected;
+  if (depthwise_u8s8(kernels, p, s, oh, ow, x, x_zp, w, wzc, w_zp, packed, bias, sink, &rejected)) return rejected;
   const PlaneLayout lay = plane_layout(p, s, ow);
   const int64_t pairs = (s.kh + 1) / 2 * s.kw;
   const int64_t below = s.kh > 1 ? p.dilation_h : 0;  // rows; KH == 1: the partner's weight is 0
@@ -598,11 +589,11 @@ int64_t depthwise_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int6
 // channel's band (consecutive outputs) to the sink in one call.
 template <typename X, typename W, class Sink>
 int64_t small_depth_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, int64_t oh, int64_t ow, const X* x,
-                                 int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp, const int64_t* bias,
-                                 const Sink& sink) {
+                                 int32_t x_zp, const W* w, int64_t wzc, const int32_t* w_zp,
+                                 const PackedConvWeights* packed, const int64_t* bias, const Sink& sink) {
   const DirectConvTable& kernels = *active_direct_conv_kernels();  // non-null: *_applies
   int64_t rejected = -1;
-  if (small_depth_u8s8(kernels, p, s, oh, ow, x, x_zp, w, wzc, w_zp, bias, sink, &rejected)) return rejected;
+  if (small_depth_u8s8(kernels, p, s, oh, ow, x, x_zp, w, wzc, w_zp, packed, bias, sink, &rejected)) return rejected;
   const PlaneLayout lay = plane_layout(p, s, ow);
   const int64_t depth = s.c_in * s.kh * s.kw, pairs = (depth + 1) / 2;
   const std::vector<int32_t> wp = weight_pairs(w, s.c_out, depth, wzc, w_zp);
@@ -638,10 +629,11 @@ int64_t small_depth_conv2d_wrap8(const Conv2DParams& p, const Conv2DShape& s, in
 #define FXSIM_DIRECT_CONV_INSTANTIATE(X, W, SINK)                                                                   \
   template int64_t depthwise_conv2d_wrap8<X, W, SINK>(const Conv2DParams&, const Conv2DShape&, int64_t, int64_t, \
                                                       const X*, int32_t, const W*, int64_t, const int32_t*,       \
-                                                      const int64_t*, const SINK&);                              \
+                                                      const PackedConvWeights*, const int64_t*, const SINK&);    \
   template int64_t small_depth_conv2d_wrap8<X, W, SINK>(const Conv2DParams&, const Conv2DShape&, int64_t,        \
                                                         int64_t, const X*, int32_t, const W*, int64_t,            \
-                                                        const int32_t*, const int64_t*, const SINK&);
+                                                        const int32_t*, const PackedConvWeights*, const int64_t*, \
+                                                        const SINK&);
 #define FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(X, W)                  \
   FXSIM_DIRECT_CONV_INSTANTIATE(X, W, AccumulatorSink<int32_t>) \
   FXSIM_DIRECT_CONV_INSTANTIATE(X, W, AccumulatorSink<int64_t>) \

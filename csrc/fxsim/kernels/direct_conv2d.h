@@ -37,6 +37,7 @@
 #include <cstdint>
 
 #include "fxsim/kernels/conv2d.h"
+#include "fxsim/kernels/packed_weights.h"
 
 namespace fxsim {
 
@@ -55,14 +56,18 @@ bool small_depth_conv2d_applies(const Conv2DParams& params, const Conv2DShape& s
 // AccumulatorSink<int64_t> or RequantizeSink), X and W each uint8_t or int8_t, for a layer the
 // matching *_applies accepts; oh, ow from conv2d_output_size. The sums are exact modulo 2^32,
 // so acc_bits must be 32 or C_in * KH * KW / groups <= kExactInt32Depth8 (conv_run's condition).
+// `packed` is null or w's packed weights (w: their codes), whose filter rows are made once
+// (PackedConvWeights::filter_rows) instead of on every call.
 // Returns the lowest output index the sink rejected, or -1.
 template <typename X, typename W, class Sink>
 int64_t depthwise_conv2d_wrap8(const Conv2DParams& params, const Conv2DShape& shape, int64_t oh, int64_t ow,
                                const X* x, int32_t x_zero_point, const W* w, int64_t w_zero_point_count,
-                               const int32_t* w_zero_point, const int64_t* bias, const Sink& sink);
+                               const int32_t* w_zero_point, const PackedConvWeights* packed, const int64_t* bias,
+                               const Sink& sink);
 template <typename X, typename W, class Sink>
 int64_t small_depth_conv2d_wrap8(const Conv2DParams& params, const Conv2DShape& shape, int64_t oh, int64_t ow,
                                  const X* x, int32_t x_zero_point, const W* w, int64_t w_zero_point_count,
-                                 const int32_t* w_zero_point, const int64_t* bias, const Sink& sink);
+                                 const int32_t* w_zero_point, const PackedConvWeights* packed, const int64_t* bias,
+                                 const Sink& sink);
 
 }  // namespace fxsim

@@ -142,6 +142,57 @@ PackedMatMulWeights pack_matmul_weights(const B* b, int64_t k, int64_t n, int64_
   return p;
 }
 
+template <typename W>
+FilterRows int8_filter_rows(const W* w, int64_t c_out, int64_t cig, int64_t kh, int64_t kw,
+                            int64_t w_zero_point_count, const int32_t* w_zero_point) {
+  FilterRows f;
+  const int64_t depth = cig * kh * kw, groups = (kw + 3) / 4;
+  for (int64_t oc = 0; oc < c_out; ++oc) {
+    const int32_t wz = w_zero_point[w_zero_point_count == 1 ? 0 : oc];
+    for (int64_t k = 0; k < depth; ++k) {
+      const int32_t v = static_cast<int32_t>(w[oc * depth + k]) - wz;
+      if (v < -128 || v > 127) return f;
+    }
+  }
+  f.fits = true;
+  f.words.assign(static_cast<size_t>(c_out * cig * kh * groups), 0);
+  f.sum.assign(static_cast<size_t>(c_out), 0);
+  for (int64_t oc = 0; oc < c_out; ++oc) {
+    const int32_t wz = w_zero_point[w_zero_point_count == 1 ? 0 : oc];
+    int64_t sum = 0;
+    for (int64_t row = 0; row < cig * kh; ++row) {  // row = ic * KH + ky
+      for (int64_t q = 0; q < groups; ++q) {
+        uint32_t packed = 0;
+        for (int64_t b = 0; b < 4; ++b) {
+          const int64_t kx = 4 * q + b;
+          const int32_t v = kx < kw ? static_cast<int32_t>(w[oc * depth + row * kw + kx]) - wz : 0;
+          sum += v;
+          packed |= static_cast<uint32_t>(static_cast<uint8_t>(v)) << (8 * b);  // the int8 byte
+        }
+        f.words[static_cast<size_t>((oc * cig * kh + row) * groups + q)] = static_cast<int32_t>(packed);  // modular (gcc; C++20)
+      }
+    }
+    f.sum[static_cast<size_t>(oc)] = sum;
+  }
+  return f;
+}
+
+template FilterRows int8_filter_rows<int8_t>(const int8_t*, int64_t, int64_t, int64_t, int64_t, int64_t, const int32_t*);
+template FilterRows int8_filter_rows<uint8_t>(const uint8_t*, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                              const int32_t*);
+
+const FilterRows& PackedConvWeights::filter_rows() const {
+  FilterRowsOnce& made = *filter_rows_once;
+  std::call_once(made.made, [&] {
+    const int64_t zp_count = static_cast<int64_t>(offsets.zero_point.size());
+    made.rows = offsets.w_unsigned
+                    ? int8_filter_rows(codes.data(), c_out, cig, kh, kw, zp_count, offsets.zero_point.data())
+                    : int8_filter_rows(reinterpret_cast<const int8_t*>(codes.data()), c_out, cig, kh, kw, zp_count,
+                                       offsets.zero_point.data());
+  });
+  return made.rows;
+}
+
 const PairWords& PackedConvWeights::pairs() const {
   PairWords& made = *pair_words;
   std::call_once(made.made, [&] {

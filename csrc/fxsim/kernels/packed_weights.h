@@ -54,6 +54,25 @@ struct PairWords {
   std::vector<uint32_t> ones;   // conv: `ones` as pairs (zero-extended: the same values)
 };
 
+// The direct kernels' filter rows (direct_conv2d.cc: the u8 x s8 depthwise and small-depth
+// loops): row (oc, ic, ky) as ceil(KW / 4) words of 4 taps kx, each the int8 byte of w - w_zp
+// (kx past KW: 0), and each output channel's sum of w - w_zp. fits false (nothing else set): some
+// w - w_zp is outside int8, which those loops do not take.
+struct FilterRows {
+  bool fits = false;
+  std::vector<int32_t> words;  // [c_out][cig * kh][ceil(kw / 4)]
+  std::vector<int64_t> sum;    // [c_out]
+};
+struct FilterRowsOnce {
+  std::once_flag made;
+  FilterRows rows;
+};
+
+// The filter rows of w [c_out, cig, kh, kw] (W int8_t or uint8_t) with w_zero_point (1 or c_out values).
+template <typename W>
+FilterRows int8_filter_rows(const W* w, int64_t c_out, int64_t cig, int64_t kh, int64_t kw,
+                            int64_t w_zero_point_count, const int32_t* w_zero_point);
+
 struct PackedConvWeights {
   int64_t c_out = 0, cig = 0, kh = 0, kw = 0;  // w [c_out, cig, kh, kw]
   int64_t cq = 0;                              // ceil(cig / 4)
@@ -63,7 +82,12 @@ struct PackedConvWeights {
   std::vector<uint32_t> ones;                  // [groups4]: 1 for each real input channel byte
   PackedOffsets offsets;
   std::shared_ptr<PairWords> pair_words = std::make_shared<PairWords>();
+  std::shared_ptr<FilterRowsOnce> filter_rows_once = std::make_shared<FilterRowsOnce>();
   int64_t depth() const { return cig * kh * kw; }
+  // int8_filter_rows of the codes, made once on first use by any thread and shared by copies
+  // (a depthwise call remade them every time: ~2.5 us of a ~45 us 144-channel stride-2 layer,
+  // on the calling thread alone)
+  const FilterRows& filter_rows() const;
   // words [c_out][2 * groups4] and ones [2 * groups4] as pair words: word i -> pair words 2i, 2i + 1
   const PairWords& pairs() const;
 };
