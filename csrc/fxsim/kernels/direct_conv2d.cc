@@ -537,8 +537,10 @@ bool small_depth_conv2d_applies(const Conv2DParams& p, const Conv2DShape& s, int
   // A pointwise conv is a plain GEMM over the pixels: the tiled GEMM path (conv2d.cc conv_dot4)
   // ran MobileNetV2's small-C_in 1x1 layers 2.5-3.6x faster than this kernel (VNNI, 1 thread,
   // GMAC/s, small-depth / GEMM: 24 -> 144 @56 34 / 110, 16 -> 96 @112 36 / 89, 32 -> 192 @28
-  // 31 / 113, 8 -> 48 @56 24 / 48, 16 -> 16 stride 2 @56 15 / 32), while the 3x3 and 5x5 layers
-  // of a small depth were as fast or faster here (3 -> 32 stride 2 @224 85 / 63).
+  // 31 / 113, 8 -> 48 @56 24 / 48, 16 -> 16 stride 2 @56 15 / 32; avx512bw 21 / 60, 22 / 52,
+  // 22 / 61, 16 / 34, 12 / 20; avx2 19 / 36, 19 / 27, 18 / 41, 14 / 16, and only the strided
+  // 16 -> 16 slower, 10 / 8), while the 3x3 and 5x5 layers of a small depth were as fast or
+  // faster here (VNNI 3 -> 32 stride 2 @224 85 / 63).
   if (s.kh == 1 && s.kw == 1) return false;
   if (active_direct_conv_kernels() == nullptr) return false;
   // a band holds at most ow + 1024 outputs per channel
