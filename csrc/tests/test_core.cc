@@ -1206,6 +1206,12 @@ void test_conv2d_accumulate() {
                                     true);
   check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{1, 2, 7, 61, 4, 5, 6}, params(1, 1, 1, 1, 2, 3, 2, 2, 2), false,
                                    true);
+  // narrow planes, their output rows packed side by side (direct_conv2d.cc PackedRows): 14 x 14
+  // (4 blocks of 16 columns), 7 x 7 with a 5x6 filter at batch 2 (2 blocks of 12)
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 14, 14, 6, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 3), true,
+                                    true);
+  check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{2, 2, 7, 7, 4, 5, 6}, params(1, 1, 1, 1, 2, 3, 2, 2, 2), false,
+                                   true);
   // its stride-2 form: 11 rows x 31 columns (32-column blocks of 4 rows), 16 x 30 (blocks of 8),
   // 5x5 dilated along the width at 10 x 69 (64-column blocks)
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 21, 61, 6, 3, 3}, params(2, 2, 1, 1, 1, 1, 1, 1, 3), true,
@@ -1454,7 +1460,10 @@ void test_direct_in_register_requantize() {
                           {Conv2DShape{1, 3, 21, 69, 13, 3, 3}, 2, 0, 0, 1, 1, 1},
                           {Conv2DShape{1, 4, 33, 60, 4, 3, 3}, 2, 1, 1, 0, 0, 4},
                           {Conv2DShape{1, 3, 21, 59, 6, 3, 3}, 2, 1, 1, 1, 1, 3},
-                          {Conv2DShape{1, 2, 19, 140, 4, 5, 5}, 2, 2, 3, 2, 2, 2}};
+                          {Conv2DShape{1, 2, 19, 140, 4, 5, 5}, 2, 2, 3, 2, 2, 2},
+                          // narrow planes, the output rows packed side by side (PackedRows)
+                          {Conv2DShape{1, 3, 14, 14, 6, 3, 3}, 1, 1, 1, 1, 1, 3},
+                          {Conv2DShape{2, 2, 7, 7, 4, 5, 6}, 1, 2, 3, 2, 2, 2}};
   const std::string saved = active_isa();
   const int saved_threads = kernel_threads();
   for (const Layer& l : layers) {

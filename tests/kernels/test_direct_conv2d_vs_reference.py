@@ -285,6 +285,13 @@ LAYERS = {
     "dw5x5s2_dilated_w_odd": ((1, 8, 37, 45), (8, 1, 5, 5), (2, 2), (1, 2), (2, 1, 2, 3), 8),
     "dw5x5_mult2_dilated": ((2, 8, 30, 47), (16, 1, 5, 5), (1, 2), (2, 1), (3, 2, 1, 4), 8),
     "dw5x5_mult2_s1_dilated_w": ((1, 6, 21, 70), (12, 1, 5, 5), (1, 1), (1, 2), (2, 4, 1, 3), 6),
+    # narrow planes, their output rows packed side by side for the register-blocked loop
+    # (direct_conv2d.cc PackedRows): 4 blocks of 16 columns x 4 rows (MobileNetV2's 14 x 14), 2 of 9
+    # (7 x 7), 3 blocks of a 5 x 5 filter dilated along the width, and asymmetric pads at batch 2
+    "dw3x3_96_14": ((1, 96, 14, 14), (96, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 96),
+    "dw3x3_40_7": ((1, 40, 7, 7), (40, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 40),
+    "dw5x5_mult2_13x11_dilated_w": ((1, 6, 13, 11), (12, 1, 5, 5), (1, 1), (1, 2), (2, 4, 2, 4), 6),
+    "dw3x3_24_10x12_pads": ((2, 24, 10, 12), (24, 1, 3, 3), (1, 1), (1, 1), (0, 2, 1, 0), 24),
     "first_3x3s2_3x32_224": ((1, 3, 224, 224), (32, 3, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 1),
     "small_depth_dilated_c19": ((2, 2, 41, 67), (19, 2, 2, 3), (1, 3), (2, 1), (1, 0, 2, 2), 1),
     # 72 output channels: two passes of the small-depth loop (64 + 8); KW 5: filter rows in two
@@ -341,7 +348,9 @@ def _calls():
     calls = {}
     for name, int8_weights in [("dw3x3_144_56", True), ("dw5x5_mult2_s1_dilated_w", True),
                                ("dw3x3s2_144_56", True), ("dw3x3s2_16rows_w30", True),
-                               ("dw5x5s2_dilated_w_odd", True),
+                               ("dw5x5s2_dilated_w_odd", True), ("dw3x3_96_14", True), ("dw3x3_40_7", True),
+                               ("dw5x5_mult2_13x11_dilated_w", True), ("dw3x3_24_10x12_pads", True),
+                               ("dw3x3_24_10x12_pads", False),
                                ("dw3x3s2_96_112", False), ("dw3x3s2_96_112", True), ("dw5x5_mult2_dilated", False),
                                ("dw5x5_mult2_dilated", True), ("first_3x3s2_3x32_224", False),
                                ("first_3x3s2_3x32_224", True), ("small_depth_dilated_c19", False),

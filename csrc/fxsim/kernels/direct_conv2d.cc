@@ -34,6 +34,8 @@ namespace {
 
 // Largest buffer (elements) a direct kernel allocates: above it the layer keeps the generic path.
 constexpr int64_t kMaxBuffer = int64_t(1) << 24;
+// The columns of a packed depthwise plane (PackedRows: narrow output rows side by side).
+constexpr int64_t kDepthwisePackedColumns = 64;
 
 // One padded input channel, zero-point corrected to int16 and split into stride_w phases:
 // padded row r, padded column q * stride_w + phase at [r * row + phase * phase_len + q].
@@ -352,6 +354,66 @@ bool all_register_codes(const RequantizeSink& sink, int64_t c_out, std::vector<R
 }
 
 // Depthwise through the u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
+// A narrow plane (MobileNetV2's 14 x 14 and 7 x 7 stages) leaves most of the register-blocked
+// loop's 64 columns empty; at stride 1 its output rows go side by side instead: `blocks` blocks
+// of wp (the padded width) columns in each row of a packed plane, block b holding padded rows
+// b * q_rows + r (r < q_rows + (KH - 1) * dilation_h). Packed output row r of block b is then
+// output row b * q_rows + r: every tap of output column ox < OW reads inside its own block
+// (ox + (KW - 1) * dilation_w < wp), and the wp - OW columns at each block's end are computed and
+// dropped. The most blocks within 64 columns that leave the loop its kDepthwiseFastRows rows.
+struct PackedRows {
+  DepthwiseU8S8FastFn loop = nullptr;  // null: the plane is not packed
+  int64_t blocks = 1, q_rows = 0, wp = 0, plane_rows = 0;
+  DepthwiseU8Geometry g{};  // the packed plane's
+  int64_t plane_bytes() const { return plane_rows * g.row_len; }
+};
+
+PackedRows packed_rows(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
+                       int64_t groups) {
+  PackedRows pk;
+  if (p.stride_h != 1 || p.stride_w != 1 || k.depthwise_u8s8_fast == nullptr) return pk;
+  pk.wp = s.w + p.pad_left + p.pad_right;
+  for (int64_t b = kDepthwisePackedColumns / pk.wp; b >= 2; --b) {
+    if ((oh + b - 1) / b >= kDepthwiseFastRows) {
+      pk.blocks = b;
+      break;
+    }
+  }
+  if (pk.blocks < 2) return pk;
+  pk.q_rows = (oh + pk.blocks - 1) / pk.blocks;
+  if (depthwise_fast_loop(k, p, s, pk.q_rows, groups) != k.depthwise_u8s8_fast) return pk;
+  pk.loop = k.depthwise_u8s8_fast;
+  pk.plane_rows = pk.q_rows + (s.kh - 1) * p.dilation_h;
+  const int64_t cols = pk.blocks * pk.wp;
+  // the loop's row reads (direct_conv_kernels.h): 64-column blocks plus its taps
+  const int64_t row_len = std::max(cols, (cols + 63) / 64 * 64 + 12 + 4 * groups * p.dilation_w + 64);
+  pk.g = DepthwiseU8Geometry{row_len, pk.q_rows, cols, 1, 1, p.dilation_h, p.dilation_w, s.kh, groups};
+  return pk;
+}
+
+// Channel src's padded rows into the packed plane (its padding x_zp).
+template <typename X>
+void fill_packed_rows(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, const PackedRows& pk,
+                      const X* src, uint8_t flip, uint8_t zp, uint8_t* plane) {
+  std::memset(plane, zp, static_cast<size_t>(pk.plane_bytes()));
+  for (int64_t b = 0; b < pk.blocks; ++b) {  // input rows iy = b * q_rows + r - pad_top, r < plane_rows
+    const int64_t iy0 = std::max<int64_t>(0, b * pk.q_rows - p.pad_top);
+    const int64_t iy1 = std::min<int64_t>(s.h, b * pk.q_rows + pk.plane_rows - p.pad_top);
+    if (iy1 <= iy0) continue;
+    k.copy_rows_u8(reinterpret_cast<const uint8_t*>(src + iy0 * s.w), iy1 - iy0, s.w, flip,
+                   plane + (iy0 + p.pad_top - b * pk.q_rows) * pk.g.row_len + b * pk.wp + p.pad_left, pk.g.row_len);
+  }
+}
+
+// The packed outputs (elem bytes each) back in order: output row oy is packed row oy % q_rows of
+// block oy / q_rows.
+inline void unpack_rows(const PackedRows& pk, int64_t oh, int64_t ow, int64_t elem, const char* packed, char* out) {
+  for (int64_t oy = 0; oy < oh; ++oy) {
+    std::memcpy(out + oy * ow * elem, packed + ((oy % pk.q_rows) * pk.g.ow + oy / pk.q_rows * pk.wp) * elem,
+                static_cast<size_t>(ow * elem));
+  }
+}
+
 // w - w_zp is an int8 value (symmetric int8 weights, or uint8 with zero point 128): the raw
 // activation codes as u8 (int8 codes + 128, with the zero point), padding = the zero point, and
 //   sum (x - x_zp) * (w - w_zp) = sum x * (w - w_zp) - x_zp * sum (w - w_zp)   (mod 2^32)
@@ -396,12 +458,38 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   const bool fold_bias = fold_bias_into(sink.bits, bias, &init);
   const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
+  const PackedRows pk = packed_rows(kernels, p, s, oh, groups);
+  const uint8_t flip = std::is_signed<X>::value ? 0x80 : 0;
   *first_rejected = parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
-    std::vector<uint8_t> plane(static_cast<size_t>(hp * row_len), zp);  // the padding stays x_zp
+    // the padding stays x_zp
+    std::vector<uint8_t> plane(static_cast<size_t>(pk.loop != nullptr ? pk.plane_bytes() : hp * row_len), zp);
     std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
+    std::vector<uint32_t> packed_out(static_cast<size_t>(pk.loop != nullptr ? pk.g.oh * pk.g.ow : 0));
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / s.c_in, ic = t % s.c_in;
+      if (pk.loop != nullptr) {
+        fill_packed_rows(kernels, p, s, pk, x + t * s.h * s.w, flip, zp, plane.data());
+        for (int64_t m = 0; m < mult; ++m) {
+          const int64_t oc = ic * mult + m, flat = (n * s.c_out + oc) * outputs;
+          const int32_t* filter = wq + oc * s.kh * groups;
+          DepthwiseFastOut direct;
+          if (fold_bias == (bias != nullptr) && fast_output(sink, oc, flat, &direct)) {
+            // the codes (or int32 sums) into the packed buffer, then each output row to its place
+            const bool codes = direct.codes != nullptr;
+            char* const out = static_cast<char*>(codes ? direct.codes : static_cast<void*>(direct.sums));
+            if (codes) direct.codes = packed_out.data(); else direct.sums = packed_out.data();
+            pk.loop(plane.data(), pk.g, filter, init[oc], direct);
+            unpack_rows(pk, oh, ow, codes ? 1 : 4, reinterpret_cast<const char*>(packed_out.data()), out);
+            continue;
+          }
+          uint32_t* sums = acc.data() + m * outputs;
+          pk.loop(plane.data(), pk.g, filter, init[oc], DepthwiseFastOut{packed_out.data(), nullptr, RegisterCodes{}});
+          unpack_rows(pk, oh, ow, 4, reinterpret_cast<const char*>(packed_out.data()), reinterpret_cast<char*>(sums));
+          first = lower_bad(first, sink.wrapped(sums, bias != nullptr && !fold_bias ? bias[oc] : 0, oc, flat, outputs));
+        }
+        continue;
+      }
       copy_u8_plane(kernels, p, s, row_len, x + t * s.h * s.w, plane.data());
       for (int64_t m = 0; m < mult; ++m) {
         const int64_t oc = ic * mult + m, flat = (n * s.c_out + oc) * outputs;
