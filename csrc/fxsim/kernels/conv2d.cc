@@ -213,7 +213,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // task interleaves every column and then runs the GEMM, the order of the separate pass.
   const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1;  // (no fill: a stride-1 layout)
   if (!interleave_in_tasks) {
-    parallel_tasks(s.n * groups * planes_per_group, plane * kPackedWordWork, [&](int64_t c0, int64_t c1) -> int64_t {
+    parallel_tasks(s.n * groups * planes_per_group, plane, [&](int64_t c0, int64_t c1) -> int64_t {
       std::vector<uint32_t> words(static_cast<size_t>(sw > 1 ? s.w : 0));  // one input row's words
       for (int64_t pl = c0; pl < c1; ++pl) {
         if (!fill) {

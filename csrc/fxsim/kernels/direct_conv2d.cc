@@ -250,13 +250,24 @@ inline bool fold_bias_into(int bits, const int64_t* bias, std::vector<uint32_t>*
   return true;
 }
 
-// Copies channel src (H x W codes) into a raw u8 plane already filled with the zero point's u8
-// code (int8 codes + 128: the top bit flipped).
+// Copies the padded rows [r0, r0 + rows) of channel src (H x W codes) as raw u8 codes (int8
+// codes + 128: the top bit flipped) into `dst` (padded row r0 + i at dst + i * row_len, padded
+// column pad_left + ix at byte pad_left + ix), already filled with the zero point's u8 code: the
+// padding stays it.
+template <typename X>
+void copy_padded_rows(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, const X* src, int64_t r0,
+                      int64_t rows, uint8_t* dst, int64_t row_len) {
+  const int64_t iy0 = std::max<int64_t>(0, r0 - p.pad_top), iy1 = std::min<int64_t>(s.h, r0 + rows - p.pad_top);
+  if (iy1 <= iy0) return;
+  k.copy_rows_u8(reinterpret_cast<const uint8_t*>(src + iy0 * s.w), iy1 - iy0, s.w,
+                 std::is_signed<X>::value ? 0x80 : 0, dst + (iy0 + p.pad_top - r0) * row_len + p.pad_left, row_len);
+}
+
+// The whole padded plane of channel src (copy_padded_rows).
 template <typename X>
 void copy_u8_plane(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, int64_t row_len,
                    const X* src, uint8_t* plane) {
-  k.copy_rows_u8(reinterpret_cast<const uint8_t*>(src), s.h, s.w, std::is_signed<X>::value ? 0x80 : 0,
-                 plane + p.pad_top * row_len + p.pad_left, row_len);
+  copy_padded_rows(k, p, s, src, 0, s.h + p.pad_top + p.pad_bottom, plane, row_len);
 }
 
 // The register-blocked loop (DepthwiseU8S8FastFn) that takes this layer: stride 1 or stride 2
@@ -353,7 +364,6 @@ bool all_register_codes(const RequantizeSink& sink, int64_t c_out, std::vector<R
   return true;
 }
 
-// Depthwise through the u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
 // A narrow plane (MobileNetV2's 14 x 14 and 7 x 7 stages) leaves most of the register-blocked
 // loop's 64 columns empty; at stride 1 its output rows go side by side instead: `blocks` blocks
 // of wp (the padded width) columns in each row of a packed plane, block b holding padded rows
@@ -391,17 +401,14 @@ PackedRows packed_rows(const DirectConvTable& k, const Conv2DParams& p, const Co
   return pk;
 }
 
-// Channel src's padded rows into the packed plane (its padding x_zp).
+// Channel src's padded rows into the packed plane (its padding x_zp): block b, padded rows
+// b * q_rows + r.
 template <typename X>
 void fill_packed_rows(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, const PackedRows& pk,
-                      const X* src, uint8_t flip, uint8_t zp, uint8_t* plane) {
+                      const X* src, uint8_t zp, uint8_t* plane) {
   std::memset(plane, zp, static_cast<size_t>(pk.plane_bytes()));
-  for (int64_t b = 0; b < pk.blocks; ++b) {  // input rows iy = b * q_rows + r - pad_top, r < plane_rows
-    const int64_t iy0 = std::max<int64_t>(0, b * pk.q_rows - p.pad_top);
-    const int64_t iy1 = std::min<int64_t>(s.h, b * pk.q_rows + pk.plane_rows - p.pad_top);
-    if (iy1 <= iy0) continue;
-    k.copy_rows_u8(reinterpret_cast<const uint8_t*>(src + iy0 * s.w), iy1 - iy0, s.w, flip,
-                   plane + (iy0 + p.pad_top - b * pk.q_rows) * pk.g.row_len + b * pk.wp + p.pad_left, pk.g.row_len);
+  for (int64_t b = 0; b < pk.blocks; ++b) {
+    copy_padded_rows(k, p, s, src, b * pk.q_rows, pk.plane_rows, plane + b * pk.wp, pk.g.row_len);
   }
 }
 
@@ -414,6 +421,7 @@ inline void unpack_rows(const PackedRows& pk, int64_t oh, int64_t ow, int64_t el
   }
 }
 
+// Depthwise through the u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
 // w - w_zp is an int8 value (symmetric int8 weights, or uint8 with zero point 128): the raw
 // activation codes as u8 (int8 codes + 128, with the zero point), padding = the zero point, and
 //   sum (x - x_zp) * (w - w_zp) = sum x * (w - w_zp) - x_zp * sum (w - w_zp)   (mod 2^32)
@@ -459,7 +467,6 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
   const PackedRows pk = packed_rows(kernels, p, s, oh, groups);
-  const uint8_t flip = std::is_signed<X>::value ? 0x80 : 0;
   *first_rejected = parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
     // the padding stays x_zp
     std::vector<uint8_t> plane(static_cast<size_t>(pk.loop != nullptr ? pk.plane_bytes() : hp * row_len), zp);
@@ -469,7 +476,7 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / s.c_in, ic = t % s.c_in;
       if (pk.loop != nullptr) {
-        fill_packed_rows(kernels, p, s, pk, x + t * s.h * s.w, flip, zp, plane.data());
+        fill_packed_rows(kernels, p, s, pk, x + t * s.h * s.w, zp, plane.data());
         for (int64_t m = 0; m < mult; ++m) {
           const int64_t oc = ic * mult + m, flat = (n * s.c_out + oc) * outputs;
           const int32_t* filter = wq + oc * s.kh * groups;
@@ -551,17 +558,13 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
   const int64_t band_plane = band_rows(band) * row_len;
   const SmallDepthU8Geometry g{row_len, band_plane, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
                                s.c_in, s.kh, groups, s.c_out};
-  const uint8_t flip = std::is_signed<X>::value ? 0x80 : 0;
   // the planes of image n's padded rows [oy0 * stride_h, + band_rows(oy1 - oy0)), in the thread's buffer
   auto fill_band = [&](int64_t n, int64_t oy0, int64_t oy1) {
     uint8_t* const local = static_cast<uint8_t*>(thread_scratch(ScratchSlot::kTaskPacked, s.c_in * band_plane));
     std::memset(local, zp, static_cast<size_t>(s.c_in * band_plane));
-    const int64_t r0 = oy0 * p.stride_h, r1 = r0 + band_rows(oy1 - oy0);  // padded rows
-    const int64_t iy0 = std::max<int64_t>(0, r0 - p.pad_top), iy1 = std::min<int64_t>(s.h, r1 - p.pad_top);
-    for (int64_t ic = 0; ic < s.c_in && iy1 > iy0; ++ic) {
-      const X* src = x + ((n * s.c_in + ic) * s.h + iy0) * s.w;
-      kernels.copy_rows_u8(reinterpret_cast<const uint8_t*>(src), iy1 - iy0, s.w, flip,
-                           local + ic * band_plane + (iy0 + p.pad_top - r0) * row_len + p.pad_left, row_len);
+    for (int64_t ic = 0; ic < s.c_in; ++ic) {
+      copy_padded_rows(kernels, p, s, x + (n * s.c_in + ic) * s.h * s.w, oy0 * p.stride_h, band_rows(oy1 - oy0),
+                       local + ic * band_plane, row_len);
     }
     return local;
   };

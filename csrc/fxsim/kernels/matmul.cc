@@ -98,7 +98,7 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
   const uint8_t flip = a_signed ? 0x80u : 0u;  // a + 128 as a byte: a ^ 0x80
   // (u8 rows read in place with no zero point to restore: nothing to do, no threads to start)
   const bool prepare_rows = any_zp || !in_place;
-  parallel_tasks(prepare_rows ? rows : 0, steps * kPackedWordWork, [&](int64_t r0, int64_t r1) -> int64_t {
+  parallel_tasks(prepare_rows ? rows : 0, s.k, [&](int64_t r0, int64_t r1) -> int64_t {
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* src = reinterpret_cast<const uint8_t*>(a + r * s.k);  // the codes' bytes
       if (any_zp) {
@@ -120,8 +120,8 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
       dst[words - 1] = 0;  // the bytes past K (if any) are 0
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
       // byte k % 4 of word k / 4 is byte k: a copy, then the flip word by word. The byte loop it
-      // replaces stayed scalar: 8% of a 128 x 768 x 768 call's profile, serial (before this pass's work
-      // was weighted by kPackedWordWork it stayed below kParallelMinWork), so it capped 2 threads; the call went 421 -> 383 us on 1 thread and
+      // replaces stayed scalar: 8% of a 128 x 768 x 768 call's profile, serial (this pass is below
+      // kParallelMinWork), so it capped 2 threads; the call went 421 -> 383 us on 1 thread and
       // 263 -> 209 us on 2 (1.60x -> 1.83x, quiet machine). The bytes past K stay 0.
       uint8_t* bytes = reinterpret_cast<uint8_t*>(dst);
       std::memcpy(bytes, src, static_cast<size_t>(s.k));

@@ -20,13 +20,6 @@ namespace fxsim {
 // threads costs more.
 constexpr int64_t kParallelMinWork = int64_t(1) << 18;
 
-// The work of one 32-bit word written by a packing pass (the GEMM's interleaved input words, a
-// padded plane's copy), in multiply-adds: a pass stores ~2-3 words per ns against the ~200
-// multiply-adds per ns of the VNNI tiles, so counted as 1 a pass stayed on one thread below
-// ~260K words, ~100 us. The 3x3 64 -> 64 conv's padded interleave (54K words, ~20 us) ran on
-// the calling thread alone while the other core waited for the GEMM.
-constexpr int64_t kPackedWordWork = 64;
-
 // Ranges per thread of one call (at most; fewer when count is smaller): more leave a late thread's
 // share to the others in smaller pieces, fewer give each range longer runs of memory.
 constexpr int64_t kPiecesPerThread = 4;
