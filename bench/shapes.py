@@ -19,6 +19,13 @@ CONV2D = {
     # MobileNetV2 block 2 depthwise 3x3 stride 2, 96 channels at 112x112
     "mobilenetv2_dw3x3s2_96_112": dict(x=(1, 96, 112, 112), w=(96, 1, 3, 3), stride=(2, 2), pads=(0, 0, 1, 1),
                                        groups=96),
+    # MobileNetV2 last-stage depthwise 3x3, 960 channels at 7x7 (a narrow plane: most of a
+    # spatial vector empty; ONNX Runtime vectorizes over channels)
+    "mobilenetv2_dw3x3_960_7": dict(x=(1, 960, 7, 7), w=(960, 1, 3, 3), stride=(1, 1), pads=(1, 1, 1, 1),
+                                    groups=960),
+    # ResNet-50 conv4_x 3x3 256->256 at 14x14 (a narrow plane for the 64-column GEMM tiles)
+    "resnet50_3x3_256x256_14": dict(x=(1, 256, 14, 14), w=(256, 256, 3, 3), stride=(1, 1), pads=(1, 1, 1, 1),
+                                    groups=1),
     # ResNet-50 conv3_1 downsample (projection shortcut) 1x1 256->512 stride 2 at 56x56
     "resnet50_downsample_1x1s2_256x512_56": dict(x=(1, 256, 56, 56), w=(512, 256, 1, 1), stride=(2, 2),
                                                  pads=(0, 0, 0, 0), groups=1),
