@@ -401,12 +401,12 @@ PackedRows packed_rows(const DirectConvTable& k, const Conv2DParams& p, const Co
   return pk;
 }
 
-// Channel src's padded rows into the packed plane (its padding x_zp): block b, padded rows
-// b * q_rows + r.
+// Channel src's padded rows into the packed plane, block b taking padded rows b * q_rows + r.
+// Every channel writes the same bytes, so the rest of a plane filled with x_zp once stays the
+// padding.
 template <typename X>
 void fill_packed_rows(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, const PackedRows& pk,
-                      const X* src, uint8_t zp, uint8_t* plane) {
-  std::memset(plane, zp, static_cast<size_t>(pk.plane_bytes()));
+                      const X* src, uint8_t* plane) {
   for (int64_t b = 0; b < pk.blocks; ++b) {
     copy_padded_rows(k, p, s, src, b * pk.q_rows, pk.plane_rows, plane + b * pk.wp, pk.g.row_len);
   }
@@ -467,48 +467,44 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
   const PackedRows pk = packed_rows(kernels, p, s, oh, groups);
+  // the register-blocked loop on the plane: the layer's own, or on the packed plane
+  const DepthwiseU8S8FastFn loop = pk.loop != nullptr ? pk.loop : fast;
   *first_rejected = parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
     // the padding stays x_zp
     std::vector<uint8_t> plane(static_cast<size_t>(pk.loop != nullptr ? pk.plane_bytes() : hp * row_len), zp);
     std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
     std::vector<uint32_t> packed_out(static_cast<size_t>(pk.loop != nullptr ? pk.g.oh * pk.g.ow : 0));
+    // `loop` into out (codes or sums); on a packed plane through packed_out, unpacked row by row
+    auto run_loop = [&](const int32_t* filter, uint32_t start, DepthwiseFastOut out) {
+      if (pk.loop == nullptr) {
+        loop(plane.data(), g, filter, start, out);
+        return;
+      }
+      const bool codes = out.codes != nullptr;
+      char* const dst = static_cast<char*>(codes ? out.codes : static_cast<void*>(out.sums));
+      if (codes) out.codes = packed_out.data(); else out.sums = packed_out.data();
+      pk.loop(plane.data(), pk.g, filter, start, out);
+      unpack_rows(pk, oh, ow, codes ? 1 : 4, reinterpret_cast<const char*>(packed_out.data()), dst);
+    };
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / s.c_in, ic = t % s.c_in;
       if (pk.loop != nullptr) {
-        fill_packed_rows(kernels, p, s, pk, x + t * s.h * s.w, zp, plane.data());
-        for (int64_t m = 0; m < mult; ++m) {
-          const int64_t oc = ic * mult + m, flat = (n * s.c_out + oc) * outputs;
-          const int32_t* filter = wq + oc * s.kh * groups;
-          DepthwiseFastOut direct;
-          if (fold_bias == (bias != nullptr) && fast_output(sink, oc, flat, &direct)) {
-            // the codes (or int32 sums) into the packed buffer, then each output row to its place
-            const bool codes = direct.codes != nullptr;
-            char* const out = static_cast<char*>(codes ? direct.codes : static_cast<void*>(direct.sums));
-            if (codes) direct.codes = packed_out.data(); else direct.sums = packed_out.data();
-            pk.loop(plane.data(), pk.g, filter, init[oc], direct);
-            unpack_rows(pk, oh, ow, codes ? 1 : 4, reinterpret_cast<const char*>(packed_out.data()), out);
-            continue;
-          }
-          uint32_t* sums = acc.data() + m * outputs;
-          pk.loop(plane.data(), pk.g, filter, init[oc], DepthwiseFastOut{packed_out.data(), nullptr, RegisterCodes{}});
-          unpack_rows(pk, oh, ow, 4, reinterpret_cast<const char*>(packed_out.data()), reinterpret_cast<char*>(sums));
-          first = lower_bad(first, sink.wrapped(sums, bias != nullptr && !fold_bias ? bias[oc] : 0, oc, flat, outputs));
-        }
-        continue;
+        fill_packed_rows(kernels, p, s, pk, x + t * s.h * s.w, plane.data());
+      } else {
+        copy_u8_plane(kernels, p, s, row_len, x + t * s.h * s.w, plane.data());
       }
-      copy_u8_plane(kernels, p, s, row_len, x + t * s.h * s.w, plane.data());
       for (int64_t m = 0; m < mult; ++m) {
         const int64_t oc = ic * mult + m, flat = (n * s.c_out + oc) * outputs;
         const int32_t* filter = wq + oc * s.kh * groups;
         uint32_t* sums = acc.data() + m * outputs;
         DepthwiseFastOut direct;
-        if (fast != nullptr && fold_bias == (bias != nullptr) && fast_output(sink, oc, flat, &direct)) {
-          fast(plane.data(), g, filter, init[oc], direct);  // nothing rejected
+        if (loop != nullptr && fold_bias == (bias != nullptr) && fast_output(sink, oc, flat, &direct)) {
+          run_loop(filter, init[oc], direct);  // nothing rejected
           continue;
         }
-        if (fast != nullptr) {
-          fast(plane.data(), g, filter, init[oc], DepthwiseFastOut{sums, nullptr, RegisterCodes{}});
+        if (loop != nullptr) {
+          run_loop(filter, init[oc], DepthwiseFastOut{sums, nullptr, RegisterCodes{}});
         } else {
           kernels.depthwise_u8s8(plane.data(), g, filter, init[oc], sums);
         }
