@@ -1206,11 +1206,17 @@ void test_conv2d_accumulate() {
                                     true);
   check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{1, 2, 7, 61, 4, 5, 6}, params(1, 1, 1, 1, 2, 3, 2, 2, 2), false,
                                    true);
-  // narrow planes, their output rows packed side by side (direct_conv2d.cc PackedRows): 14 x 14
-  // (4 blocks of 16 columns), 7 x 7 with a 5x6 filter at batch 2 (2 blocks of 12)
+  // narrow planes: on AVX-512 their channels side by side (direct_conv2d.cc PackedChannels: 14 x 14
+  // in lanes of 16 columns, 7 x 7 with a 5x6 filter at batch 2 in lanes of 16, 11 channels at 7 x 7 in
+  // lanes of 8: a partial second plane, 5 x 5 dilated at 24 x 20 with a multiplier in lanes of 32),
+  // on avx2 their output rows (PackedRows: 14 x 14 in 4 blocks of 16 columns, 7 x 7 in 2 of 12)
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 14, 14, 6, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 3), true,
                                     true);
   check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{2, 2, 7, 7, 4, 5, 6}, params(1, 1, 1, 1, 2, 3, 2, 2, 2), false,
+                                   true);
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 11, 7, 7, 11, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 11),
+                                    true, true);
+  check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{1, 3, 24, 20, 6, 5, 5}, params(1, 1, 1, 2, 2, 1, 2, 3, 3), false,
                                    true);
   // its stride-2 form: 11 rows x 31 columns (32-column blocks of 4 rows), 16 x 30 (blocks of 8),
   // 5x5 dilated along the width at 10 x 69 (64-column blocks)

@@ -289,14 +289,8 @@ DepthwiseU8S8FastFn depthwise_fast_loop(const DirectConvTable& k, const Conv2DPa
 // (RequantizePlan::register_loop: bounded HALF_EVEN float32, or double_round), no offset, 8-bit
 // codes, and bounds that meet RegisterCodes's conditions. The caller folds the bias into the
 // start value (fold_bias_into).
-bool register_codes(const RequantizeSink& sink, int64_t oc, RegisterCodes* rq) {
-  const OutType type = sink.plan->out_type();
-  RequantizePlan::RegisterLoop loop{};
-  if (sink.acc_offset != nullptr || sink.plan->acc64() || (type != OutType::kInt8 && type != OutType::kUInt8) ||
-      !sink.plan->register_loop(&loop)) {
-    return false;
-  }
-  const size_t c = static_cast<size_t>(sink.plan->channels() == 1 ? 0 : oc);
+// register_codes of channel c from the plan's RegisterLoop (`type` its output type).
+bool register_codes_from(const RequantizePlan::RegisterLoop& loop, OutType type, size_t c, RegisterCodes* rq) {
   const int32_t zp = loop.zero_point[c];
   // the clamp bounds are integers; every code lo + zp .. hi + zp lies in [qmin, qmax] within the
   // 8-bit type, so lo, hi and zp fit int16 when these do
@@ -315,6 +309,21 @@ bool register_codes(const RequantizeSink& sink, int64_t oc, RegisterCodes* rq) {
   rq->has_add = !(loop.add[c] == 0.0f && !std::signbit(loop.add[c]));  // + (+0.0f) changes no code
   rq->scale = loop.scale[c], rq->add = loop.add[c], rq->lo = loop.lo[c], rq->hi = loop.hi[c];
   return true;
+}
+
+// The plan's RegisterLoop when the sink's requantization can run in registers at all: one of its
+// register forms on int32 accumulators, no offset, 8-bit codes.
+bool register_loop(const RequantizeSink& sink, RequantizePlan::RegisterLoop* loop) {
+  const OutType type = sink.plan->out_type();
+  return sink.acc_offset == nullptr && !sink.plan->acc64() && (type == OutType::kInt8 || type == OutType::kUInt8) &&
+         sink.plan->register_loop(loop);
+}
+
+bool register_codes(const RequantizeSink& sink, int64_t oc, RegisterCodes* rq) {
+  RequantizePlan::RegisterLoop loop{};
+  if (!register_loop(sink, &loop)) return false;
+  const size_t c = static_cast<size_t>(sink.plan->channels() == 1 ? 0 : oc);
+  return register_codes_from(loop, sink.plan->out_type(), c, rq);
 }
 
 // Where the register-blocked depthwise loop can put channel oc's outputs itself (flat: its first
@@ -421,6 +430,84 @@ inline void unpack_rows(const PackedRows& pk, int64_t oh, int64_t ow, int64_t el
   }
 }
 
+// Narrower planes still (MobileNetV2's 7 x 7 and 14 x 14, EfficientNet's 28 x 28 at 5 x 5) go
+// channels side by side at stride 1 (depthwise_u8s8_channels): 64 / lane columns of the loop per
+// channel, where PackedRows fills them with the rows of one channel (7 x 7: 2 blocks of 4 rows,
+// 18 of 64 columns) and pays each channel's fixed costs (filling, requantization setup, the loop's
+// start) once per channel rather than once per plane. Channel k's padded columns start at byte
+// lane * k: a neighbour's left padding may lie on this one's right padding (both the zero point),
+// so lane >= max(OW, wp - min(pad_left, pad_right)) (the data of channel k stays within
+// [lane * k + pad_left, lane * k + lane)).
+struct PackedChannels {
+  int64_t lane = 0;  // 0: not packed
+  int64_t per_plane = 0, plane_rows = 0;
+  DepthwiseChannelsGeometry g{};
+};
+
+PackedChannels packed_channels(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
+                               int64_t ow, int64_t groups) {
+  PackedChannels pc;
+  if (k.depthwise_u8s8_channels == nullptr || p.stride_h != 1 || p.stride_w != 1 ||
+      depthwise_fast_loop(k, p, s, oh, groups) != k.depthwise_u8s8_fast) {
+    return pc;
+  }
+  const int64_t wp = s.w + p.pad_left + p.pad_right;
+  const int64_t need = std::max(ow, wp - std::min(p.pad_left, p.pad_right));
+  for (int64_t lane : {8, 16, 32}) {
+    if (need <= lane) {
+      pc.lane = lane;
+      break;
+    }
+  }
+  if (pc.lane == 0) return pc;
+  pc.per_plane = kDepthwisePackedColumns / pc.lane;
+  pc.plane_rows = s.h + p.pad_top + p.pad_bottom;
+  // the loop's row reads (direct_conv_kernels.h) and the last channel's padded row
+  const int64_t row_len = std::max(kDepthwisePackedColumns + 12 + 4 * groups * p.dilation_w + 64,
+                                   pc.lane * (pc.per_plane - 1) + wp);
+  if (pc.plane_rows * row_len > kMaxBuffer) return PackedChannels{};
+  pc.g = DepthwiseChannelsGeometry{row_len, oh, ow, pc.lane, pc.per_plane, p.dilation_w, s.kh, groups};
+  return pc;
+}
+
+// Every output channel's RegisterCodes (register_codes, the plan's RegisterLoop read once) as the
+// arrays of ChannelCodes (channel_codes: false when some channel's codes cannot be made in registers).
+struct ChannelCodesArrays {
+  std::vector<float> scale, add, lo, hi;
+  std::vector<int32_t> multiplier, shift, ilo, ihi, zp;
+  ChannelCodes first{};  // the flags; the arrays from channel 0
+  ChannelCodes from(int64_t oc0) const {
+    ChannelCodes c = first;
+    c.scale += oc0, c.add += oc0, c.lo += oc0, c.hi += oc0;
+    c.multiplier += oc0, c.shift += oc0, c.ilo += oc0, c.ihi += oc0, c.zp += oc0;
+    return c;
+  }
+};
+
+template <class Sink>
+bool channel_codes(const Sink&, int64_t, ChannelCodesArrays*) {
+  return false;
+}
+bool channel_codes(const RequantizeSink& sink, int64_t c_out, ChannelCodesArrays* a) {
+  RequantizePlan::RegisterLoop loop{};
+  if (!register_loop(sink, &loop)) return false;
+  const size_t n = static_cast<size_t>(c_out);
+  for (auto* v : {&a->scale, &a->add, &a->lo, &a->hi}) v->resize(n);
+  for (auto* v : {&a->multiplier, &a->shift, &a->ilo, &a->ihi, &a->zp}) v->resize(n);
+  bool has_add = false;
+  RegisterCodes k{};
+  for (size_t c = 0; c < n; ++c) {
+    if (!register_codes_from(loop, sink.plan->out_type(), sink.plan->channels() == 1 ? 0 : c, &k)) return false;
+    a->scale[c] = k.scale, a->add[c] = k.add, a->lo[c] = k.lo, a->hi[c] = k.hi;
+    a->multiplier[c] = k.multiplier, a->shift[c] = k.shift, a->ilo[c] = k.ilo, a->ihi[c] = k.ihi, a->zp[c] = k.zp;
+    has_add = has_add || k.has_add;
+  }
+  a->first = ChannelCodes{a->scale.data(), a->add.data(), a->lo.data(), a->hi.data(), a->multiplier.data(),
+                          a->shift.data(), a->ilo.data(), a->ihi.data(), a->zp.data(),
+                          k.codes_signed, k.double_round, has_add};
+  return true;
+}
+
 // Depthwise through the u8 x s8 dot product (DepthwiseU8S8Fn) when every corrected weight
 // w - w_zp is an int8 value (symmetric int8 weights, or uint8 with zero point 128): the raw
 // activation codes as u8 (int8 codes + 128, with the zero point), padding = the zero point, and
@@ -466,6 +553,46 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
   const bool fold_bias = fold_bias_into(sink.bits, bias, &init);
   const DepthwiseU8Geometry g{row_len, oh, ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, s.kh, groups};
   const int64_t mult = s.c_out / s.c_in, outputs = oh * ow;
+  const PackedChannels pc = packed_channels(kernels, p, s, oh, ow, groups);
+  if (pc.lane != 0) {
+    const int64_t per = pc.per_plane, planes = (s.c_out + per - 1) / per;
+    // the codes or sums straight into the output when the bias is in the start value
+    ChannelCodesArrays codes;
+    uint32_t* const sums_out = fold_bias == (bias != nullptr) ? direct_sums(sink) : nullptr;
+    const bool codes_out = fold_bias == (bias != nullptr) && channel_codes(sink, s.c_out, &codes);
+    const int32_t* const w_by_channel = rows->words_by_channel.data();
+    *first_rejected = parallel_tasks(s.n * planes, per * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
+      std::vector<uint8_t> plane(static_cast<size_t>(pc.plane_rows * pc.g.row_len), zp);  // the padding stays x_zp
+      std::vector<uint32_t> acc(static_cast<size_t>(sums_out == nullptr && !codes_out ? per * outputs : 0));
+      int64_t first = -1;
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n = t / planes, oc0 = t % planes * per, count = std::min(per, s.c_out - oc0);
+        // slots past `count` keep the last plane's channels: computed, not stored
+        for (int64_t k = 0; k < count; ++k) {
+          copy_padded_rows(kernels, p, s, x + (n * s.c_in + (oc0 + k) / mult) * s.h * s.w, 0, pc.plane_rows,
+                           plane.data() + pc.lane * k, pc.g.row_len);
+        }
+        DepthwiseChannelsGeometry g = pc.g;
+        g.channels = count;
+        const int64_t flat0 = (n * s.c_out + oc0) * outputs;
+        DepthwiseChannelsOut o{acc.data(), nullptr, ChannelCodes{}, outputs};
+        if (codes_out) {
+          o = DepthwiseChannelsOut{nullptr, direct_codes(sink) + flat0, codes.from(oc0), outputs};
+        } else if (sums_out != nullptr) {
+          o.sums = sums_out + flat0;
+        }
+        kernels.depthwise_u8s8_channels(plane.data(), g, w_by_channel + oc0, s.c_out, init.data() + oc0, o);
+        if (codes_out || sums_out != nullptr) continue;
+        for (int64_t k = 0; k < count; ++k) {
+          const int64_t oc = oc0 + k;
+          first = lower_bad(first, sink.wrapped(acc.data() + k * outputs, bias != nullptr && !fold_bias ? bias[oc] : 0,
+                                                oc, flat0 + k * outputs, outputs));
+        }
+      }
+      return first;
+    });
+    return true;
+  }
   const PackedRows pk = packed_rows(kernels, p, s, oh, groups);
   // the register-blocked loop on the plane: the layer's own, or on the packed plane
   const DepthwiseU8S8FastFn loop = pk.loop != nullptr ? pk.loop : fast;

@@ -107,6 +107,41 @@ struct DepthwiseFastOut {
 };
 using DepthwiseU8S8FastFn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq,
                                      uint32_t init, const DepthwiseFastOut& out);
+// Narrow planes side by side (depthwise_u8s8_channels): DepthwiseU8S8FastFn's stride-1 loop on a
+// plane whose 64 columns hold up to 64 / lane_width channels, channel k's padded column j at byte
+// lane_width * k + j of each row (neighbours may share padding bytes, which hold the same zero
+// point), lane_width 8, 16 or 32 >= ow. For k < channels, oy < oh, ox < ow:
+//   out[k * channel_stride + oy * ow + ox] = init[k] + sum_{ky < kh, g < groups, q < 4}
+//       plane[(oy + ky) * row_len + lane_width * k + ox + (4 * g + q) * dilation_w]
+//       * s8(w[(ky * groups + g) * w_stride + k], byte q)   (mod 2^32)
+// (w: FilterRows::words_by_channel from the plane's first channel on) as sums (out.sums) or as the
+// 8-bit codes of channel k's RegisterCodes (out.codes, ChannelCodes: one form and one 8-bit
+// type), written only there. Same filters and dilation as DepthwiseU8S8FastFn (kh 3, groups 1 or
+// kh 5, groups 2; dilation_h 1, dilation_w <= 4), oh >= kDepthwiseFastRows; reads each row up to
+// byte 76 + 4 * (groups - 1) * dilation_w. One vector of weights, start values and requantization
+// constants per 16-column window replaces the broadcasts, so one block of rows computes every
+// channel of the plane: on MobileNetV2's 7 x 7 planes 8 channels, where the one-channel loop
+// fills 18 of its 64 columns with one.
+struct DepthwiseChannelsGeometry {
+  int64_t row_len, oh, ow, lane_width, channels, dilation_w, kh, groups;
+};
+// RegisterCodes of consecutive channels as arrays (index k: the plane's channel k), with the
+// flags every channel shares (has_add: some channel's; the others' add is +0.0f, which changes
+// no code).
+struct ChannelCodes {
+  const float *scale, *add, *lo, *hi;
+  const int32_t *multiplier, *shift, *ilo, *ihi, *zp;
+  bool codes_signed, double_round, has_add;
+};
+struct DepthwiseChannelsOut {
+  uint32_t* sums;  // or null: the codes
+  void* codes;
+  ChannelCodes rq;
+  int64_t channel_stride;
+};
+using DepthwiseU8S8ChannelsFn = void (*)(const uint8_t* plane, const DepthwiseChannelsGeometry& g, const int32_t* w,
+                                         int64_t w_stride, const uint32_t* init, const DepthwiseChannelsOut& out);
+
 // The same for stride 2 x 2 (depthwise_u8s8_fast_s2): dilation_h 1, dilation_w <= 3, the same
 // filters, oh >= 4; blocks of 4 rows x 64 columns, or 8 or 4 rows x 32 columns when ow <= 32
 // (the codes of two such rows requantized as one 64-code vector, each row's 32 codes stored whole
@@ -167,6 +202,7 @@ struct DirectConvTable {
   CopyRowsU8Fn copy_rows_u8;
   Interleave4StridedFn interleave4_strided;
   DepthwiseU8S8FastFn depthwise_u8s8_fast_s2;
+  DepthwiseU8S8ChannelsFn depthwise_u8s8_channels;  // null on avx2
 };
 
 // The AVX-512 variants (direct_conv_kernels.inc) and the AVX2 one (direct_conv_kernels_avx2.cc,

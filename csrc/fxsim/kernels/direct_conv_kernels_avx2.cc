@@ -651,7 +651,8 @@ const DirectConvTable kDirectConvTable = {"avx2",
                                           small_depth_u8s8_codes,
                                           copy_rows_u8,
                                           nullptr,  // interleave4_strided: conv2d.cc's plain loop
-                                          depthwise_fast<2, 4, 4>};
+                                          depthwise_fast<2, 4, 4>,
+                                          nullptr};  // depthwise_u8s8_channels: PackedRows or the plane
 
 }  // namespace direct_conv_impl
 FXSIM_NAMESPACE_END

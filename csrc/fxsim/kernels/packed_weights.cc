@@ -174,6 +174,13 @@ FilterRows int8_filter_rows(const W* w, int64_t c_out, int64_t cig, int64_t kh, 
     }
     f.sum[static_cast<size_t>(oc)] = sum;
   }
+  const int64_t per_channel = cig * kh * groups;
+  f.words_by_channel.resize(f.words.size());
+  for (int64_t oc = 0; oc < c_out; ++oc) {
+    for (int64_t i = 0; i < per_channel; ++i) {
+      f.words_by_channel[static_cast<size_t>(i * c_out + oc)] = f.words[static_cast<size_t>(oc * per_channel + i)];
+    }
+  }
   return f;
 }
 

@@ -61,6 +61,9 @@ struct PairWords {
 struct FilterRows {
   bool fits = false;
   std::vector<int32_t> words;  // [c_out][cig * kh][ceil(kw / 4)]
+  // words transposed, [cig * kh * ceil(kw / 4)][c_out]: one word of every channel side by side, as
+  // the depthwise loop over channels side by side loads them (depthwise_u8s8_channels)
+  std::vector<int32_t> words_by_channel;
   std::vector<int64_t> sum;    // [c_out]
 };
 struct FilterRowsOnce {

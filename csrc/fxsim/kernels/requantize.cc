@@ -61,6 +61,7 @@ void fp32_constants(const RequantizeArgs& a, const std::vector<int32_t>& zp, std
                     std::vector<F>* add, std::vector<F>* lo, std::vector<F>* hi, bool* exact) {
   const RequantizeParams& p = a.params;
   *exact = true;
+  for (auto* v : {scale, add, lo, hi}) v->reserve(v->size() + static_cast<size_t>(a.channels));
   for (int64_t c = 0; c < a.channels; ++c) {
     scale->push_back(static_cast<F>(a.scale[c]));
     if (p.zero_point_in_float) {
@@ -201,7 +202,12 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
     case Method::kFp32: {
       checked_rounding_mode(k, p.rounding);
       if (a.scale == nullptr) throw_invalid(k, "scale is null");
-      for (int64_t c = 0; c < C; ++c) check_scale(k, ("scale[" + std::to_string(c) + "]").c_str(), a.scale[c]);
+      for (int64_t c = 0; c < C; ++c) {
+        // the name is built only for a bad scale (per channel it cost ~5 ns: 10% of a 960-channel 7 x 7 depthwise)
+        if (!fp_is_finite(a.scale[c]) || !(a.scale[c] > 0.0f)) {
+          check_scale(k, ("scale[" + std::to_string(c) + "]").c_str(), a.scale[c]);
+        }
+      }
       fdouble_ = p.product_in_float64;
       bool exact = false;
       if (fdouble_) {
