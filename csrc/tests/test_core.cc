@@ -1218,6 +1218,11 @@ void test_conv2d_accumulate() {
                                     true, true);
   check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{1, 3, 24, 20, 6, 5, 5}, params(1, 1, 1, 2, 2, 1, 2, 3, 3), false,
                                    true);
+  // and at stride 2: 9 channels 14 -> 7 (8 per plane of 128 input bytes), a 5 x 5 28 -> 14 with a multiplier
+  check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 9, 14, 14, 9, 3, 3}, params(2, 2, 1, 1, 0, 0, 1, 1, 9), true,
+                                    true);
+  check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{2, 3, 28, 28, 6, 5, 5}, params(2, 2, 1, 1, 1, 1, 2, 2, 3), false,
+                                   true);
   // its stride-2 form: 11 rows x 31 columns (32-column blocks of 4 rows), 16 x 30 (blocks of 8),
   // 5x5 dilated along the width at 10 x 69 (64-column blocks)
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 21, 61, 6, 3, 3}, params(2, 2, 1, 1, 1, 1, 1, 1, 3), true,

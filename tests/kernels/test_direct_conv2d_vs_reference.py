@@ -144,29 +144,33 @@ def fast_depthwise_case(draw, stride=1):
 
 @st.composite
 def channels_depthwise_case(draw):
-    """A narrow stride-1 depthwise layer whose channels go side by side through the register-blocked
-    loop (direct_conv_kernels.h depthwise_u8s8_channels, direct_conv2d.cc PackedChannels): 1-19
-    input channels (several planes of 64 / lane channels, the last one partial), depth multiplier
-    1-2, batch 1-2, output widths 1-30 with pads 0-3 (channel lanes of 8, 16 and 32 columns,
-    neighbours sharing padding bytes), 4-9 output rows, filters 3 x (1-4) and 5 x (5-8) dilated along
-    the width 1-4, and the one-channel loops' own input ranges as fast_depthwise_case."""
+    """A narrow depthwise layer whose channels go side by side through the register-blocked loop
+    at stride 1 or 2 (direct_conv_kernels.h depthwise_u8s8_channels, direct_conv2d.cc
+    PackedChannels): 1-19 input channels (several planes of 64 / lane channels, the last one
+    partial), depth multiplier 1-2, batch 1-2, output widths 1-30 with pads 0-3 (channel lanes of
+    8, 16 and 32 output columns, neighbours sharing padding bytes; at stride 2 lanes of 8 and 16,
+    inputs of either parity, and wider planes: the stride-2 loop's own), 4-9 output rows, filters 3 x (1-4) and 5 x (5-8) dilated
+    along the width 1-4 (stride 2: 1-3), and the one-channel loops' own input ranges as
+    fast_depthwise_case."""
     x_type = draw(st.sampled_from(["uint8", "int8"]))
     w_type = draw(st.sampled_from(["int8", "uint8", "int4"]))
     c_in = draw(st.integers(1, 19))
     c_out = c_in * draw(st.integers(1, 2))
+    stride = draw(st.integers(1, 2))
     kh = draw(st.sampled_from([3, 5]))
     kw = draw(st.integers(1, 4) if kh == 3 else st.integers(5, 8))
-    dilation = (1, draw(st.integers(1, 4)))
+    dilation = (1, draw(st.integers(1, 4 if stride == 1 else 3)))
     pads = tuple(draw(st.integers(0, 3)) for _ in range(4))
     oh, ow = draw(st.integers(4, 9)), draw(st.integers(1, 30))
-    w = max(1, ow + dilation[1] * (kw - 1) - pads[1] - pads[3])
-    h = max(1, oh + kh - 1 - pads[0] - pads[2])
+    extra = draw(st.integers(0, stride - 1))
+    w = max(1, (ow - 1) * stride + dilation[1] * (kw - 1) + 1 - pads[1] - pads[3] + extra)
+    h = max(1, (oh - 1) * stride + kh - pads[0] - pads[2] + extra)
     n = draw(st.integers(1, 2))
     zp_w, bias, bias_kind = draw(weight_zero_points_and_bias(w_type, c_out, True))
     acc_bits = draw(st.sampled_from([32, 32, 64]))
     return dict(x_type=x_type, w_type=w_type, x_shape=(n, c_in, h, w), w_shape=(c_out, 1, kh, kw),
                 x=codes_with_extremes(draw, x_type, n * c_in * h * w), w=values(draw, w_type, c_out * kh * kw),
-                zp_x=zero_point(draw, x_type), zp_w=zp_w, bias=bias, bias_kind=bias_kind, stride=(1, 1),
+                zp_x=zero_point(draw, x_type), zp_w=zp_w, bias=bias, bias_kind=bias_kind, stride=(stride, stride),
                 dilation=dilation, pads=pads, groups=c_in, policy="wrap", acc_bits=acc_bits,
                 out_type="int32" if acc_bits == 32 else "int64")
 
@@ -320,7 +324,7 @@ LAYERS = {
     # narrow planes: their channels side by side for the register-blocked loop on AVX-512
     # (direct_conv2d.cc PackedChannels; lanes of 16 columns: MobileNetV2's 14 x 14, 8: its 7 x 7,
     # 16: a 5 x 5 filter dilated along the width, asymmetric pads at batch 2; 32: 28 x 28 with 5 x 5
-    # filters, 7 x 7 at 1152 channels with a multiplier, 13 channels: a last plane of 1 channel), on
+    # filters; 16: 7 x 7 5 x 5 with a multiplier; 8: 13 channels, a last plane of 5 channels), on
     # avx2 their output rows (PackedRows: 4 blocks of 16 columns x 4 rows at 14 x 14, 2 of 9 at 7 x 7)
     "dw3x3_96_14": ((1, 96, 14, 14), (96, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 96),
     "dw3x3_40_7": ((1, 40, 7, 7), (40, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 40),
@@ -329,6 +333,11 @@ LAYERS = {
     "dw5x5_26_28": ((1, 26, 28, 28), (26, 1, 5, 5), (1, 1), (1, 1), (2, 2, 2, 2), 26),
     "dw5x5_mult2_7_odd": ((1, 13, 7, 7), (26, 1, 5, 5), (1, 1), (1, 1), (2, 2, 2, 2), 13),
     "dw3x3_13_7": ((2, 13, 7, 7), (13, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 13),
+    # and at stride 2: MobileNetV2's 14 -> 7 (lanes of 8 outputs, 16 inputs), a 5 x 5 28 -> 14 with
+    # EfficientNet's pads (16 / 32), and 30 -> 14 dilated along the width (16 / 32)
+    "dw3x3s2_20_14": ((1, 20, 14, 14), (20, 1, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 20),
+    "dw5x5s2_10_28": ((1, 10, 28, 28), (10, 1, 5, 5), (2, 2), (1, 1), (1, 1, 2, 2), 10),
+    "dw3x3s2_mult2_5_9x30_dilated_w": ((1, 5, 9, 30), (10, 1, 3, 3), (2, 2), (1, 2), (0, 1, 0, 1), 5),
     "first_3x3s2_3x32_224": ((1, 3, 224, 224), (32, 3, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 1),
     "small_depth_dilated_c19": ((2, 2, 41, 67), (19, 2, 2, 3), (1, 3), (2, 1), (1, 0, 2, 2), 1),
     # 72 output channels: two passes of the small-depth loop (64 + 8); KW 5: filter rows in two
@@ -389,6 +398,8 @@ def _calls():
                                ("dw5x5_mult2_13x11_dilated_w", True), ("dw3x3_24_10x12_pads", True),
                                ("dw3x3_24_10x12_pads", False),
                                ("dw5x5_26_28", True), ("dw5x5_mult2_7_odd", True), ("dw3x3_13_7", True),
+                               ("dw3x3s2_20_14", True), ("dw5x5s2_10_28", True),
+                               ("dw3x3s2_mult2_5_9x30_dilated_w", True),
                                ("dw3x3s2_96_112", False), ("dw3x3s2_96_112", True), ("dw5x5_mult2_dilated", False),
                                ("dw5x5_mult2_dilated", True), ("first_3x3s2_3x32_224", False),
                                ("first_3x3s2_3x32_224", True), ("small_depth_dilated_c19", False),

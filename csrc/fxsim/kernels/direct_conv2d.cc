@@ -431,15 +431,16 @@ inline void unpack_rows(const PackedRows& pk, int64_t oh, int64_t ow, int64_t el
 }
 
 // Narrower planes still (MobileNetV2's 7 x 7 and 14 x 14, EfficientNet's 28 x 28 at 5 x 5) go
-// channels side by side at stride 1 (depthwise_u8s8_channels): 64 / lane columns of the loop per
-// channel, where PackedRows fills them with the rows of one channel (7 x 7: 2 blocks of 4 rows,
-// 18 of 64 columns) and pays each channel's fixed costs (filling, requantization setup, the loop's
-// start) once per channel rather than once per plane. Channel k's padded columns start at byte
-// lane * k: a neighbour's left padding may lie on this one's right padding (both the zero point),
-// so lane >= max(OW, wp - min(pad_left, pad_right)) (the data of channel k stays within
-// [lane * k + pad_left, lane * k + lane)).
+// channels side by side (depthwise_u8s8_channels), at stride 1 and 2: 64 / lane output columns
+// of the register-blocked loop per channel, where PackedRows fills them with the rows of one
+// channel (7 x 7: 2 blocks of 4 rows, 18 of 64 columns) and the stride-2 loop leaves them mostly
+// empty, and each channel's fixed costs (filling, requantization setup, the loop's start) are paid
+// once per plane rather than once per channel. Channel k's padded input columns start at byte
+// stride * lane * k: a neighbour's left padding may lie on this one's right padding (both the zero
+// point), so stride * lane >= wp - min(pad_left, pad_right) and lane >= OW (the data of channel k
+// stays within [stride * lane * k + pad_left, stride * lane * (k + 1))).
 struct PackedChannels {
-  int64_t lane = 0;  // 0: not packed
+  int64_t lane = 0;  // output columns per channel; 0: not packed
   int64_t per_plane = 0, plane_rows = 0;
   DepthwiseChannelsGeometry g{};
 };
@@ -447,14 +448,16 @@ struct PackedChannels {
 PackedChannels packed_channels(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
                                int64_t ow, int64_t groups) {
   PackedChannels pc;
-  if (k.depthwise_u8s8_channels == nullptr || p.stride_h != 1 || p.stride_w != 1 ||
-      depthwise_fast_loop(k, p, s, oh, groups) != k.depthwise_u8s8_fast) {
-    return pc;
-  }
+  if (k.depthwise_u8s8_channels == nullptr || k.fill_channel_rows == nullptr) return pc;
+  const DepthwiseU8S8FastFn loop = depthwise_fast_loop(k, p, s, oh, groups);
+  if (loop == nullptr) return pc;
+  const int64_t stride = loop == k.depthwise_u8s8_fast ? 1 : 2;  // else depthwise_u8s8_fast_s2
   const int64_t wp = s.w + p.pad_left + p.pad_right;
-  const int64_t need = std::max(ow, wp - std::min(p.pad_left, p.pad_right));
+  const int64_t need = wp - std::min(p.pad_left, p.pad_right);
+  // (at stride 2 not 32: 2 channels of 28 columns ran slower than the stride-2 loop's 32-column
+  // blocks of 8 rows, 144 channels 56 -> 28 31 -> 41 us)
   for (int64_t lane : {8, 16, 32}) {
-    if (need <= lane) {
+    if (ow <= lane && need <= stride * lane && stride * lane <= 32) {  // 32 input bytes per channel
       pc.lane = lane;
       break;
     }
@@ -463,15 +466,16 @@ PackedChannels packed_channels(const DirectConvTable& k, const Conv2DParams& p, 
   pc.per_plane = kDepthwisePackedColumns / pc.lane;
   pc.plane_rows = s.h + p.pad_top + p.pad_bottom;
   // the loop's row reads (direct_conv_kernels.h) and the last channel's padded row
-  const int64_t row_len = std::max(kDepthwisePackedColumns + 12 + 4 * groups * p.dilation_w + 64,
-                                   pc.lane * (pc.per_plane - 1) + wp);
+  const int64_t row_len = std::max(64 * stride + 12 + 4 * groups * p.dilation_w + 64,
+                                   stride * pc.lane * (pc.per_plane - 1) + wp);
   if (pc.plane_rows * row_len > kMaxBuffer) return PackedChannels{};
-  pc.g = DepthwiseChannelsGeometry{row_len, oh, ow, pc.lane, pc.per_plane, p.dilation_w, s.kh, groups};
+  pc.g = DepthwiseChannelsGeometry{row_len, oh, ow, stride, pc.lane, pc.per_plane, p.dilation_w, s.kh, groups};
   return pc;
 }
 
-// Every output channel's RegisterCodes (register_codes, the plan's RegisterLoop read once) as the
-// arrays of ChannelCodes (channel_codes: false when some channel's codes cannot be made in registers).
+// Every output channel's RegisterCodes (register_codes' conditions, the plan's RegisterLoop read
+// once) as the arrays of ChannelCodes: the plan's own per-channel arrays, or per tensor its values
+// repeated (channel_codes: false when some channel's codes cannot be made in registers).
 struct ChannelCodesArrays {
   std::vector<float> scale, add, lo, hi;
   std::vector<int32_t> multiplier, shift, ilo, ihi, zp;
@@ -491,17 +495,22 @@ bool channel_codes(const Sink&, int64_t, ChannelCodesArrays*) {
 bool channel_codes(const RequantizeSink& sink, int64_t c_out, ChannelCodesArrays* a) {
   RequantizePlan::RegisterLoop loop{};
   if (!register_loop(sink, &loop)) return false;
-  const size_t n = static_cast<size_t>(c_out);
-  for (auto* v : {&a->scale, &a->add, &a->lo, &a->hi}) v->resize(n);
-  for (auto* v : {&a->multiplier, &a->shift, &a->ilo, &a->ihi, &a->zp}) v->resize(n);
-  bool has_add = false;
+  const bool per_channel = sink.plan->channels() != 1;
   RegisterCodes k{};
-  for (size_t c = 0; c < n; ++c) {
-    if (!register_codes_from(loop, sink.plan->out_type(), sink.plan->channels() == 1 ? 0 : c, &k)) return false;
-    a->scale[c] = k.scale, a->add[c] = k.add, a->lo[c] = k.lo, a->hi[c] = k.hi;
-    a->multiplier[c] = k.multiplier, a->shift[c] = k.shift, a->ilo[c] = k.ilo, a->ihi[c] = k.ihi, a->zp[c] = k.zp;
+  bool has_add = false;
+  for (int64_t c = 0; c < (per_channel ? c_out : 1); ++c) {
+    if (!register_codes_from(loop, sink.plan->out_type(), static_cast<size_t>(c), &k)) return false;
     has_add = has_add || k.has_add;
   }
+  if (per_channel) {  // the plan's own arrays (only the form's are read)
+    a->first = ChannelCodes{loop.scale, loop.add, loop.lo, loop.hi, loop.multiplier, loop.shift, loop.lo32,
+                            loop.hi32, loop.zero_point, k.codes_signed, k.double_round, has_add};
+    return true;
+  }
+  const size_t n = static_cast<size_t>(c_out);  // per tensor: channel 0's values for each
+  a->scale.assign(n, k.scale), a->add.assign(n, k.add), a->lo.assign(n, k.lo), a->hi.assign(n, k.hi);
+  a->multiplier.assign(n, k.multiplier), a->shift.assign(n, k.shift), a->ilo.assign(n, k.ilo);
+  a->ihi.assign(n, k.ihi), a->zp.assign(n, k.zp);
   a->first = ChannelCodes{a->scale.data(), a->add.data(), a->lo.data(), a->hi.data(), a->multiplier.data(),
                           a->shift.data(), a->ilo.data(), a->ihi.data(), a->zp.data(),
                           k.codes_signed, k.double_round, has_add};
@@ -568,10 +577,13 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t n = t / planes, oc0 = t % planes * per, count = std::min(per, s.c_out - oc0);
         // slots past `count` keep the last plane's channels: computed, not stored
+        const uint8_t* channels[kDepthwisePackedColumns / 8];
         for (int64_t k = 0; k < count; ++k) {
-          copy_padded_rows(kernels, p, s, x + (n * s.c_in + (oc0 + k) / mult) * s.h * s.w, 0, pc.plane_rows,
-                           plane.data() + pc.lane * k, pc.g.row_len);
+          channels[k] = reinterpret_cast<const uint8_t*>(x + (n * s.c_in + (oc0 + k) / mult) * s.h * s.w);
         }
+        kernels.fill_channel_rows(channels, count, s.h, s.w, pc.g.stride * pc.lane, p.pad_left,
+                                  std::is_signed<X>::value ? 0x80 : 0, plane.data() + p.pad_top * pc.g.row_len,
+                                  pc.g.row_len);
         DepthwiseChannelsGeometry g = pc.g;
         g.channels = count;
         const int64_t flat0 = (n * s.c_out + oc0) * outputs;

@@ -107,27 +107,28 @@ struct DepthwiseFastOut {
 };
 using DepthwiseU8S8FastFn = void (*)(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq,
                                      uint32_t init, const DepthwiseFastOut& out);
-// Narrow planes side by side (depthwise_u8s8_channels): DepthwiseU8S8FastFn's stride-1 loop on a
-// plane whose 64 columns hold up to 64 / lane_width channels, channel k's padded column j at byte
-// lane_width * k + j of each row (neighbours may share padding bytes, which hold the same zero
-// point), lane_width 8, 16 or 32 >= ow. For k < channels, oy < oh, ox < ow:
+// Narrow planes side by side (depthwise_u8s8_channels): DepthwiseU8S8FastFn's loop (stride 1) or
+// depthwise_u8s8_fast_s2's (stride 2 x 2, dilation_w <= 3) on a plane whose 64 output columns hold
+// up to 64 / lane_width channels (lane_width 8, 16 or 32 >= ow; 8 or 16 at stride 2), channel
+// k's padded input column j
+// at byte stride * lane_width * k + j of each row (neighbours may share padding bytes, which hold
+// the same zero point). For k < channels, oy < oh, ox < ow:
 //   out[k * channel_stride + oy * ow + ox] = init[k] + sum_{ky < kh, g < groups, q < 4}
-//       plane[(oy + ky) * row_len + lane_width * k + ox + (4 * g + q) * dilation_w]
+//       plane[(stride * oy + ky) * row_len + stride * (lane_width * k + ox) + (4 * g + q) * dilation_w]
 //       * s8(w[(ky * groups + g) * w_stride + k], byte q)   (mod 2^32)
 // (w: FilterRows::words_by_channel from the plane's first channel on) as sums (out.sums) or as the
 // 8-bit codes of channel k's RegisterCodes (out.codes, ChannelCodes: one form and one 8-bit
-// type), written only there. Same filters and dilation as DepthwiseU8S8FastFn (kh 3, groups 1 or
-// kh 5, groups 2; dilation_h 1, dilation_w <= 4), oh >= kDepthwiseFastRows; reads each row up to
-// byte 76 + 4 * (groups - 1) * dilation_w. One vector of weights, start values and requantization
-// constants per 16-column window replaces the broadcasts, so one block of rows computes every
-// channel of the plane: on MobileNetV2's 7 x 7 planes 8 channels, where the one-channel loop
-// fills 18 of its 64 columns with one.
+// type), written only there. Same filters as DepthwiseU8S8FastFn (kh 3, groups 1 or kh 5, groups
+// 2; dilation_h 1), oh >= 4; reads each row up to byte 76 (stride 1) or 136 (stride 2) + 4 * (groups
+// - 1) * dilation_w. Vectors of weights, start values and requantization constants replace the
+// broadcasts, so one block of rows computes every channel of the plane: on MobileNetV2's 7 x 7
+// planes 8 channels, where the one-channel loop fills 18 of its 64 columns with one.
 struct DepthwiseChannelsGeometry {
-  int64_t row_len, oh, ow, lane_width, channels, dilation_w, kh, groups;
+  int64_t row_len, oh, ow, stride, lane_width, channels, dilation_w, kh, groups;
 };
-// RegisterCodes of consecutive channels as arrays (index k: the plane's channel k), with the
-// flags every channel shares (has_add: some channel's; the others' add is +0.0f, which changes
-// no code).
+// RegisterCodes of consecutive channels as arrays (index k: the plane's channel k; only the
+// form's: scale .. hi for float32, multiplier .. ihi for double_round), with the flags every
+// channel shares (has_add: some channel's; the others' add is +0.0f, which changes no code).
 struct ChannelCodes {
   const float *scale, *add, *lo, *hi;
   const int32_t *multiplier, *shift, *ilo, *ihi, *zp;
@@ -141,6 +142,13 @@ struct DepthwiseChannelsOut {
 };
 using DepthwiseU8S8ChannelsFn = void (*)(const uint8_t* plane, const DepthwiseChannelsGeometry& g, const int32_t* w,
                                          int64_t w_stride, const uint32_t* init, const DepthwiseChannelsOut& out);
+// Its plane's rows: for r < rows, k < count, i < width (col0 + width <= lane <= 32, lane * count <= 128)
+//   dst[r * dst_stride + lane * k + col0 + i] = channels[k][r * width + i] ^ flip
+// and every other byte of dst[r * dst_stride + [0, 64 ceil(lane * count / 64))] as it was (the
+// padding, the slots past count): each 64 bytes of a row from one masked load per channel, where a copy per channel row stored
+// each channel's bytes on their own (copy_rows_u8: 8 us of a 960-channel 7 x 7 layer).
+using FillChannelRowsFn = void (*)(const uint8_t* const* channels, int64_t count, int64_t rows, int64_t width,
+                                   int64_t lane, int64_t col0, uint8_t flip, uint8_t* dst, int64_t dst_stride);
 
 // The same for stride 2 x 2 (depthwise_u8s8_fast_s2): dilation_h 1, dilation_w <= 3, the same
 // filters, oh >= 4; blocks of 4 rows x 64 columns, or 8 or 4 rows x 32 columns when ow <= 32
@@ -202,7 +210,8 @@ struct DirectConvTable {
   CopyRowsU8Fn copy_rows_u8;
   Interleave4StridedFn interleave4_strided;
   DepthwiseU8S8FastFn depthwise_u8s8_fast_s2;
-  DepthwiseU8S8ChannelsFn depthwise_u8s8_channels;  // null on avx2
+  DepthwiseU8S8ChannelsFn depthwise_u8s8_channels;  // null on avx2 (and the next)
+  FillChannelRowsFn fill_channel_rows;
 };
 
 // The AVX-512 variants (direct_conv_kernels.inc) and the AVX2 one (direct_conv_kernels_avx2.cc,

@@ -652,7 +652,8 @@ const DirectConvTable kDirectConvTable = {"avx2",
                                           copy_rows_u8,
                                           nullptr,  // interleave4_strided: conv2d.cc's plain loop
                                           depthwise_fast<2, 4, 4>,
-                                          nullptr};  // depthwise_u8s8_channels: PackedRows or the plane
+                                          nullptr,   // depthwise_u8s8_channels: PackedRows or the plane
+                                          nullptr};
 
 }  // namespace direct_conv_impl
 FXSIM_NAMESPACE_END

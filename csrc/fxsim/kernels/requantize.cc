@@ -64,6 +64,10 @@ void fp32_constants(const RequantizeArgs& a, const std::vector<int32_t>& zp, std
   for (auto* v : {scale, add, lo, hi}) v->reserve(v->size() + static_cast<size_t>(a.channels));
   for (int64_t c = 0; c < a.channels; ++c) {
     scale->push_back(static_cast<F>(a.scale[c]));
+    if (c > 0 && zp[c] == zp[c - 1]) {  // the bounds of the channel before (a per-tensor zero point: all)
+      add->push_back(add->back()), lo->push_back(lo->back()), hi->push_back(hi->back());
+      continue;
+    }
     if (p.zero_point_in_float) {
       add->push_back(static_cast<F>(zp[c]));
       lo->push_back(float_bound_below<F>(p.qmin));
