@@ -339,6 +339,12 @@ LAYERS = {
     "dw5x5s2_10_28": ((1, 10, 28, 28), (10, 1, 5, 5), (2, 2), (1, 1), (1, 1, 2, 2), 10),
     "dw3x3s2_mult2_5_9x30_dilated_w": ((1, 5, 9, 30), (10, 1, 3, 3), (2, 2), (1, 2), (0, 1, 0, 1), 5),
     "first_3x3s2_3x32_224": ((1, 3, 224, 224), (32, 3, 3, 3), (2, 2), (1, 1), (0, 0, 1, 1), 1),
+    # one input channel with a multiplier (groups 1 == C_in) goes to the GEMM (10x4: past the
+    # small-depth taps) or the small-depth kernel, not the depthwise planes (direct_conv2d.cc
+    # depthwise_conv2d_applies): keyword spotting's first layer, 5-column output rows (the fused
+    # codes copied out run by run, conv2d.cc finish_in_tiles), and a 3x3 one
+    "kws_10x4s2_1x64": ((1, 1, 49, 10), (64, 1, 10, 4), (2, 2), (1, 1), (4, 1, 5, 1), 1),
+    "gray_3x3_1x24_30": ((1, 1, 30, 33), (24, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1),
     "small_depth_dilated_c19": ((2, 2, 41, 67), (19, 2, 2, 3), (1, 3), (2, 1), (1, 0, 2, 2), 1),
     # 72 output channels: two passes of the small-depth loop (64 + 8); KW 5: filter rows in two
     # tap words, the first full (no kw = 3 pairing without VNNI)
@@ -402,7 +408,8 @@ def _calls():
                                ("dw3x3s2_mult2_5_9x30_dilated_w", True),
                                ("dw3x3s2_96_112", False), ("dw3x3s2_96_112", True), ("dw5x5_mult2_dilated", False),
                                ("dw5x5_mult2_dilated", True), ("first_3x3s2_3x32_224", False),
-                               ("first_3x3s2_3x32_224", True), ("small_depth_dilated_c19", False),
+                               ("first_3x3s2_3x32_224", True), ("kws_10x4s2_1x64", True),
+                               ("gray_3x3_1x24_30", True), ("small_depth_dilated_c19", False),
                                ("small_depth_dilated_c19", True), ("small_depth_3x5_c72", True)]:
         x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands(name, np.int8, np.uint8, int8_weights)
         name += "_int8_weights" if int8_weights else ""
