@@ -31,6 +31,7 @@
 #include "fxsim/kernels/nonlinear.h"
 #include "fxsim/kernels/quantize.h"
 #include "fxsim/kernels/requantize.h"
+#include "fxsim/kernels/transpose.h"
 
 using namespace fxsim;
 
@@ -1171,6 +1172,26 @@ void check_conv_layer(std::mt19937_64& rng, const Conv2DShape& s, Conv2DParams p
   });
 }
 
+// transpose.h: the 16 x 16 blocks and the edges against the element loop, at offsets and strides
+// wider than the matrix.
+void test_transpose_bytes() {
+  std::mt19937_64 rng(5);
+  for (const auto& dims : {std::pair<int64_t, int64_t>{1, 1}, {16, 16}, {17, 33}, {256, 196}, {5, 40}, {48, 15}}) {
+    const int64_t rows = dims.first, cols = dims.second, ss = cols + 3, ds = rows + 5;
+    std::vector<uint8_t> src(static_cast<size_t>(rows * ss));
+    for (auto& v : src) v = static_cast<uint8_t>(rng());
+    std::vector<uint8_t> got(static_cast<size_t>(cols * ds), 0xAB), want(got);
+    transpose_bytes(src.data(), rows, cols, ss, got.data(), ds);
+    transpose_bytes_scalar(src.data(), rows, cols, ss, want.data(), ds);
+    CHECK(got == want);
+    bool moved = true;
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) moved = moved && want[c * ds + r] == src[r * ss + c];
+    }
+    CHECK(moved);
+  }
+}
+
 void test_conv2d_accumulate() {
   std::mt19937_64 rng(77);
   auto params = [](int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pl, int64_t pb, int64_t pr,
@@ -1231,6 +1252,12 @@ void test_conv2d_accumulate() {
                                    true);
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 2, 19, 140, 4, 5, 5}, params(2, 2, 1, 2, 2, 3, 2, 2, 2), true,
                                     true);
+  // narrow planes as a matmul with the pixels as rows (conv2d.cc conv_as_matmul, the packed
+  // weights on avx512vnni): 3x3 at 7 x 7 with per-channel zero points, 5 x 3 strided and dilated at
+  // batch 2
+  check_conv_layer<uint8_t, uint8_t>(rng, Conv2DShape{1, 8, 7, 7, 64, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 1), true);
+  check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{2, 12, 13, 11, 128, 5, 3}, params(2, 2, 1, 2, 2, 1, 1, 2, 1),
+                                   false);
   // a strided 1x1 without padding (conv2d.cc: its strided columns gathered in each GEMM task,
   // Interleave4StridedFn): stride 2 on an odd plane (36 channels: a partial quad past the
   // small-depth bound), 3 x 4 grouped on s8 (16-word runs with tails), 1 x 5 (the plain loop)
@@ -2176,6 +2203,7 @@ int main() {
   test_pooling_division();
   test_kernel_vectors_and_errors();
   test_kernels_random();
+  test_transpose_bytes();
   test_conv2d_accumulate();
   test_packed_weights();
   test_matmul_accumulate();

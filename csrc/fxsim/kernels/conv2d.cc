@@ -13,9 +13,12 @@
 #include "fxsim/kernels/accumulator_sink.h"
 #include "fxsim/kernels/direct_conv2d.h"
 #include "fxsim/kernels/direct_conv_kernels.h"
+#include "fxsim/kernels/dispatch.h"
 #include "fxsim/kernels/gemm_kernels.h"
+#include "fxsim/kernels/matmul.h"
 #include "fxsim/kernels/packed_weights.h"
 #include "fxsim/kernels/parallel.h"
+#include "fxsim/kernels/transpose.h"
 
 namespace fxsim {
 
@@ -554,6 +557,126 @@ Geometry checked_geometry(const char* kernel, const Conv2DParams& params, const 
 
 namespace {
 
+// Narrow planes as a matmul with the pixels as rows. conv_dot4 runs the output plane as the
+// columns of 64-column tiles: a 14 x 14 plane at stride 1 is (14 - 1) * 16 + 14 = 222 columns
+// (2 dropped per row) in 4 tiles, 196 of 256 computed columns kept. With the pixels as the rows
+// of a matmul (A [pixels, kh * kw * C_in]: each pixel's window, channels innermost, the im2col
+// of FBGEMM's and ONNX Runtime's convolutions) and the output channels as its 64-column tiles
+// (PackedConvWeights::as_matmul), every row and, for C_out a multiple of 64, every column is
+// an output; the outputs come [pixels, C_out] and are transposed to NCHW. Same exact sums (the
+// matmul's zero-point correction is the conv's: padded pixels hold x_zp, so they contribute 0),
+// and the requantization per column is per output channel. Taken where it computes fewer
+// columns, on the VNNI variant (the one measured), for WRAP at 32 bits with codes kept, one
+// group, C_in a multiple of 4, and a requantization that does not depend on an output's index
+// (stochastic rounding does; an offset is per output), where the window has more than one tap.
+// VNNI (Zen 5, vpdpbusd ceiling 505 GMAC/s), 1 thread, fused fp32 codes, us, conv_dot4 / as a
+// matmul: ResNet-50 3x3 256 @14 370 / 308, 3x3 512 @7 346 / 310, 3x3 s2 256 @28 412 / 313,
+// Inception 1x7 128 @17 127 / 99; not taken (fewer dropped columns) 3x3 128 @28 304 / 318, 3x3 64
+// @56 291 / 343. The 1x1 layers gained nothing (the product alone ran ~20% faster, the
+// transposes ate it: 1024 -> 256 @14 167 / 167, 960 -> 160 @7 33 / 34, 96 -> 576 @14 47 / 54).
+bool conv_as_matmul_applies(const Geometry& gm, const PackedConvWeights* packed) {
+  const Conv2DParams& p = gm.p;
+  const Conv2DShape& s = gm.s;
+  if (packed == nullptr || packed->codes.empty() || p.groups != 1 || gm.cig % 4 != 0) return false;
+  if (s.kh * s.kw == 1) return false;  // see above: no faster
+  if (p.acc.policy != AccumulatePolicy::kWrap || p.acc.acc_bits != 32) return false;
+  if (std::strcmp(active_isa(), "avx512vnni") != 0) return false;
+  const int64_t pixels = gm.oh * gm.ow, k = s.kh * s.kw * gm.cig;
+  if (double(s.n) * double(pixels) * double(k) > double(int64_t(8) << 20)) return false;  // the rows' bytes
+  // conv_dot4's columns: the padded (phase) row width wq per output row
+  const int64_t wq = (s.w + p.pad_left + p.pad_right + p.stride_w - 1) / p.stride_w;
+  const int64_t cols = (gm.oh - 1) * wq + gm.ow;
+  const double kept_conv = double(pixels) / double((cols + kDot4TileCols - 1) / kDot4TileCols * kDot4TileCols);
+  const double kept_matmul = double(s.c_out) / double((s.c_out + kDot4TileCols - 1) / kDot4TileCols * kDot4TileCols);
+  return kept_matmul >= kept_conv + 0.1;
+}
+
+// Output channel oc's plane of outputs (elem bytes each) from the matmul's rows [pixels, c_out].
+void pixel_rows_to_planes(const char* rows, int64_t n, int64_t pixels, int64_t c_out, int64_t elem, char* out) {
+  if (elem == 1) {  // blocks of 64 channels per task
+    const int64_t blocks = (c_out + 63) / 64;
+    parallel_tasks(n * blocks, 64 * pixels, [&](int64_t t0, int64_t t1) -> int64_t {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t img = t / blocks, oc0 = t % blocks * 64, count = std::min<int64_t>(64, c_out - oc0);
+        transpose_bytes(reinterpret_cast<const uint8_t*>(rows) + img * pixels * c_out + oc0, pixels, count, c_out,
+                        reinterpret_cast<uint8_t*>(out) + (img * c_out + oc0) * pixels, pixels);
+      }
+      return int64_t(-1);
+    });
+    return;
+  }
+  parallel_tasks(n * c_out, pixels, [&](int64_t t0, int64_t t1) -> int64_t {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t img = t / c_out, oc = t % c_out;
+      const char* src = rows + (img * pixels * c_out + oc) * elem;
+      char* dst = out + t * pixels * elem;
+      for (int64_t q = 0; q < pixels; ++q) std::memcpy(dst + q * elem, src + q * c_out * elem, static_cast<size_t>(elem));
+    }
+    return int64_t(-1);
+  });
+}
+
+// The conv as that matmul: matmul(shape, rows, staging) computes the outputs into `staging`
+// ([n * pixels, c_out] of elem bytes), then moved to `out`.
+template <typename X, class Matmul>
+void conv_as_matmul(const Geometry& gm, const X* x, int32_t x_zp, int64_t elem, void* out, Matmul&& matmul) {
+  const Conv2DParams& p = gm.p;
+  const Conv2DShape& s = gm.s;
+  const int64_t hp = s.h + p.pad_top + p.pad_bottom, wp = s.w + p.pad_left + p.pad_right, c = gm.cig;
+  const int64_t pixels = gm.oh * gm.ow, k = s.kh * s.kw * c;
+  // the input channels-last ([H * W][C], transposed whole: its rows are too short for the 16 x 16
+  // blocks), then padded ([hp][wp][C]), then each pixel's window: its taps' C_in codes in a row
+  const int64_t plane = s.h * s.w, unpadded_bytes = s.n * plane * c;
+  uint8_t* const cl = static_cast<uint8_t*>(
+      thread_scratch(ScratchSlot::kCallPixelRows, unpadded_bytes + s.n * hp * wp * c + s.n * pixels * k));
+  uint8_t* const padded = cl + unpadded_bytes;
+  uint8_t* const rows = padded + s.n * hp * wp * c;
+  constexpr int64_t kBlock = 256;  // pixels per transposing task
+  const int64_t blocks = (plane + kBlock - 1) / kBlock;
+  parallel_tasks(s.n * blocks, kBlock * c, [&](int64_t t0, int64_t t1) -> int64_t {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t img = t / blocks, q0 = t % blocks * kBlock, count = std::min(kBlock, plane - q0);
+      transpose_bytes(reinterpret_cast<const uint8_t*>(x + img * c * plane) + q0, c, count, plane,
+                      cl + (img * plane + q0) * c, c);
+    }
+    return int64_t(-1);
+  });
+  const uint8_t zp = static_cast<uint8_t>(x_zp);  // the code's byte (int8: two's complement)
+  for (int64_t r = 0; r < s.n * hp; ++r) {
+    const int64_t img = r / hp, iy = r % hp - p.pad_top;
+    uint8_t* dst = padded + r * wp * c;
+    if (iy < 0 || iy >= s.h) {
+      std::memset(dst, zp, static_cast<size_t>(wp * c));
+      continue;
+    }
+    std::memset(dst, zp, static_cast<size_t>(p.pad_left * c));
+    std::memcpy(dst + p.pad_left * c, cl + (img * plane + iy * s.w) * c, static_cast<size_t>(s.w * c));
+    std::memset(dst + (p.pad_left + s.w) * c, zp, static_cast<size_t>(p.pad_right * c));
+  }
+  // a pixel's taps kx of one filter row are consecutive in the channels-last row at dilation 1
+  const int64_t run = p.dilation_w == 1 ? s.kw * c : c, runs = p.dilation_w == 1 ? 1 : s.kw;
+  parallel_tasks(s.n * pixels, k, [&](int64_t q0, int64_t q1) -> int64_t {
+    for (int64_t q = q0; q < q1; ++q) {
+      const int64_t img = q / pixels, oy = q % pixels / gm.ow, ox = q % gm.ow;
+      uint8_t* dst = rows + q * k;
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        const uint8_t* src_row = padded + (img * hp + oy * p.stride_h + ky * p.dilation_h) * wp * c;
+        for (int64_t i = 0; i < runs; ++i) {
+          std::memcpy(dst + ky * s.kw * c + i * run, src_row + (ox * p.stride_w + i * p.dilation_w) * c,
+                      static_cast<size_t>(run));
+        }
+      }
+    }
+    return int64_t(-1);
+  });
+  char* const staging =
+      static_cast<char*>(thread_scratch(ScratchSlot::kCallPixelOutputs, s.n * pixels * s.c_out * elem));
+  MatMulShape shape;
+  shape.m = s.n * pixels, shape.k = k, shape.n = s.c_out;
+  matmul(shape, reinterpret_cast<const X*>(rows), staging);
+  pixel_rows_to_planes(staging, s.n, pixels, s.c_out, elem, static_cast<char*>(out));
+}
+
 // The entry points' common body: validate, run (packed: null or w packed once), raise.
 template <typename X, typename W, typename Out>
 void accumulate_into(const char* kernel, const Conv2DParams& params, const Conv2DShape& shape, const X* x,
@@ -561,6 +684,15 @@ void accumulate_into(const char* kernel, const Conv2DParams& params, const Conv2
                      const PackedConvWeights* packed, const int64_t* bias, Out* out) {
   const IntRange range = checked_accumulate<Out>(kernel, params.acc);
   const Geometry gm = checked_geometry<X, W>(kernel, params, shape, x_zero_point, w_zero_point_count, w_zero_point);
+  if constexpr (sizeof(X) == 1 && sizeof(W) == 1 && std::is_same<Out, int32_t>::value) {
+    if (conv_as_matmul_applies(gm, packed)) {
+      conv_as_matmul(gm, x, x_zero_point, 4, out, [&](const MatMulShape& m, const X* rows, char* staging) {
+        matmul_accumulate(params.acc, m, rows, x_zero_point, packed->as_matmul(), bias,
+                          reinterpret_cast<int32_t*>(staging));
+      });
+      return;
+    }
+  }
   const AccumulatorSink<Out> sink{params.acc.acc_bits, out};
   const int64_t bad = conv_run(gm, range, x, x_zero_point, w, w_zero_point_count, w_zero_point, packed, bias, sink);
   if (bad >= 0) throw_outside_accumulator(kernel, gm, bad);
@@ -575,6 +707,20 @@ void requantize_into(const char* kernel, const Conv2DParams& params, const Conv2
   const Geometry gm = checked_geometry<X, W>(kernel, params, shape, x_zero_point, w_zero_point_count, w_zero_point);
   const RequantizePlan plan =
       fused_plan(kernel, rq, params.acc.acc_bits, acc_offset != nullptr, out_type, shape.c_out);
+  // (the plan first: it validates the requantization's arguments under this kernel's name)
+  if constexpr (sizeof(X) == 1 && sizeof(W) == 1) {
+    const bool by_index = rq.params.rounding == RoundingMode::STOCHASTIC || acc_offset != nullptr;
+    const bool register_form = rq.method == RequantizeMethod::kFp32 ||
+                               rq.method == RequantizeMethod::kDoubleRound;
+    if (!by_index && register_form && conv_as_matmul_applies(gm, packed)) {
+      conv_as_matmul(gm, x, x_zero_point, out_type_bytes(out_type), out,
+                     [&](const MatMulShape& m, const X* rows, char* staging) {
+                       matmul_requantize(params.acc, m, rows, x_zero_point, packed->as_matmul(), bias, nullptr, rq,
+                                         out_type, staging);
+                     });
+      return;
+    }
+  }
   FirstRejected rejected;
   const RequantizeSink sink{params.acc.acc_bits, &plan, acc_offset, static_cast<char*>(out), plan.out_bytes(),
                             &rejected};

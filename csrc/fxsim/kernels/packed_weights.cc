@@ -200,6 +200,23 @@ const FilterRows& PackedConvWeights::filter_rows() const {
   return made.rows;
 }
 
+const PackedMatMulWeights& PackedConvWeights::as_matmul() const {
+  MatMulWeightsOnce& made = *matmul_once;
+  std::call_once(made.made, [&] {
+    const int64_t k = kh * kw * cig, zp_count = static_cast<int64_t>(offsets.zero_point.size());
+    std::vector<uint8_t> b(static_cast<size_t>(k * c_out));
+    for (int64_t oc = 0; oc < c_out; ++oc) {
+      for (int64_t ic = 0; ic < cig; ++ic) {
+        for (int64_t t = 0; t < kh * kw; ++t) b[(t * cig + ic) * c_out + oc] = codes[(oc * cig + ic) * kh * kw + t];
+      }
+    }
+    made.weights = offsets.w_unsigned ? pack_matmul_weights(b.data(), k, c_out, zp_count, offsets.zero_point.data())
+                                      : pack_matmul_weights(reinterpret_cast<const int8_t*>(b.data()), k, c_out,
+                                                            zp_count, offsets.zero_point.data());
+  });
+  return made.weights;
+}
+
 const PairWords& PackedConvWeights::pairs() const {
   PairWords& made = *pair_words;
   std::call_once(made.made, [&] {

@@ -76,25 +76,6 @@ template <typename W>
 FilterRows int8_filter_rows(const W* w, int64_t c_out, int64_t cig, int64_t kh, int64_t kw,
                             int64_t w_zero_point_count, const int32_t* w_zero_point);
 
-struct PackedConvWeights {
-  int64_t c_out = 0, cig = 0, kh = 0, kw = 0;  // w [c_out, cig, kh, kw]
-  int64_t cq = 0;                              // ceil(cig / 4)
-  int64_t groups4 = 0;                         // words per output channel: kh * kw * cq
-  std::vector<uint8_t> codes;                  // the original codes (int8 or uint8 bytes), [c_out, cig, kh, kw]
-  std::vector<uint32_t> words;                 // [c_out][groups4]
-  std::vector<uint32_t> ones;                  // [groups4]: 1 for each real input channel byte
-  PackedOffsets offsets;
-  std::shared_ptr<PairWords> pair_words = std::make_shared<PairWords>();
-  std::shared_ptr<FilterRowsOnce> filter_rows_once = std::make_shared<FilterRowsOnce>();
-  int64_t depth() const { return cig * kh * kw; }
-  // int8_filter_rows of the codes, made once on first use by any thread and shared by copies
-  // (a depthwise call remade them every time: ~2.5 us of a ~45 us 144-channel stride-2 layer,
-  // on the calling thread alone)
-  const FilterRows& filter_rows() const;
-  // words [c_out][2 * groups4] and ones [2 * groups4] as pair words: word i -> pair words 2i, 2i + 1
-  const PairWords& pairs() const;
-};
-
 struct PackedMatMulWeights {
   int64_t k = 0, n = 0;  // B [K, N]
   int64_t groups4 = 0;   // ceil(K / 4)
@@ -106,6 +87,35 @@ struct PackedMatMulWeights {
   // words as pair words [tiles][2 * groups4][64]: word (t, g, j) -> pair words (t, 2g + h, j), h = 0, 1
   const PairWords& pairs() const;
 };
+struct MatMulWeightsOnce {
+  std::once_flag made;
+  PackedMatMulWeights weights;
+};
+
+struct PackedConvWeights {
+  int64_t c_out = 0, cig = 0, kh = 0, kw = 0;  // w [c_out, cig, kh, kw]
+  int64_t cq = 0;                              // ceil(cig / 4)
+  int64_t groups4 = 0;                         // words per output channel: kh * kw * cq
+  std::vector<uint8_t> codes;                  // the original codes (int8 or uint8 bytes), [c_out, cig, kh, kw]
+  std::vector<uint32_t> words;                 // [c_out][groups4]
+  std::vector<uint32_t> ones;                  // [groups4]: 1 for each real input channel byte
+  PackedOffsets offsets;
+  std::shared_ptr<PairWords> pair_words = std::make_shared<PairWords>();
+  std::shared_ptr<FilterRowsOnce> filter_rows_once = std::make_shared<FilterRowsOnce>();
+  std::shared_ptr<MatMulWeightsOnce> matmul_once = std::make_shared<MatMulWeightsOnce>();
+  int64_t depth() const { return cig * kh * kw; }
+  // The weights as the B [kh * kw * cig, c_out] of a matmul (row (ky * kw + kx) * cig + ic, column
+  // oc, the zero points per column), packed once on first use: the pixels-as-rows form of a conv
+  // (conv2d.cc conv_as_matmul). Requires the kept codes.
+  const PackedMatMulWeights& as_matmul() const;
+  // int8_filter_rows of the codes, made once on first use by any thread and shared by copies
+  // (a depthwise call remade them every time: ~2.5 us of a ~45 us 144-channel stride-2 layer,
+  // on the calling thread alone)
+  const FilterRows& filter_rows() const;
+  // words [c_out][2 * groups4] and ones [2 * groups4] as pair words: word i -> pair words 2i, 2i + 1
+  const PairWords& pairs() const;
+};
+
 
 // Packs w [c_out, cig, kh, kw] (W int8_t or uint8_t) with zero points w_zero_point (1 or c_out
 // values within W's range). std::invalid_argument naming the argument otherwise. keep_codes

@@ -35,7 +35,15 @@ int64_t parallel_tasks_in_pieces(int64_t count, int64_t work_per_task, int64_t p
 // ~450 KB buffer per call and a vector per task were a measurable part of a 100 us conv. One
 // buffer per slot and thread; a kernel gives each buffer it holds at once its own slot (a
 // calling thread runs tasks too, so its call-wide buffer and its task buffers must differ).
-enum class ScratchSlot { kCallInput, kTaskSums, kTaskPacked, kTaskColumnSums, kCount };
+enum class ScratchSlot {
+  kCallInput,
+  kTaskSums,
+  kTaskPacked,
+  kTaskColumnSums,
+  kCallPixelRows,  // conv2d.cc conv_as_matmul: the channels-last input, the pixels' rows, the outputs
+  kCallPixelOutputs,
+  kCount
+};
 
 // Above this many bytes a request gets a buffer for this use only (freed by the next request of
 // the slot), so that one huge layer does not pin its memory to the thread for the process's life.
