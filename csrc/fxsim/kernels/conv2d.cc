@@ -214,7 +214,21 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // columns first (one parallel phase, no barrier between packing and GEMM, and each core reads
   // the words it wrote, not half of them from the other core's cache). On one thread the single
   // task interleaves every column and then runs the GEMM, the order of the separate pass.
-  const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1;  // (no fill: a stride-1 layout)
+  // The GEMM's columns (below) and its tasks: the planes' 64-column tiles and, where those are
+  // too few for the threads (a 7 x 7 plane is one tile), blocks of output channels too. VNNI,
+  // 2 threads, us, one task per tile / with channel blocks: ResNet-50 1x1 2048 -> 512 @7 157 / 90
+  // (1 thread 155), MobileNetV2 960 -> 160 @7 31 / 23, 320 -> 1280 @7 70 / 44.
+  const int64_t cols = (gm.oh - 1) * wq + gm.ow;
+  const int64_t tiles = (cols + kDot4TileCols - 1) / kDot4TileCols;
+  const int64_t plane_tiles = s.n * groups * tiles, threads = kernel_threads();
+  int64_t block_rows = gm.cog;  // output channels per task
+  if (threads > 1 && plane_tiles < 2 * threads) {
+    const int64_t blocks = std::min((2 * threads + plane_tiles - 1) / plane_tiles, std::max<int64_t>(1, gm.cog / 24));
+    block_rows = (gm.cog + blocks - 1) / blocks;
+  }
+  const int64_t channel_blocks = (gm.cog + block_rows - 1) / block_rows;
+  // (with channel blocks the tasks of one tile share its columns: interleaved first, once)
+  const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1 && channel_blocks == 1;  // (no fill: a stride-1 layout)
   if (!interleave_in_tasks) {
     parallel_tasks(s.n * groups * planes_per_group, plane, [&](int64_t c0, int64_t c1) -> int64_t {
       std::vector<uint32_t> words(static_cast<size_t>(sw > 1 ? s.w : 0));  // one input row's words
@@ -280,13 +294,16 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // sign-extend the corrected int32 sum first, so there the sums are corrected in place.
   const bool fold = p.acc.acc_bits == 32 && !pw.offsets.any_zp;
   // rows [0, cog) of tmp (count columns each) from the words at `base`: raw sums, then corrected
-  auto corrected_gemm = [&](int64_t g, const uint32_t* base, int64_t count, uint32_t* tmp, uint32_t* xsum) {
-    gemm(weight_words + g * gm.cog * steps, steps, base, kDot4TileCols, goff.data(), gm.cog, count, steps, tmp, count);
+  // (output channels g * cog + [m0, m1): rows 0.. of tmp)
+  auto corrected_gemm = [&](int64_t g, int64_t m0, int64_t m1, const uint32_t* base, int64_t count, uint32_t* tmp,
+                            uint32_t* xsum) {
+    gemm(weight_words + (g * gm.cog + m0) * steps, steps, base, kDot4TileCols, goff.data(), m1 - m0, count, steps, tmp,
+         count);
     if (pw.offsets.any_zp) gemm(ones_words, steps, base, kDot4TileCols, goff.data(), 1, count, steps, xsum, count);
     if (fold) return;  // the constant goes with the bias (finish_row)
-    for (int64_t m = 0; m < gm.cog; ++m) {
+    for (int64_t m = m0; m < m1; ++m) {
       const int64_t oc = g * gm.cog + m;
-      uint32_t* row = tmp + m * count;
+      uint32_t* row = tmp + (m - m0) * count;
       const uint32_t k = constant[oc];
       if (pw.offsets.any_zp) {
         const uint32_t z = static_cast<uint32_t>(pw.offsets.zp_packed[oc]);
@@ -333,8 +350,9 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   }
   // the tiles of columns [j0, j0 + count) of plane (n, g): output channels g * cog.., through
   // `codes` (cog * count outputs) when the columns are not consecutive outputs
-  auto finish_in_tiles = [&](int64_t n, int64_t g, const uint32_t* base, int64_t j0, int64_t count, char* codes) {
-    const int64_t oc0 = g * gm.cog, ob = finish.out_bytes;
+  auto finish_in_tiles = [&](int64_t n, int64_t g, int64_t m0, int64_t m1, const uint32_t* base, int64_t j0,
+                             int64_t count, char* codes) {
+    const int64_t oc0 = g * gm.cog + m0, rows = m1 - m0, ob = finish.out_bytes;
     char* const out = static_cast<char*>(finish.out);
     Dot4Epilogue e = finish;
     e.rows_are_channels = true;
@@ -347,14 +365,14 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       e.out = codes;
       e.ldo = count;
     }
-    epilogue_gemm(weight_words + oc0 * steps, steps, base, kDot4TileCols, goff.data(), gm.cog, count, steps, e);
+    epilogue_gemm(weight_words + oc0 * steps, steps, base, kDot4TileCols, goff.data(), rows, count, steps, e);
     if (wq == gm.ow) return;
     // the runs outside, the channels inside: each run's row and column found once (a division),
     // not once per channel (with 5-column rows the divisions took ~30% of a 1 -> 64 10x4 stride-2
     // layer on 49 x 10, keyword spotting)
     for_each_output_run(j0, count, [&](int64_t i, int64_t oy, int64_t ox, int64_t len) {
       const int64_t bytes = len * ob;
-      for (int64_t m = 0; m < gm.cog; ++m) {
+      for (int64_t m = 0; m < rows; ++m) {
         char* const dst = out + (((n * s.c_out + oc0 + m) * gm.oh + oy) * gm.ow + ox) * ob;
         const char* const src = codes + (m * count + i) * ob;
         if (bytes > 16) {
@@ -375,16 +393,15 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // hands each thread a few runs of whole tiles, balanced to a tile (256-column tasks cut a
   // 56 x 56 plane into 13, i.e. 7 against 6 on two threads). A run is computed in pieces of
   // at most kChunk columns (a piece's sums, cog x kChunk words, stay in L1 / L2 for the sink).
-  const int64_t cols = (gm.oh - 1) * wq + gm.ow;
-  const int64_t tiles = (cols + kDot4TileCols - 1) / kDot4TileCols;
   constexpr int64_t kChunk = 4 * kDot4TileCols;
-  const int64_t tile_work = gm.cog * kDot4TileCols * gm.depth;
+  const int64_t tile_work = block_rows * kDot4TileCols * gm.depth;
   // Two runs per thread where each run interleaves its own columns first: longer runs of the
   // input rows per interleave (1x1 144 -> 24 at 56 x 56 on 2 threads: ~53.5 us against ~55.5
   // with four, at 1-minute load ~1.5).
   // The pair planes are twice the bytes: twice the runs, so that each run's words still fit L2.
   const int64_t pieces_per_thread = interleave_in_tasks ? (pairs ? 4 : 2) : kPiecesPerThread;
-  const int64_t tile_count = s.n * groups * tiles;
+  // task t: tile t % plane_tiles, output channels block t / plane_tiles
+  const int64_t tile_count = plane_tiles * channel_blocks;
   return parallel_tasks_in_pieces(tile_count, tile_work, pieces_per_thread, [&](int64_t t0, int64_t t1) -> int64_t {
     const int64_t chunk_cols = std::min(kChunk, (t1 - t0) * kDot4TileCols);
     uint32_t* const tmp = static_cast<uint32_t*>(
@@ -398,11 +415,14 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
                                                                          chunk_cols * int64_t(sizeof(uint32_t))));
     int64_t first = -1;
     for (int64_t t = t0; t < t1;) {
-      // the tiles [t, t_end) of one (n, g) plane: columns [j_begin, j_end)
-      const int64_t ng = t / tiles, g = ng % groups, n = ng / groups;
-      const int64_t t_end = std::min(t1, (ng + 1) * tiles);
-      const int64_t j_begin = (t - ng * tiles) * kDot4TileCols;
-      const int64_t j_end = std::min(cols, (t_end - ng * tiles) * kDot4TileCols);
+      // the tiles [t, t_end) of one (n, g) plane and one block of channels [m0, m1): columns
+      // [j_begin, j_end)
+      const int64_t cb = t / plane_tiles, first_tile = cb * plane_tiles;
+      const int64_t m0 = cb * block_rows, m1 = std::min(gm.cog, m0 + block_rows);
+      const int64_t ng = (t - first_tile) / tiles, g = ng % groups, n = ng / groups;
+      const int64_t t_end = std::min(t1, first_tile + (ng + 1) * tiles);
+      const int64_t j_begin = (t - first_tile - ng * tiles) * kDot4TileCols;
+      const int64_t j_end = std::min(cols, (t_end - first_tile - ng * tiles) * kDot4TileCols);
       t = t_end;
       if (interleave_in_tasks) {
         for (int64_t q = 0; q < planes_per_group; ++q) {
@@ -412,12 +432,12 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       for (int64_t j0 = j_begin; j0 < j_end; j0 += chunk_cols) {
         const int64_t count = std::min(chunk_cols, j_end - j0);
         if (tiled) {  // (tmp holds cog * count uint32: room for the codes of any out_bytes <= 4)
-          finish_in_tiles(n, g, xq + ng * group_words + j0, j0, count, reinterpret_cast<char*>(tmp));
+          finish_in_tiles(n, g, m0, m1, xq + ng * group_words + j0, j0, count, reinterpret_cast<char*>(tmp));
           continue;
         }
-        corrected_gemm(g, xq + ng * group_words + j0, count, tmp, xsum);
-        for (int64_t m = 0; m < gm.cog; ++m) {
-          const uint32_t* sums = tmp + m * count;
+        corrected_gemm(g, m0, m1, xq + ng * group_words + j0, count, tmp, xsum);
+        for (int64_t m = m0; m < m1; ++m) {
+          const uint32_t* sums = tmp + (m - m0) * count;
           if (wq == gm.ow) {  // no dropped columns between rows: the sums are consecutive outputs
             first = lower_bad(first, finish_row(sums, n, g, m, j0 / wq, j0 % wq, count));
             continue;
