@@ -22,24 +22,12 @@ import fxsim as fx
 from fxsim import _kernels
 from fxsim.reference import conv2d as ref
 from kernel_helpers import DIRECT_CONV_ISAS, isa_variant
+from test_direct_conv2d_vs_reference import _exact_conv_int64
 
 
 def exact_conv(x, w, x_zp, w_zp, bias, stride, dilation, pads):
-    """conv2d.h's definition (one group) in numpy int64, one tap at a time."""
-    n, c_in, h, wd = x.shape
-    c_out, _, kh, kw = w.shape
-    (sh, sw), (dh, dw), (pt, pl, pb, pr) = stride, dilation, pads
-    xp = np.full((n, c_in, h + pt + pb, wd + pl + pr), x_zp, np.int64)
-    xp[:, :, pt:pt + h, pl:pl + wd] = x
-    xp -= x_zp
-    oh, ow = ref.conv2d_output_size(h, wd, kh, kw, stride, dilation, pads)
-    wc = w.astype(np.int64) - np.asarray(w_zp, np.int64).reshape(-1, 1, 1, 1)
-    out = np.zeros((n, c_out, oh, ow), np.int64)
-    for ky in range(kh):
-        for kx in range(kw):
-            sl = xp[:, :, ky * dh: ky * dh + (oh - 1) * sh + 1: sh, kx * dw: kx * dw + (ow - 1) * sw + 1: sw]
-            out += np.einsum("nchw,oc->nohw", sl, wc[:, :, ky, kx])
-    return out + np.asarray(bias, np.int64).reshape(1, -1, 1, 1)
+    """conv2d.h's definition in numpy int64, one group."""
+    return _exact_conv_int64(x, w, x_zp, w_zp, bias, stride, dilation, pads, 1)
 
 
 @st.composite

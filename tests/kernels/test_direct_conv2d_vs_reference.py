@@ -301,13 +301,12 @@ def _exact_conv_int64(x, w, x_zp, w_zp, bias, stride, dilation, pads, groups):
     wc = w.astype(np.int64) - np.asarray(w_zp, np.int64).reshape(-1, 1, 1, 1)
     out = np.zeros((n, c_out, oh, ow), np.int64)
     cog = c_out // groups
-    for oc in range(c_out):
-        g = oc // cog
-        for ic in range(cig):
-            for ky in range(kh):
-                for kx in range(kw):
-                    sl = xp[:, g * cig + ic, ky * dh: ky * dh + (oh - 1) * sh + 1: sh, kx * dw: kx * dw + (ow - 1) * sw + 1: sw]
-                    out[:, oc] += wc[oc, ic, ky, kx] * sl
+    for g in range(groups):
+        for ky in range(kh):
+            for kx in range(kw):
+                sl = xp[:, g * cig:(g + 1) * cig, ky * dh: ky * dh + (oh - 1) * sh + 1: sh,
+                        kx * dw: kx * dw + (ow - 1) * sw + 1: sw]
+                out[:, g * cog:(g + 1) * cog] += np.einsum("nchw,oc->nohw", sl, wc[g * cog:(g + 1) * cog, :, ky, kx])
     return out + np.asarray(bias, np.int64).reshape(1, -1, 1, 1)
 
 
