@@ -1253,7 +1253,7 @@ void test_conv2d_accumulate() {
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 2, 19, 140, 4, 5, 5}, params(2, 2, 1, 2, 2, 3, 2, 2, 2), true,
                                     true);
   // narrow planes as a matmul with the pixels as rows (conv2d.cc conv_as_matmul, the packed
-  // weights on avx512vnni): 3x3 at 7 x 7 with per-channel zero points, 5 x 3 strided and dilated at
+  // weights on the SIMD variants): 3x3 at 7 x 7 with per-channel zero points, 5 x 3 strided and dilated at
   // batch 2
   check_conv_layer<uint8_t, uint8_t>(rng, Conv2DShape{1, 8, 7, 7, 64, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 1), true);
   check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{2, 12, 13, 11, 128, 5, 3}, params(2, 2, 1, 2, 2, 1, 1, 2, 1),

@@ -4,13 +4,13 @@ transposes (transpose.h), each pixel's window one row of A, PackedConvWeights::a
 [pixels, C_out] outputs transposed back to NCHW) equal the exact int64 model and the array-weights
 call (which never takes this route: it needs the packed object's codes) with ``==``.
 
-The route is taken on the avx512vnni variant for packed weights, one group, C_in a multiple of 4,
-WRAP at 32 bits, a window of more than one tap, no stochastic rounding and no accumulator offset,
-where the conv's 64-column tiles would keep at least 10% fewer of their columns than the matmul's
-(conv_as_matmul_applies); the layers below are drawn so (C_out 64 or 128, output planes up to
-8 x 8, strides, dilations and pads on each side, batches of 2: the last rows of the channels-last
-plane, the windows' runs and the transposes' 16 x 16 blocks and edges). Elsewhere the same calls
-run the tiled GEMM, and must agree all the same.
+The route is taken on the SIMD variants (avx2, avx512bw, avx512vnni) for packed weights, one
+group, C_in a multiple of 4, WRAP at 32 bits, a window of more than one tap, no stochastic
+rounding and no accumulator offset, where the conv's 64-column tiles would keep at least 10% fewer
+of their columns than the matmul's (conv_as_matmul_applies); the layers below are drawn so (C_out
+64 or 128, output planes up to 8 x 8, strides, dilations and pads on each side, batches of 2: the
+last rows of the channels-last plane, the windows' runs and the transposes' 16 x 16 blocks and
+edges). Elsewhere the same calls run the tiled GEMM, and must agree all the same.
 """
 
 import numpy as np

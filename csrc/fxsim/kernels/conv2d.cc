@@ -586,13 +586,15 @@ namespace {
 // an output; the outputs come [pixels, C_out] and are transposed to NCHW. Same exact sums (the
 // matmul's zero-point correction is the conv's: padded pixels hold x_zp, so they contribute 0),
 // and the requantization per column is per output channel. Taken where it computes fewer
-// columns, on the VNNI variant (the one measured), for WRAP at 32 bits with codes kept, one
+// columns, on the SIMD variants (avx2, avx512bw, avx512vnni), for WRAP at 32 bits with codes kept, one
 // group, C_in a multiple of 4, and a requantization that does not depend on an output's index
 // (stochastic rounding does; an offset is per output), where the window has more than one tap.
 // VNNI (Zen 5, vpdpbusd ceiling 505 GMAC/s), 1 thread, fused fp32 codes, us, conv_dot4 / as a
 // matmul: ResNet-50 3x3 256 @14 370 / 308, 3x3 512 @7 346 / 310, 3x3 s2 256 @28 412 / 313,
 // Inception 1x7 128 @17 127 / 99; not taken (fewer dropped columns) 3x3 128 @28 304 / 318, 3x3 64
-// @56 291 / 343. The 1x1 layers gained nothing (the product alone ran ~20% faster, the
+// @56 291 / 343. avx512bw (the int16-pair matmul), the same four: 896 / 677, 860 / 657, 988 / 671,
+// 286 / 214 (2 threads, the first, second and fourth: 469 / 356, 455 / 363, 175 / 138); avx2:
+// 1842 / 1724, 2207 / 1721, 2112 / 1775, 557 / 446. The 1x1 layers gained nothing (the product alone ran ~20% faster, the
 // transposes ate it: 1024 -> 256 @14 167 / 167, 960 -> 160 @7 33 / 34, 96 -> 576 @14 47 / 54).
 bool conv_as_matmul_applies(const Geometry& gm, const PackedConvWeights* packed) {
   const Conv2DParams& p = gm.p;
@@ -600,7 +602,7 @@ bool conv_as_matmul_applies(const Geometry& gm, const PackedConvWeights* packed)
   if (packed == nullptr || packed->codes.empty() || p.groups != 1 || gm.cig % 4 != 0) return false;
   if (s.kh * s.kw == 1) return false;  // see above: no faster
   if (p.acc.policy != AccumulatePolicy::kWrap || p.acc.acc_bits != 32) return false;
-  if (std::strcmp(active_isa(), "avx512vnni") != 0) return false;
+  if (std::strcmp(active_isa(), "baseline") == 0) return false;  // (the SIMD variants measured)
   const int64_t pixels = gm.oh * gm.ow, k = s.kh * s.kw * gm.cig;
   if (double(s.n) * double(pixels) * double(k) > double(int64_t(8) << 20)) return false;  // the rows' bytes
   // conv_dot4's columns: the padded (phase) row width wq per output row
