@@ -149,9 +149,9 @@ def channels_depthwise_case(draw):
     PackedChannels): 1-19 input channels (several planes of 64 / lane channels, the last one
     partial), depth multiplier 1-2, batch 1-2, output widths 1-30 with pads 0-3 (channel lanes of
     8, 16 and 32 output columns, neighbours sharing padding bytes; at stride 2 lanes of 8 and 16,
-    inputs of either parity, and wider planes: the stride-2 loop's own), 4-9 output rows, filters 3 x (1-4) and 5 x (5-8) dilated
-    along the width 1-4 (stride 2: 1-3), and the one-channel loops' own input ranges as
-    fast_depthwise_case."""
+    inputs of either parity, and wider planes: the stride-2 loop's own), 4-9 output rows, filters
+    3 x (1-4) and 5 x (5-8) dilated along the width 1-4 (stride 2: 1-3), and the one-channel loops'
+    own input ranges as fast_depthwise_case."""
     x_type = draw(st.sampled_from(["uint8", "int8"]))
     w_type = draw(st.sampled_from(["int8", "uint8", "int4"]))
     c_in = draw(st.integers(1, 19))

@@ -228,7 +228,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   }
   const int64_t channel_blocks = (gm.cog + block_rows - 1) / block_rows;
   // (with channel blocks the tasks of one tile share its columns: interleaved first, once)
-  const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1 && channel_blocks == 1;  // (no fill: a stride-1 layout)
+  // (no fill: a stride-1 layout)
+  const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1 && channel_blocks == 1;
   if (!interleave_in_tasks) {
     parallel_tasks(s.n * groups * planes_per_group, plane, [&](int64_t c0, int64_t c1) -> int64_t {
       std::vector<uint32_t> words(static_cast<size_t>(sw > 1 ? s.w : 0));  // one input row's words
@@ -586,16 +587,18 @@ namespace {
 // an output; the outputs come [pixels, C_out] and are transposed to NCHW. Same exact sums (the
 // matmul's zero-point correction is the conv's: padded pixels hold x_zp, so they contribute 0),
 // and the requantization per column is per output channel. Taken where it computes fewer
-// columns, on the SIMD variants (avx2, avx512bw, avx512vnni), for WRAP at 32 bits with codes kept, one
-// group, C_in a multiple of 4, and a requantization that does not depend on an output's index
-// (stochastic rounding does; an offset is per output), where the window has more than one tap.
+// columns, on the SIMD variants (avx2, avx512bw, avx512vnni), for WRAP at 32 bits with codes
+// kept, one group, C_in a multiple of 4, and a requantization that does not depend on an output's
+// index (stochastic rounding does; an offset is per output), where the window has more than one
+// tap.
 // VNNI (Zen 5, vpdpbusd ceiling 505 GMAC/s), 1 thread, fused fp32 codes, us, conv_dot4 / as a
 // matmul: ResNet-50 3x3 256 @14 370 / 308, 3x3 512 @7 346 / 310, 3x3 s2 256 @28 412 / 313,
 // Inception 1x7 128 @17 127 / 99; not taken (fewer dropped columns) 3x3 128 @28 304 / 318, 3x3 64
 // @56 291 / 343. avx512bw (the int16-pair matmul), the same four: 896 / 677, 860 / 657, 988 / 671,
 // 286 / 214 (2 threads, the first, second and fourth: 469 / 356, 455 / 363, 175 / 138); avx2:
-// 1842 / 1724, 2207 / 1721, 2112 / 1775, 557 / 446. The 1x1 layers gained nothing (the product alone ran ~20% faster, the
-// transposes ate it: 1024 -> 256 @14 167 / 167, 960 -> 160 @7 33 / 34, 96 -> 576 @14 47 / 54).
+// 1842 / 1724, 2207 / 1721, 2112 / 1775, 557 / 446. The 1x1 layers gained nothing (the product
+// alone ran ~20% faster, the transposes ate it: 1024 -> 256 @14 167 / 167, 960 -> 160 @7 33 / 34,
+// 96 -> 576 @14 47 / 54).
 bool conv_as_matmul_applies(const Geometry& gm, const PackedConvWeights* packed) {
   const Conv2DParams& p = gm.p;
   const Conv2DShape& s = gm.s;
@@ -632,7 +635,9 @@ void pixel_rows_to_planes(const char* rows, int64_t n, int64_t pixels, int64_t c
       const int64_t img = t / c_out, oc = t % c_out;
       const char* src = rows + (img * pixels * c_out + oc) * elem;
       char* dst = out + t * pixels * elem;
-      for (int64_t q = 0; q < pixels; ++q) std::memcpy(dst + q * elem, src + q * c_out * elem, static_cast<size_t>(elem));
+      for (int64_t q = 0; q < pixels; ++q) {
+        std::memcpy(dst + q * elem, src + q * c_out * elem, static_cast<size_t>(elem));
+      }
     }
     return int64_t(-1);
   });

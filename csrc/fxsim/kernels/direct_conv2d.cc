@@ -366,9 +366,14 @@ bool all_register_codes(const Sink&, int64_t, std::vector<RegisterCodes>*) {
   return false;
 }
 bool all_register_codes(const RequantizeSink& sink, int64_t c_out, std::vector<RegisterCodes>* rq) {
+  RequantizePlan::RegisterLoop loop{};  // read once, not once per channel
+  if (!register_loop(sink, &loop)) return false;
+  const bool per_channel = sink.plan->channels() != 1;
   rq->resize(static_cast<size_t>(c_out));
   for (int64_t oc = 0; oc < c_out; ++oc) {
-    if (!register_codes(sink, oc, &(*rq)[oc])) return false;
+    if (!register_codes_from(loop, sink.plan->out_type(), per_channel ? static_cast<size_t>(oc) : 0, &(*rq)[oc])) {
+      return false;
+    }
   }
   return true;
 }
@@ -380,6 +385,8 @@ bool all_register_codes(const RequantizeSink& sink, int64_t c_out, std::vector<R
 // output row b * q_rows + r: every tap of output column ox < OW reads inside its own block
 // (ox + (KW - 1) * dilation_w < wp), and the wp - OW columns at each block's end are computed and
 // dropped. The most blocks within 64 columns that leave the loop its kDepthwiseFastRows rows.
+// (The avx2 table's form: on the AVX-512 tables, which have depthwise_u8s8_channels, the planes
+// PackedRows would take go channels side by side instead, PackedChannels below, within kMaxBuffer.)
 struct PackedRows {
   DepthwiseU8S8FastFn loop = nullptr;  // null: the plane is not packed
   int64_t blocks = 1, q_rows = 0, wp = 0, plane_rows = 0;

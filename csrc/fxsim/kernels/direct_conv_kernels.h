@@ -142,11 +142,13 @@ struct DepthwiseChannelsOut {
 };
 using DepthwiseU8S8ChannelsFn = void (*)(const uint8_t* plane, const DepthwiseChannelsGeometry& g, const int32_t* w,
                                          int64_t w_stride, const uint32_t* init, const DepthwiseChannelsOut& out);
-// Its plane's rows: for r < rows, k < count, i < width (col0 + width <= lane <= 32, lane * count <= 128)
+// Its plane's rows: for r < rows, k < count, i < width (col0 + width <= lane <= 32, lane * count
+// <= 128)
 //   dst[r * dst_stride + lane * k + col0 + i] = channels[k][r * width + i] ^ flip
 // and every other byte of dst[r * dst_stride + [0, 64 ceil(lane * count / 64))] as it was (the
-// padding, the slots past count): each 64 bytes of a row from one masked load per channel, where a copy per channel row stored
-// each channel's bytes on their own (copy_rows_u8: 8 us of a 960-channel 7 x 7 layer).
+// padding, the slots past count): each 64 bytes of a row from one masked load per channel, where
+// a copy per channel row stored each channel's bytes on their own (copy_rows_u8: 8 us of a
+// 960-channel 7 x 7 layer).
 using FillChannelRowsFn = void (*)(const uint8_t* const* channels, int64_t count, int64_t rows, int64_t width,
                                    int64_t lane, int64_t col0, uint8_t flip, uint8_t* dst, int64_t dst_stride);
 

@@ -206,12 +206,7 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
     case Method::kFp32: {
       checked_rounding_mode(k, p.rounding);
       if (a.scale == nullptr) throw_invalid(k, "scale is null");
-      for (int64_t c = 0; c < C; ++c) {
-        // the name is built only for a bad scale (per channel it cost ~5 ns: 10% of a 960-channel 7 x 7 depthwise)
-        if (!fp_is_finite(a.scale[c]) || !(a.scale[c] > 0.0f)) {
-          check_scale(k, ("scale[" + std::to_string(c) + "]").c_str(), a.scale[c]);
-        }
-      }
+      for (int64_t c = 0; c < C; ++c) check_scale_at(k, "scale", c, a.scale[c]);
       fdouble_ = p.product_in_float64;
       bool exact = false;
       if (fdouble_) {
