@@ -311,6 +311,28 @@ bool register_codes_from(const RequantizePlan::RegisterLoop& loop, OutType type,
   return true;
 }
 
+// register_codes_from's conditions on each of the first `channels` channels of the loop, without
+// building their RegisterCodes: branch-free loops the compiler vectorizes (960 channels of
+// register_codes_from each cost ~1 us of a ~20 us 7 x 7 depthwise call). *has_add: some channel
+// adds a float (any has_add).
+bool register_codes_hold(const RequantizePlan::RegisterLoop& loop, int64_t channels, bool* has_add) {
+  int bad = 0, add = 0;  // int reductions (GCC vectorizes them, not bool ones)
+  for (int64_t c = 0; c < channels; ++c) bad |= (loop.zero_point[c] < -256) | (loop.zero_point[c] > 256);
+  if (loop.form == RequantizePlan::RegisterForm::kDoubleRound) {
+    for (int64_t c = 0; c < channels; ++c) bad |= (loop.lo32[c] < -16384) | (loop.hi32[c] > 16384);
+  } else {
+    const float lim = 16384.0f;
+    for (int64_t c = 0; c < channels; ++c) bad |= !(loop.lo[c] >= -lim) | !(loop.hi[c] <= lim);
+    for (int64_t c = 0; c < channels; ++c) {  // + (+0.0f) changes no code: its bits are all 0
+      uint32_t bits;
+      std::memcpy(&bits, loop.add + c, sizeof bits);
+      add |= bits != 0;
+    }
+  }
+  *has_add = add != 0;
+  return bad == 0;
+}
+
 // The plan's RegisterLoop when the sink's requantization can run in registers at all: one of its
 // register forms on int32 accumulators, no offset, 8-bit codes.
 bool register_loop(const RequantizeSink& sink, RequantizePlan::RegisterLoop* loop) {
@@ -482,12 +504,19 @@ PackedChannels packed_channels(const DirectConvTable& k, const Conv2DParams& p, 
 
 // Every output channel's RegisterCodes (register_codes' conditions, the plan's RegisterLoop read
 // once) as the arrays of ChannelCodes: the plan's own per-channel arrays, or per tensor its values
-// repeated (channel_codes: false when some channel's codes cannot be made in registers).
+// repeated for one plane's channels, the same arrays for every plane (channel_codes: false when
+// some channel's codes cannot be made in registers).
 struct ChannelCodesArrays {
-  std::vector<float> scale, add, lo, hi;
-  std::vector<int32_t> multiplier, shift, ilo, ihi, zp;
-  ChannelCodes first{};  // the flags; the arrays from channel 0
+  static constexpr size_t kCopies = kDepthwisePackedColumns / 8;  // the most channels of a plane
+  float scale[kCopies], add[kCopies], lo[kCopies], hi[kCopies];
+  int32_t multiplier[kCopies], shift[kCopies], ilo[kCopies], ihi[kCopies], zp[kCopies];
+  bool per_channel = false;
+  ChannelCodes first{};  // the flags; the arrays from channel 0 (per tensor: this object's)
+  ChannelCodesArrays() = default;
+  ChannelCodesArrays(const ChannelCodesArrays&) = delete;  // `first` may point into it
+  ChannelCodesArrays& operator=(const ChannelCodesArrays&) = delete;
   ChannelCodes from(int64_t oc0) const {
+    if (!per_channel) return first;
     ChannelCodes c = first;
     c.scale += oc0, c.add += oc0, c.lo += oc0, c.hi += oc0;
     c.multiplier += oc0, c.shift += oc0, c.ilo += oc0, c.ihi += oc0, c.zp += oc0;
@@ -502,24 +531,23 @@ bool channel_codes(const Sink&, int64_t, ChannelCodesArrays*) {
 bool channel_codes(const RequantizeSink& sink, int64_t c_out, ChannelCodesArrays* a) {
   RequantizePlan::RegisterLoop loop{};
   if (!register_loop(sink, &loop)) return false;
-  const bool per_channel = sink.plan->channels() != 1;
-  RegisterCodes k{};
+  a->per_channel = sink.plan->channels() != 1;
+  RegisterCodes k{};  // channel 0's: the flags, and per tensor the values
   bool has_add = false;
-  for (int64_t c = 0; c < (per_channel ? c_out : 1); ++c) {
-    if (!register_codes_from(loop, sink.plan->out_type(), static_cast<size_t>(c), &k)) return false;
-    has_add = has_add || k.has_add;
+  if (!register_codes_from(loop, sink.plan->out_type(), 0, &k) ||
+      !register_codes_hold(loop, a->per_channel ? c_out : 1, &has_add)) {
+    return false;
   }
-  if (per_channel) {  // the plan's own arrays (only the form's are read)
+  if (a->per_channel) {  // the plan's own arrays (only the form's are read)
     a->first = ChannelCodes{loop.scale, loop.add, loop.lo, loop.hi, loop.multiplier, loop.shift, loop.lo32,
                             loop.hi32, loop.zero_point, k.codes_signed, k.double_round, has_add};
     return true;
   }
-  const size_t n = static_cast<size_t>(c_out);  // per tensor: channel 0's values for each
-  a->scale.assign(n, k.scale), a->add.assign(n, k.add), a->lo.assign(n, k.lo), a->hi.assign(n, k.hi);
-  a->multiplier.assign(n, k.multiplier), a->shift.assign(n, k.shift), a->ilo.assign(n, k.ilo);
-  a->ihi.assign(n, k.ihi), a->zp.assign(n, k.zp);
-  a->first = ChannelCodes{a->scale.data(), a->add.data(), a->lo.data(), a->hi.data(), a->multiplier.data(),
-                          a->shift.data(), a->ilo.data(), a->ihi.data(), a->zp.data(),
+  for (size_t i = 0; i < ChannelCodesArrays::kCopies; ++i) {  // per tensor: channel 0's values for each
+    a->scale[i] = k.scale, a->add[i] = k.add, a->lo[i] = k.lo, a->hi[i] = k.hi;
+    a->multiplier[i] = k.multiplier, a->shift[i] = k.shift, a->ilo[i] = k.ilo, a->ihi[i] = k.ihi, a->zp[i] = k.zp;
+  }
+  a->first = ChannelCodes{a->scale, a->add, a->lo, a->hi, a->multiplier, a->shift, a->ilo, a->ihi, a->zp,
                           k.codes_signed, k.double_round, has_add};
   return true;
 }
@@ -585,11 +613,12 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
         const int64_t n = t / planes, oc0 = t % planes * per, count = std::min(per, s.c_out - oc0);
         // slots past `count` keep the last plane's channels: computed, not stored
         const uint8_t* channels[kDepthwisePackedColumns / 8];
-        for (int64_t k = 0; k < count; ++k) {
-          channels[k] = reinterpret_cast<const uint8_t*>(x + (n * s.c_in + (oc0 + k) / mult) * s.h * s.w);
+        for (int64_t k = 0, ic = oc0 / mult, m = oc0 % mult; k < count; ++k) {  // no division per channel
+          channels[k] = reinterpret_cast<const uint8_t*>(x + (n * s.c_in + ic) * s.h * s.w);
+          if (++m == mult) m = 0, ++ic;
         }
         kernels.fill_channel_rows(channels, count, s.h, s.w, pc.g.stride * pc.lane, p.pad_left,
-                                  std::is_signed<X>::value ? 0x80 : 0, plane.data() + p.pad_top * pc.g.row_len,
+                                  std::is_signed<X>::value ? 0x80 : 0, zp, plane.data() + p.pad_top * pc.g.row_len,
                                   pc.g.row_len);
         DepthwiseChannelsGeometry g = pc.g;
         g.channels = count;

@@ -142,15 +142,13 @@ struct DepthwiseChannelsOut {
 };
 using DepthwiseU8S8ChannelsFn = void (*)(const uint8_t* plane, const DepthwiseChannelsGeometry& g, const int32_t* w,
                                          int64_t w_stride, const uint32_t* init, const DepthwiseChannelsOut& out);
-// Its plane's rows: for r < rows, k < count, i < width (col0 + width <= lane <= 32, lane * count
-// <= 128)
-//   dst[r * dst_stride + lane * k + col0 + i] = channels[k][r * width + i] ^ flip
-// and every other byte of dst[r * dst_stride + [0, 64 ceil(lane * count / 64))] as it was (the
-// padding, the slots past count): each 64 bytes of a row from one masked load per channel, where
-// a copy per channel row stored each channel's bytes on their own (copy_rows_u8: 8 us of a
-// 960-channel 7 x 7 layer).
+// Its plane's rows: for r < rows, k < count (col0 + width <= lane; lane 8, 16 or 32)
+//   dst[r * dst_stride + lane * k + col0 + i] = channels[k][r * width + i] ^ flip   (i < width)
+// and the other bytes of dst[r * dst_stride + lane * k + [0, lane)] = pad; every other byte of
+// dst as it was (the padding rows, the slots past count).
 using FillChannelRowsFn = void (*)(const uint8_t* const* channels, int64_t count, int64_t rows, int64_t width,
-                                   int64_t lane, int64_t col0, uint8_t flip, uint8_t* dst, int64_t dst_stride);
+                                   int64_t lane, int64_t col0, uint8_t flip, uint8_t pad, uint8_t* dst,
+                                   int64_t dst_stride);
 
 // The same for stride 2 x 2 (depthwise_u8s8_fast_s2): dilation_h 1, dilation_w <= 3, the same
 // filters, oh >= 4; blocks of 4 rows x 64 columns, or 8 or 4 rows x 32 columns when ow <= 32

@@ -4,6 +4,7 @@
 // float clamp bounds that the float type cannot represent exactly). Contract: requantize.h.
 #include "fxsim/kernels/requantize.h"
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -61,36 +62,37 @@ void fp32_constants(const RequantizeArgs& a, const std::vector<int32_t>& zp, std
                     std::vector<F>* add, std::vector<F>* lo, std::vector<F>* hi, bool* exact) {
   const RequantizeParams& p = a.params;
   *exact = true;
-  for (auto* v : {scale, add, lo, hi}) v->reserve(v->size() + static_cast<size_t>(a.channels));
-  for (int64_t c = 0; c < a.channels; ++c) {
-    scale->push_back(static_cast<F>(a.scale[c]));
-    if (c > 0 && zp[c] == zp[c - 1]) {  // the bounds of the channel before (a per-tensor zero point: all)
-      add->push_back(add->back()), lo->push_back(lo->back()), hi->push_back(hi->back());
-      continue;
+  const size_t n = static_cast<size_t>(a.channels);
+  for (auto* v : {scale, add, lo, hi}) v->resize(n);
+  for (size_t c = 0; c < n; ++c) (*scale)[c] = static_cast<F>(a.scale[c]);
+  F add_c = 0, lo_c = 0, hi_c = 0;  // in registers: copied from the arrays, a chain through memory
+  for (size_t c = 0; c < n; ++c) {
+    // the bounds of the channel before when its zero point is the same (per tensor: computed once)
+    if (c == 0 || zp[c] != zp[c - 1]) {
+      if (p.zero_point_in_float) {
+        add_c = static_cast<F>(zp[c]);
+        lo_c = float_bound_below<F>(p.qmin);
+        hi_c = float_bound_above<F>(p.qmax);
+        *exact = *exact && exact_int32_in<F>(p.qmin) && exact_int32_in<F>(p.qmax);
+      } else {
+        const int64_t l = static_cast<int64_t>(p.qmin) - zp[c];
+        const int64_t h = static_cast<int64_t>(p.qmax) - zp[c];
+        add_c = F(0);
+        lo_c = float_bound_below<F>(l);
+        hi_c = float_bound_above<F>(h);
+        *exact = *exact && exact_int32_in<F>(l) && exact_int32_in<F>(h);
+      }
     }
-    if (p.zero_point_in_float) {
-      add->push_back(static_cast<F>(zp[c]));
-      lo->push_back(float_bound_below<F>(p.qmin));
-      hi->push_back(float_bound_above<F>(p.qmax));
-      *exact = *exact && exact_int32_in<F>(p.qmin) && exact_int32_in<F>(p.qmax);
-    } else {
-      const int64_t l = static_cast<int64_t>(p.qmin) - zp[c];
-      const int64_t h = static_cast<int64_t>(p.qmax) - zp[c];
-      add->push_back(F(0));
-      lo->push_back(float_bound_below<F>(l));
-      hi->push_back(float_bound_above<F>(h));
-      *exact = *exact && exact_int32_in<F>(l) && exact_int32_in<F>(h);
-    }
+    (*add)[c] = add_c, (*lo)[c] = lo_c, (*hi)[c] = hi_c;
   }
 }
 
 // Every clamp bound within kRoundHalfEvenBound (rounding.h): HALF_EVEN may take the fused loop.
 template <typename F>
 bool within_half_even_bound(const std::vector<F>& lo, const std::vector<F>& hi) {
-  for (size_t c = 0; c < lo.size(); ++c) {
-    if (!(lo[c] >= -kRoundHalfEvenBound<F> && hi[c] <= kRoundHalfEvenBound<F>)) return false;
-  }
-  return true;
+  int outside = 0;  // an int reduction: vectorized
+  for (size_t c = 0; c < lo.size(); ++c) outside |= !(lo[c] >= -kRoundHalfEvenBound<F>) | !(hi[c] <= kRoundHalfEvenBound<F>);
+  return outside == 0;
 }
 
 // One fp32 element by the scalar definition (any mode, any bounds).
@@ -145,11 +147,14 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
   }
   domain_lo_ = domain.lo, domain_hi_ = domain.hi;
 
-  zp_.resize(static_cast<size_t>(C));
   lo_.resize(static_cast<size_t>(C));
   hi_.resize(static_cast<size_t>(C));
+  if (a.zero_point_count == 1) {
+    zp_.assign(static_cast<size_t>(C), a.zero_point[0]);
+  } else {
+    zp_.assign(a.zero_point, a.zero_point + C);
+  }
   for (int64_t c = 0; c < C; ++c) {
-    zp_[c] = zero_point_at(a.zero_point, a.zero_point_count, c);
     lo_[c] = static_cast<int64_t>(p.qmin) - zp_[c];
     hi_[c] = static_cast<int64_t>(p.qmax) - zp_[c];
   }
@@ -206,7 +211,13 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
     case Method::kFp32: {
       checked_rounding_mode(k, p.rounding);
       if (a.scale == nullptr) throw_invalid(k, "scale is null");
-      for (int64_t c = 0; c < C; ++c) check_scale_at(k, "scale", c, a.scale[c]);
+      // scale_ok on each: 0 < scale < inf (NaN fails both), an int reduction GCC vectorizes (a
+      // bool one it does not); the message only for a bad scale
+      int bad_scale = 0;
+      for (int64_t c = 0; c < C; ++c) bad_scale |= !(a.scale[c] > 0.0f) | !(a.scale[c] < HUGE_VALF);
+      if (bad_scale != 0) {
+        for (int64_t c = 0; c < C; ++c) check_scale_at(k, "scale", c, a.scale[c]);
+      }
       fdouble_ = p.product_in_float64;
       bool exact = false;
       if (fdouble_) {
