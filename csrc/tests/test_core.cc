@@ -1227,10 +1227,10 @@ void test_conv2d_accumulate() {
                                     true);
   check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{1, 2, 7, 61, 4, 5, 6}, params(1, 1, 1, 1, 2, 3, 2, 2, 2), false,
                                    true);
-  // narrow planes: on AVX-512 their channels side by side (direct_conv2d.cc PackedChannels: 14 x 14
-  // in lanes of 16 columns, 7 x 7 with a 5x6 filter at batch 2 in lanes of 16, 11 channels at 7 x 7 in
-  // lanes of 8: a partial second plane, 5 x 5 dilated at 24 x 20 with a multiplier in lanes of 32),
-  // on avx2 their output rows (PackedRows: 14 x 14 in 4 blocks of 16 columns, 7 x 7 in 2 of 12)
+  // narrow planes: their channels side by side (direct_conv2d.cc PackedChannels: 14 x 14 in lanes
+  // of 16 columns, 7 x 7 with a 5x6 filter at batch 2 in lanes of 16, 11 channels at 7 x 7 in lanes
+  // of 8: a partial second plane (on avx2 a half without channels), 5 x 5 dilated at 24 x 20 with a
+  // multiplier in lanes of 32)
   check_conv_layer<uint8_t, int8_t>(rng, Conv2DShape{1, 3, 14, 14, 6, 3, 3}, params(1, 1, 1, 1, 1, 1, 1, 1, 3), true,
                                     true);
   check_conv_layer<int8_t, int8_t>(rng, Conv2DShape{2, 2, 7, 7, 4, 5, 6}, params(1, 1, 1, 1, 2, 3, 2, 2, 2), false,
@@ -1499,7 +1499,7 @@ void test_direct_in_register_requantize() {
                           {Conv2DShape{1, 4, 33, 60, 4, 3, 3}, 2, 1, 1, 0, 0, 4},
                           {Conv2DShape{1, 3, 21, 59, 6, 3, 3}, 2, 1, 1, 1, 1, 3},
                           {Conv2DShape{1, 2, 19, 140, 4, 5, 5}, 2, 2, 3, 2, 2, 2},
-                          // narrow planes, the output rows packed side by side (PackedRows)
+                          // narrow planes, their channels side by side (PackedChannels)
                           {Conv2DShape{1, 3, 14, 14, 6, 3, 3}, 1, 1, 1, 1, 1, 3},
                           {Conv2DShape{2, 2, 7, 7, 4, 5, 6}, 1, 2, 3, 2, 2, 2}};
   const std::string saved = active_isa();

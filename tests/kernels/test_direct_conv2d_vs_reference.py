@@ -320,11 +320,11 @@ LAYERS = {
     "dw5x5s2_dilated_w_odd": ((1, 8, 37, 45), (8, 1, 5, 5), (2, 2), (1, 2), (2, 1, 2, 3), 8),
     "dw5x5_mult2_dilated": ((2, 8, 30, 47), (16, 1, 5, 5), (1, 2), (2, 1), (3, 2, 1, 4), 8),
     "dw5x5_mult2_s1_dilated_w": ((1, 6, 21, 70), (12, 1, 5, 5), (1, 1), (1, 2), (2, 4, 1, 3), 6),
-    # narrow planes: their channels side by side for the register-blocked loop on AVX-512
-    # (direct_conv2d.cc PackedChannels; lanes of 16 columns: MobileNetV2's 14 x 14, 8: its 7 x 7,
-    # 16: a 5 x 5 filter dilated along the width, asymmetric pads at batch 2; 32: 28 x 28 with 5 x 5
-    # filters; 16: 7 x 7 5 x 5 with a multiplier; 8: 13 channels, a last plane of 5 channels), on
-    # avx2 their output rows (PackedRows: 4 blocks of 16 columns x 4 rows at 14 x 14, 2 of 9 at 7 x 7)
+    # narrow planes: their channels side by side for the register-blocked loop (direct_conv2d.cc
+    # PackedChannels; lanes of 16 columns: MobileNetV2's 14 x 14, 8: its 7 x 7, 16: a 5 x 5 filter
+    # dilated along the width, asymmetric pads at batch 2; 32: 28 x 28 with 5 x 5 filters; 16: 7 x 7
+    # 5 x 5 with a multiplier; 8: 13 channels, a last plane of 5 channels: on avx2, whose loop runs
+    # each 32-column half of a plane, a second half of one channel)
     "dw3x3_96_14": ((1, 96, 14, 14), (96, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 96),
     "dw3x3_40_7": ((1, 40, 7, 7), (40, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 40),
     "dw5x5_mult2_13x11_dilated_w": ((1, 6, 13, 11), (12, 1, 5, 5), (1, 1), (1, 2), (2, 4, 2, 4), 6),

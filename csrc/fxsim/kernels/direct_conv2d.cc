@@ -34,7 +34,7 @@ namespace {
 
 // Largest buffer (elements) a direct kernel allocates: above it the layer keeps the generic path.
 constexpr int64_t kMaxBuffer = int64_t(1) << 24;
-// The columns of a packed depthwise plane (PackedRows: narrow output rows side by side).
+// The output columns of a plane of narrow depthwise channels side by side (PackedChannels).
 constexpr int64_t kDepthwisePackedColumns = 64;
 
 // One padded input channel, zero-point corrected to int16 and split into stride_w phases:
@@ -400,71 +400,14 @@ bool all_register_codes(const RequantizeSink& sink, int64_t c_out, std::vector<R
   return true;
 }
 
-// A narrow plane (MobileNetV2's 14 x 14 and 7 x 7 stages) leaves most of the register-blocked
-// loop's 64 columns empty; at stride 1 its output rows go side by side instead: `blocks` blocks
-// of wp (the padded width) columns in each row of a packed plane, block b holding padded rows
-// b * q_rows + r (r < q_rows + (KH - 1) * dilation_h). Packed output row r of block b is then
-// output row b * q_rows + r: every tap of output column ox < OW reads inside its own block
-// (ox + (KW - 1) * dilation_w < wp), and the wp - OW columns at each block's end are computed and
-// dropped. The most blocks within 64 columns that leave the loop its kDepthwiseFastRows rows.
-// (The avx2 table's form: on the AVX-512 tables, which have depthwise_u8s8_channels, the planes
-// PackedRows would take go channels side by side instead, PackedChannels below, within kMaxBuffer.)
-struct PackedRows {
-  DepthwiseU8S8FastFn loop = nullptr;  // null: the plane is not packed
-  int64_t blocks = 1, q_rows = 0, wp = 0, plane_rows = 0;
-  DepthwiseU8Geometry g{};  // the packed plane's
-  int64_t plane_bytes() const { return plane_rows * g.row_len; }
-};
-
-PackedRows packed_rows(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, int64_t oh,
-                       int64_t groups) {
-  PackedRows pk;
-  if (p.stride_h != 1 || p.stride_w != 1 || k.depthwise_u8s8_fast == nullptr) return pk;
-  pk.wp = s.w + p.pad_left + p.pad_right;
-  for (int64_t b = kDepthwisePackedColumns / pk.wp; b >= 2; --b) {
-    if ((oh + b - 1) / b >= kDepthwiseFastRows) {
-      pk.blocks = b;
-      break;
-    }
-  }
-  if (pk.blocks < 2) return pk;
-  pk.q_rows = (oh + pk.blocks - 1) / pk.blocks;
-  if (depthwise_fast_loop(k, p, s, pk.q_rows, groups) != k.depthwise_u8s8_fast) return pk;
-  pk.loop = k.depthwise_u8s8_fast;
-  pk.plane_rows = pk.q_rows + (s.kh - 1) * p.dilation_h;
-  const int64_t cols = pk.blocks * pk.wp;
-  // the loop's row reads (direct_conv_kernels.h): 64-column blocks plus its taps
-  const int64_t row_len = std::max(cols, (cols + 63) / 64 * 64 + 12 + 4 * groups * p.dilation_w + 64);
-  pk.g = DepthwiseU8Geometry{row_len, pk.q_rows, cols, 1, 1, p.dilation_h, p.dilation_w, s.kh, groups};
-  return pk;
-}
-
-// Channel src's padded rows into the packed plane, block b taking padded rows b * q_rows + r.
-// Every channel writes the same bytes, so the rest of a plane filled with x_zp once stays the
-// padding.
-template <typename X>
-void fill_packed_rows(const DirectConvTable& k, const Conv2DParams& p, const Conv2DShape& s, const PackedRows& pk,
-                      const X* src, uint8_t* plane) {
-  for (int64_t b = 0; b < pk.blocks; ++b) {
-    copy_padded_rows(k, p, s, src, b * pk.q_rows, pk.plane_rows, plane + b * pk.wp, pk.g.row_len);
-  }
-}
-
-// The packed outputs (elem bytes each) back in order: output row oy is packed row oy % q_rows of
-// block oy / q_rows.
-inline void unpack_rows(const PackedRows& pk, int64_t oh, int64_t ow, int64_t elem, const char* packed, char* out) {
-  for (int64_t oy = 0; oy < oh; ++oy) {
-    std::memcpy(out + oy * ow * elem, packed + ((oy % pk.q_rows) * pk.g.ow + oy / pk.q_rows * pk.wp) * elem,
-                static_cast<size_t>(ow * elem));
-  }
-}
-
-// Narrower planes still (MobileNetV2's 7 x 7 and 14 x 14, EfficientNet's 28 x 28 at 5 x 5) go
-// channels side by side (depthwise_u8s8_channels), at stride 1 and 2: 64 / lane output columns
-// of the register-blocked loop per channel, where PackedRows fills them with the rows of one
-// channel (7 x 7: 2 blocks of 4 rows, 18 of 64 columns) and the stride-2 loop leaves them mostly
-// empty, and each channel's fixed costs (filling, requantization setup, the loop's start) are paid
-// once per plane rather than once per channel. Channel k's padded input columns start at byte
+// Narrow planes (MobileNetV2's 7 x 7 and 14 x 14, EfficientNet's 28 x 28 at 5 x 5) go channels
+// side by side (depthwise_u8s8_channels), at stride 1 and 2: 64 / lane output columns of the
+// register-blocked loop per channel, where one channel's plane leaves most of them empty, and
+// each channel's fixed costs (filling, requantization setup, the loop's start) are paid once per
+// plane rather than once per channel. (It replaced PackedRows, one channel's output rows side by
+// side, which the avx2 table kept until it had this loop too: avx2, 1 thread, fused per-channel
+// fp32 codes, us, PackedRows or the plane / channels: dw 960 @7 109 / 42, dw 576 @14 113 / 59,
+// dw 192 @28 83 / 57, dw5x5 672 @14 308 / 175, stride 2 dw 576 14 -> 7 86 / 34.) Channel k's padded input columns start at byte
 // stride * lane * k: a neighbour's left padding may lie on this one's right padding (both the zero
 // point), so stride * lane >= wp - min(pad_left, pad_right) and lane >= OW (the data of channel k
 // stays within [stride * lane * k + pad_left, stride * lane * (k + 1))).
@@ -642,45 +585,24 @@ bool depthwise_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, const
     });
     return true;
   }
-  const PackedRows pk = packed_rows(kernels, p, s, oh, groups);
-  // the register-blocked loop on the plane: the layer's own, or on the packed plane
-  const DepthwiseU8S8FastFn loop = pk.loop != nullptr ? pk.loop : fast;
   *first_rejected = parallel_tasks(s.n * s.c_in, mult * outputs * taps, [&](int64_t t0, int64_t t1) -> int64_t {
-    // the padding stays x_zp
-    std::vector<uint8_t> plane(static_cast<size_t>(pk.loop != nullptr ? pk.plane_bytes() : hp * row_len), zp);
+    std::vector<uint8_t> plane(static_cast<size_t>(hp * row_len), zp);  // the padding stays x_zp
     std::vector<uint32_t> acc(static_cast<size_t>(mult * outputs));
-    std::vector<uint32_t> packed_out(static_cast<size_t>(pk.loop != nullptr ? pk.g.oh * pk.g.ow : 0));
-    // `loop` into out (codes or sums); on a packed plane through packed_out, unpacked row by row
-    auto run_loop = [&](const int32_t* filter, uint32_t start, DepthwiseFastOut out) {
-      if (pk.loop == nullptr) {
-        loop(plane.data(), g, filter, start, out);
-        return;
-      }
-      const bool codes = out.codes != nullptr;
-      char* const dst = static_cast<char*>(codes ? out.codes : static_cast<void*>(out.sums));
-      if (codes) out.codes = packed_out.data(); else out.sums = packed_out.data();
-      pk.loop(plane.data(), pk.g, filter, start, out);
-      unpack_rows(pk, oh, ow, codes ? 1 : 4, reinterpret_cast<const char*>(packed_out.data()), dst);
-    };
     int64_t first = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / s.c_in, ic = t % s.c_in;
-      if (pk.loop != nullptr) {
-        fill_packed_rows(kernels, p, s, pk, x + t * s.h * s.w, plane.data());
-      } else {
-        copy_u8_plane(kernels, p, s, row_len, x + t * s.h * s.w, plane.data());
-      }
+      copy_u8_plane(kernels, p, s, row_len, x + t * s.h * s.w, plane.data());
       for (int64_t m = 0; m < mult; ++m) {
         const int64_t oc = ic * mult + m, flat = (n * s.c_out + oc) * outputs;
         const int32_t* filter = wq + oc * s.kh * groups;
         uint32_t* sums = acc.data() + m * outputs;
         DepthwiseFastOut direct;
-        if (loop != nullptr && fold_bias == (bias != nullptr) && fast_output(sink, oc, flat, &direct)) {
-          run_loop(filter, init[oc], direct);  // nothing rejected
+        if (fast != nullptr && fold_bias == (bias != nullptr) && fast_output(sink, oc, flat, &direct)) {
+          fast(plane.data(), g, filter, init[oc], direct);  // nothing rejected
           continue;
         }
-        if (loop != nullptr) {
-          run_loop(filter, init[oc], DepthwiseFastOut{sums, nullptr, RegisterCodes{}});
+        if (fast != nullptr) {
+          fast(plane.data(), g, filter, init[oc], DepthwiseFastOut{sums, nullptr, RegisterCodes{}});
         } else {
           kernels.depthwise_u8s8(plane.data(), g, filter, init[oc], sums);
         }

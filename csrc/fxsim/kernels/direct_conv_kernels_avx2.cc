@@ -7,13 +7,13 @@
 // - direct_conv_u32 / direct_conv_paired_u32: int16 pairs through vpmaddwd (each pair sum exact
 //   modulo 2^32, its one overflow 2 * (-32768)^2 wrapping), the tap pairing of fbgemm's and
 //   XNNPACK's depthwise micro-kernels, as the AVX-512 tiles.
-// - depthwise_u8s8_fast, depthwise_u8s8_fast_s2, small_depth_u8s8(_codes): the u8 x s8 dot
-//   product of four bytes (vpdpbusd, Intel SDM, the non-saturating form) through its exact
-//   emulation on int16 pairs, as dot4_avx512.h does on zmm: a u8 byte pair (b0, b2) or (b1, b3)
-//   per int32 lane, zero-extended to int16, times the sign-extended s8 weight pair, one vpmaddwd
-//   (|pair sum| <= 2 * 255 * 128 < 2^17: exact), added modulo 2^32. Here the two int16 halves are
-//   made straight from the input window by two vpshufb (index -128 writes a 0 byte: the zero
-//   extension), no mask and shift. Every sum is the same modular sum as the other variants'.
+// - depthwise_u8s8_fast, depthwise_u8s8_fast_s2, depthwise_u8s8_channels, small_depth_u8s8(_codes):
+//   the u8 x s8 dot product of four bytes (vpdpbusd, Intel SDM, the non-saturating form) through
+//   its exact emulation on int16 pairs, as dot4_avx512.h does on zmm: a u8 byte pair (b0, b2) or
+//   (b1, b3) per int32 lane, zero-extended to int16, times the sign-extended s8 weight pair, one
+//   vpmaddwd (|pair sum| <= 2 * 255 * 128 < 2^17: exact), added modulo 2^32. Here the two int16
+//   halves are made straight from the input window by two vpshufb (index -128 writes a 0 byte: the
+//   zero extension), no mask and shift. Every sum is the same modular sum as the other variants'.
 // - depthwise_u8s8 (any stride and dilation) and interleave4_strided are null: their AVX-512
 //   forms rest on vpermd windows of 16 lanes and masked byte loads; the callers keep the int16
 //   pair loops and conv2d.cc's plain gather there.
@@ -447,6 +447,226 @@ void depthwise_fast(const uint8_t* plane, const DepthwiseU8Geometry& g, const in
   }
 }
 
+// ---- depthwise_u8s8_channels (DepthwiseU8S8ChannelsFn): narrow planes side by side, the loop of
+// depthwise_fast_kh on each 32-column half of the plane's 64 output columns (half h: j0 = 32 h and
+// its channels from j0 / P on; a half with no live channel is skipped), with vectors of weights,
+// start values and requantization constants in place of broadcasts. Int32 lane l of window X
+// holds output column j0 + 16 (l / 4) + 4 X + l % 4 at stride 1 and j0 + 16 (X / 2) + 8 (l / 4) +
+// 4 (X % 2) + l % 4 at stride 2 (the windows of depthwise_fast_kh), and lane l of the column-order
+// vector k (windows_in_order) column j0 + 8 k + l, each of channel column / P; a channel's value
+// reaches its lanes by one vpermd (ChannelLanes8, relative to the half's first channel). Over
+// AVX-512's form (direct_conv_kernels.inc) this one has no byte masks: the codes leave a row
+// through a 32-byte buffer, each channel's ow codes copied from it (copy_bytes), and the fill
+// writes each unit's padding and then its row.
+template <int P, int S>
+struct ChannelLanes8 {
+  int32_t window[4][8];   // of window X (the stride-S window order)
+  int32_t ordered[4][8];  // of column-order vector k
+  constexpr ChannelLanes8() : window(), ordered() {
+    for (int x = 0; x < 4; ++x) {
+      for (int l = 0; l < 8; ++l) {
+        const int col = S == 1 ? 16 * (l / 4) + 4 * x + l % 4 : 16 * (x / 2) + 8 * (l / 4) + 4 * (x % 2) + l % 4;
+        window[x][l] = col / P;
+        ordered[x][l] = (8 * x + l) / P;
+      }
+    }
+  }
+};
+
+// Channel lanes_x[l]'s value of v (0 past the `live` lanes of vpmaskmovd's mask) in lane l.
+inline __m256i channel_lanes8(const int32_t* lanes_x, __m256i live, const int32_t* v) {
+  return _mm256_permutevar8x32_epi32(_mm256_maskload_epi32(v, live),
+                                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes_x)));
+}
+inline __m256 channel_lanes8_ps(const int32_t* lanes_x, __m256i live, const float* v) {
+  return _mm256_permutevar8x32_ps(_mm256_maskload_ps(v, live),
+                                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes_x)));
+}
+
+// s8_pairs of each lane's weight word: the even pair (bytes 0, 2) and the odd pair (bytes 1, 3),
+// each byte sign-extended into its int16 half.
+inline S8Pairs s8_pairs_lanes(__m256i w) {
+  const __m256i low16 = _mm256_set1_epi32(0xFFFF);
+  const __m256i even = _mm256_or_si256(_mm256_and_si256(_mm256_srai_epi32(_mm256_slli_epi32(w, 24), 24), low16),
+                                       _mm256_slli_epi32(_mm256_srai_epi32(_mm256_slli_epi32(w, 8), 24), 16));
+  const __m256i odd = _mm256_or_si256(_mm256_and_si256(_mm256_srai_epi32(_mm256_slli_epi32(w, 16), 24), low16),
+                                      _mm256_slli_epi32(_mm256_srai_epi32(w, 24), 16));
+  return S8Pairs{even, odd};
+}
+
+// requant8 with each lane's channel's constants (cc's arrays from the half's first channel), built
+// in place, only the form's members set, and out of line: inlined (or returned by value) its
+// Requant8 was built in a temporary that gcc 12 copied out by rep movs and cleared by rep stos,
+// ~15% of a 14 x 14 plane's loop.
+__attribute__((noinline)) void requant8_lanes(const int32_t* lanes_x, __m256i live, const ChannelCodes& cc, int64_t first,
+                           Requant8* q) {
+  q->has_add = cc.has_add, q->double_round = cc.double_round, q->codes_signed = cc.codes_signed;
+  q->zp = channel_lanes8(lanes_x, live, cc.zp + first);
+  if (cc.double_round) {  // only the form's arrays are there
+    q->dr = double_round8(channel_lanes8(lanes_x, live, cc.multiplier + first),
+                          channel_lanes8(lanes_x, live, cc.shift + first), channel_lanes8(lanes_x, live, cc.ilo + first),
+                          channel_lanes8(lanes_x, live, cc.ihi + first));
+  } else {
+    q->scale = channel_lanes8_ps(lanes_x, live, cc.scale + first);
+    q->add = channel_lanes8_ps(lanes_x, live, cc.add + first);
+    q->lo = channel_lanes8_ps(lanes_x, live, cc.lo + first), q->hi = channel_lanes8_ps(lanes_x, live, cc.hi + first);
+  }
+}
+
+// codes32_windows / codes32_ordered with each vector's own constants.
+inline __m256i codes32_windows(const __m256i (&a)[4], const Requant8 (&q)[4]) {
+  const __m256i lo =
+      _mm256_packs_epi32(_mm256_add_epi32(codes8(a[0], q[0]), q[0].zp), _mm256_add_epi32(codes8(a[1], q[1]), q[1].zp));
+  const __m256i hi =
+      _mm256_packs_epi32(_mm256_add_epi32(codes8(a[2], q[2]), q[2].zp), _mm256_add_epi32(codes8(a[3], q[3]), q[3].zp));
+  return q[0].codes_signed ? _mm256_packs_epi16(lo, hi) : _mm256_packus_epi16(lo, hi);
+}
+inline __m256i codes32_ordered(const __m256i (&v)[4], const Requant8 (&q)[4]) {
+  const __m256i p01 =
+      _mm256_packs_epi32(_mm256_add_epi32(codes8(v[0], q[0]), q[0].zp), _mm256_add_epi32(codes8(v[1], q[1]), q[1].zp));
+  const __m256i p23 =
+      _mm256_packs_epi32(_mm256_add_epi32(codes8(v[2], q[2]), q[2].zp), _mm256_add_epi32(codes8(v[3], q[3]), q[3].zp));
+  const __m256i b = q[0].codes_signed ? _mm256_packs_epi16(p01, p23) : _mm256_packus_epi16(p01, p23);
+  return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+// d[i] = s[i] ^ flip for i < n <= 32: two overlapping moves of the widest size that fits (the
+// second rewrites bytes of the first with the same values), none outside [d, d + n).
+inline void copy_bytes(uint8_t* d, const uint8_t* s, int64_t n, uint8_t flip) {
+  if (n >= 16) {
+    const __m128i f = _mm_set1_epi8(static_cast<char>(flip));
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm_xor_si128(a, f));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + n - 16), _mm_xor_si128(b, f));
+  } else if (n >= 8) {
+    const uint64_t f = 0x0101010101010101ull * flip;
+    uint64_t a, b;
+    __builtin_memcpy(&a, s, 8), __builtin_memcpy(&b, s + n - 8, 8);
+    a ^= f, b ^= f;
+    __builtin_memcpy(d, &a, 8), __builtin_memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4) {
+    const uint32_t f = 0x01010101u * flip;
+    uint32_t a, b;
+    __builtin_memcpy(&a, s, 4), __builtin_memcpy(&b, s + n - 4, 4);
+    a ^= f, b ^= f;
+    __builtin_memcpy(d, &a, 4), __builtin_memcpy(d + n - 4, &b, 4);
+  } else {
+    for (int64_t i = 0; i < n; ++i) d[i] = static_cast<uint8_t>(s[i] ^ flip);
+  }
+}
+
+template <int S, int KH, int G, int R, int P>
+void depthwise_channels_kh(const uint8_t* plane, const DepthwiseChannelsGeometry& g, const int32_t* wc,
+                           int64_t w_stride, const uint32_t* init, const DepthwiseChannelsOut& out) {
+  constexpr int T = KH * G, SETS = S == 1 && P >= 16 ? 1 : 2;  // weight sets: by window X / SETS
+  static constexpr ChannelLanes8<P, S> lanes{};
+  const PairIndex idx = pair_index(S, g.dilation_w);
+  const int64_t group_step = 4 * g.dilation_w, ow = g.ow, oh = g.oh, stride = out.channel_stride;
+  const ChannelCodes& cc = out.rq;
+  for (int64_t j0 = 0; j0 < 64; j0 += 32) {
+    const int64_t first = j0 / P, live = 32 / P < g.channels - first ? 32 / P : g.channels - first;
+    if (live <= 0) break;
+    const __m256i mask = first_lanes8(live);
+    S8Pairs w[SETS][T];
+    __m256i start[SETS];
+    for (int set = 0; set < SETS; ++set) {
+      const int32_t* map = lanes.window[2 * set];  // windows 2 set, 2 set + 1
+      for (int t = 0; t < T; ++t) w[set][t] = s8_pairs_lanes(channel_lanes8(map, mask, wc + t * w_stride + first));
+      start[set] = channel_lanes8(map, mask, reinterpret_cast<const int32_t*>(init + first));
+    }
+    Requant8 q[4];  // per vector of the codes' input: windows at stride 1, column order at 2
+    if (out.sums == nullptr) {  // (the codes: the condition of their use below)
+      for (int v = 0; v < 4; ++v) requant8_lanes(S == 1 ? lanes.window[v] : lanes.ordered[v], mask, cc, first, &q[v]);
+    }
+    for (int64_t oy0 = 0; oy0 < oh; oy0 += R) {
+      const int64_t top = oy0 + R <= oh ? oy0 : oh - R;  // the last block ends at the last row
+      __m256i acc[R][4];
+      for (int r = 0; r < R; ++r) {
+        for (int x = 0; x < 4; ++x) acc[r][x] = start[SETS == 2 ? x / 2 : 0];
+      }
+      const uint8_t* base = plane + S * top * g.row_len + S * j0;
+#pragma GCC unroll 16
+      for (int e = 0; e < S * (R - 1) + KH; ++e) {
+#pragma GCC unroll 2
+        for (int gq = 0; gq < G; ++gq) {
+          const uint8_t* row = base + e * g.row_len + gq * group_step;
+#pragma GCC unroll 4
+          for (int x = 0; x < 4; ++x) {
+            const int at = S == 1 ? 4 * x : 32 * (x / 2) + 8 * (x % 2);
+            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + at));
+            const __m256i even = _mm256_shuffle_epi8(v, idx.even), odd = _mm256_shuffle_epi8(v, idx.odd);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+              const int ky = e - S * r;
+              if (ky < 0 || ky >= KH) continue;
+              acc[r][x] = dot4_step(acc[r][x], even, odd, w[SETS == 2 ? x / 2 : 0][ky * G + gq]);
+            }
+          }
+        }
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {  // unrolled: the accumulators stay in registers
+        if (top + r < oy0) continue;  // the last block's rows a block before it stored
+        const int64_t at = (top + r) * ow;
+        __m256i v[4];
+        if (out.sums != nullptr || S == 2) windows_in_order<S>(acc[r], v);
+        if (out.sums != nullptr) {
+          for (int64_t k = 0; k < live; ++k) {  // channel first + k: columns P k .. of the half
+            uint32_t* dst = out.sums + (first + k) * stride + at;
+            for (int64_t i = 0; i < ow; i += 8) store8(dst + i, v[(P * k + i) / 8], ow - i);
+          }
+          continue;
+        }
+        alignas(32) uint8_t codes[32];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(codes), S == 1 ? codes32_windows(acc[r], q) : codes32_ordered(v, q));
+        uint8_t* const dst = static_cast<uint8_t*>(out.codes) + first * stride + at;
+        for (int64_t k = 0; k < live; ++k) copy_bytes(dst + k * stride, codes + P * k, ow, 0);
+      }
+    }
+  }
+}
+
+template <int S, int R3, int R5>
+void depthwise_channels_stride(const uint8_t* plane, const DepthwiseChannelsGeometry& g, const int32_t* w,
+                               int64_t w_stride, const uint32_t* init, const DepthwiseChannelsOut& out) {
+  if (g.kh == 3) {
+    if (g.lane_width == 8) return depthwise_channels_kh<S, 3, 1, R3, 8>(plane, g, w, w_stride, init, out);
+    if (g.lane_width == 16) return depthwise_channels_kh<S, 3, 1, R3, 16>(plane, g, w, w_stride, init, out);
+    return depthwise_channels_kh<S, 3, 1, R3, 32>(plane, g, w, w_stride, init, out);
+  }
+  if (g.lane_width == 8) return depthwise_channels_kh<S, 5, 2, R5, 8>(plane, g, w, w_stride, init, out);
+  if (g.lane_width == 16) return depthwise_channels_kh<S, 5, 2, R5, 16>(plane, g, w, w_stride, init, out);
+  return depthwise_channels_kh<S, 5, 2, R5, 32>(plane, g, w, w_stride, init, out);
+}
+
+// The rows per block of depthwise_fast (stride 1: 4 at 3 x 3, 3 at 5 x 5; stride 2: 4).
+void depthwise_u8s8_channels(const uint8_t* plane, const DepthwiseChannelsGeometry& g, const int32_t* w,
+                             int64_t w_stride, const uint32_t* init, const DepthwiseChannelsOut& out) {
+  if (g.stride == 1) return depthwise_channels_stride<1, 4, 3>(plane, g, w, w_stride, init, out);
+  depthwise_channels_stride<2, 4, 4>(plane, g, w, w_stride, init, out);
+}
+
+// FillChannelRowsFn: each unit's padding (one 8-, 16- or 32-byte store), then its row's bytes.
+void fill_channel_rows(const uint8_t* const* channels, int64_t count, int64_t rows, int64_t width, int64_t lane,
+                       int64_t col0, uint8_t flip, uint8_t pad, uint8_t* dst, int64_t dst_stride) {
+  const __m256i padded = _mm256_set1_epi8(static_cast<char>(pad));
+  for (int64_t k = 0; k < count; ++k) {
+    const uint8_t* src = channels[k];
+    uint8_t* d = dst + lane * k;
+    for (int64_t r = 0; r < rows; ++r, src += width, d += dst_stride) {
+      if (lane == 32) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), padded);
+      } else if (lane == 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm256_castsi256_si128(padded));
+      } else {
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(d), _mm256_castsi256_si128(padded));
+      }
+      copy_bytes(d + col0, src, width, flip);
+    }
+  }
+}
+
 // ---- small_depth_u8s8(_codes): the int16 slots of every (ic, ky, group) for 32 output
 // columns, built once and read by every output channel (from the stack, L1).
 // A slot is 4 vectors of 8 int32 lanes (outputs 8 k + [0, 8)) of int16 input pairs and one
@@ -652,8 +872,8 @@ const DirectConvTable kDirectConvTable = {"avx2",
                                           copy_rows_u8,
                                           nullptr,  // interleave4_strided: conv2d.cc's plain loop
                                           depthwise_fast<2, 4, 4>,
-                                          nullptr,   // depthwise_u8s8_channels: PackedRows or the plane
-                                          nullptr};
+                                          depthwise_u8s8_channels,
+                                          fill_channel_rows};
 
 }  // namespace direct_conv_impl
 FXSIM_NAMESPACE_END
