@@ -379,6 +379,35 @@ inline void windows_in_order(const __m256i (&a)[4], __m256i (&v)[4]) {
   }
 }
 
+// The sums of one block of R output rows x 32 columns from its first input row `base`: input row
+// e of the block feeds the output rows r with e - S r in [0, KH), window X taking weight set X / 2
+// of SETS 2 (channels side by side: w[set * KH * G + tap]) or the one set. Forced inline: the
+// accumulators stay in registers.
+template <int S, int KH, int G, int R, int SETS>
+inline __attribute__((always_inline)) void accumulate_block(const uint8_t* base, int64_t row_len, int64_t group_step,
+                                                            const PairIndex& idx, const S8Pairs* w,
+                                                            __m256i (&acc)[R][4]) {
+#pragma GCC unroll 16
+  for (int e = 0; e < S * (R - 1) + KH; ++e) {
+#pragma GCC unroll 2
+    for (int gq = 0; gq < G; ++gq) {
+      const uint8_t* row = base + e * row_len + gq * group_step;
+#pragma GCC unroll 4
+      for (int x = 0; x < 4; ++x) {
+        const int at = S == 1 ? 4 * x : 32 * (x / 2) + 8 * (x % 2);
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + at));
+        const __m256i even = _mm256_shuffle_epi8(v, idx.even), odd = _mm256_shuffle_epi8(v, idx.odd);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+          const int ky = e - S * r;
+          if (ky < 0 || ky >= KH) continue;
+          acc[r][x] = dot4_step(acc[r][x], even, odd, w[(SETS == 2 ? x / 2 : 0) * KH * G + ky * G + gq]);
+        }
+      }
+    }
+  }
+}
+
 template <int S, int KH, int G, int R>
 void depthwise_fast_kh(const uint8_t* plane, const DepthwiseU8Geometry& g, const int32_t* wq, uint32_t init,
                        const DepthwiseFastOut& out) {
@@ -394,26 +423,7 @@ void depthwise_fast_kh(const uint8_t* plane, const DepthwiseU8Geometry& g, const
       for (int r = 0; r < R; ++r) {
         for (int x = 0; x < 4; ++x) acc[r][x] = _mm256_set1_epi32(static_cast<int32_t>(init));
       }
-      const uint8_t* base = plane + S * top * g.row_len + S * j0;
-#pragma GCC unroll 16
-      for (int e = 0; e < S * (R - 1) + KH; ++e) {
-#pragma GCC unroll 2
-        for (int gq = 0; gq < G; ++gq) {
-          const uint8_t* row = base + e * g.row_len + gq * group_step;
-#pragma GCC unroll 4
-          for (int x = 0; x < 4; ++x) {
-            const int at = S == 1 ? 4 * x : 32 * (x / 2) + 8 * (x % 2);
-            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + at));
-            const __m256i even = _mm256_shuffle_epi8(v, idx.even), odd = _mm256_shuffle_epi8(v, idx.odd);
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r) {
-              const int ky = e - S * r;
-              if (ky < 0 || ky >= KH) continue;
-              acc[r][x] = dot4_step(acc[r][x], even, odd, w[ky * G + gq]);
-            }
-          }
-        }
-      }
+      accumulate_block<S, KH, G, R, 1>(plane + S * top * g.row_len + S * j0, g.row_len, group_step, idx, w, acc);
       const int64_t width = g.ow - j0 < 32 ? g.ow - j0 : 32;
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {  // unrolled: the accumulators stay in registers
@@ -585,26 +595,8 @@ void depthwise_channels_kh(const uint8_t* plane, const DepthwiseChannelsGeometry
       for (int r = 0; r < R; ++r) {
         for (int x = 0; x < 4; ++x) acc[r][x] = start[SETS == 2 ? x / 2 : 0];
       }
-      const uint8_t* base = plane + S * top * g.row_len + S * j0;
-#pragma GCC unroll 16
-      for (int e = 0; e < S * (R - 1) + KH; ++e) {
-#pragma GCC unroll 2
-        for (int gq = 0; gq < G; ++gq) {
-          const uint8_t* row = base + e * g.row_len + gq * group_step;
-#pragma GCC unroll 4
-          for (int x = 0; x < 4; ++x) {
-            const int at = S == 1 ? 4 * x : 32 * (x / 2) + 8 * (x % 2);
-            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + at));
-            const __m256i even = _mm256_shuffle_epi8(v, idx.even), odd = _mm256_shuffle_epi8(v, idx.odd);
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r) {
-              const int ky = e - S * r;
-              if (ky < 0 || ky >= KH) continue;
-              acc[r][x] = dot4_step(acc[r][x], even, odd, w[SETS == 2 ? x / 2 : 0][ky * G + gq]);
-            }
-          }
-        }
-      }
+      accumulate_block<S, KH, G, R, SETS>(plane + S * top * g.row_len + S * j0, g.row_len, group_step, idx, w[0],
+                                          acc);
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {  // unrolled: the accumulators stay in registers
         if (top + r < oy0) continue;  // the last block's rows a block before it stored
