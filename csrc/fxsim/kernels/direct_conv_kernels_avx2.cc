@@ -336,24 +336,34 @@ inline __m256i codes8(__m256i sum, const Requant8& q) {
   v = _mm256_min_ps(v, q.hi);
   return _mm256_cvtps_epi32(v);
 }
+// The constants of each of four vectors: one Requant8 for all (SameRequant8), or an array of four.
+struct SameRequant8 {
+  const Requant8& q;
+  const Requant8& operator[](int) const { return q; }
+};
+// code - zp + zp of each lane, vpackssdw of vectors (0, 1) and (2, 3), vpackuswb / vpacksswb. No
+// step saturates (RegisterCodes's conditions), so every code is exact.
+template <class Q>
+inline __m256i packed_codes32(const __m256i (&a)[4], const Q& q) {
+  const __m256i lo =
+      _mm256_packs_epi32(_mm256_add_epi32(codes8(a[0], q[0]), q[0].zp), _mm256_add_epi32(codes8(a[1], q[1]), q[1].zp));
+  const __m256i hi =
+      _mm256_packs_epi32(_mm256_add_epi32(codes8(a[2], q[2]), q[2].zp), _mm256_add_epi32(codes8(a[3], q[3]), q[3].zp));
+  return q[0].codes_signed ? _mm256_packs_epi16(lo, hi) : _mm256_packus_epi16(lo, hi);
+}
 // The 8-bit codes of four vectors of sums a[0..3] whose lane L holds the outputs 16 L + 4 X +
-// [0, 4) (X the vector, the stride-1 depthwise windows): vpackssdw of (0, 1) and (2, 3) gives lane
-// L's outputs 16 L + [0, 8) and 16 L + [8, 16) in order, then vpackuswb / vpacksswb: byte j is
-// output j, no permute. No step saturates (RegisterCodes's conditions), so every code is exact.
-inline __m256i codes32_windows(const __m256i (&a)[4], const Requant8& q) {
-  const __m256i lo = _mm256_packs_epi32(_mm256_add_epi32(codes8(a[0], q), q.zp), _mm256_add_epi32(codes8(a[1], q), q.zp));
-  const __m256i hi = _mm256_packs_epi32(_mm256_add_epi32(codes8(a[2], q), q.zp), _mm256_add_epi32(codes8(a[3], q), q.zp));
-  return q.codes_signed ? _mm256_packs_epi16(lo, hi) : _mm256_packus_epi16(lo, hi);
+// [0, 4) (X the vector, the stride-1 depthwise windows): packed_codes32 gives lane L's outputs
+// 16 L + [0, 8) and 16 L + [8, 16) in order, byte j output j, no permute.
+template <class Q>
+inline __m256i codes32_windows(const __m256i (&a)[4], const Q& q) {
+  return packed_codes32(a, q);
 }
 // The 8-bit codes of four vectors of sums in column order (v[k] holds the outputs 8 k + [0, 8)):
-// code - zp + zp in int32, vpackssdw, vpackuswb / vpacksswb (no step saturates: RegisterCodes's
-// conditions, so every code is exact) leave dword d of the result holding the outputs 4 * (2 (d %
-// 4) + d / 4) + [0, 4); vpermd puts them in order.
-inline __m256i codes32_ordered(const __m256i (&v)[4], const Requant8& q) {
-  const __m256i p01 = _mm256_packs_epi32(_mm256_add_epi32(codes8(v[0], q), q.zp), _mm256_add_epi32(codes8(v[1], q), q.zp));
-  const __m256i p23 = _mm256_packs_epi32(_mm256_add_epi32(codes8(v[2], q), q.zp), _mm256_add_epi32(codes8(v[3], q), q.zp));
-  const __m256i b = q.codes_signed ? _mm256_packs_epi16(p01, p23) : _mm256_packus_epi16(p01, p23);
-  return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+// packed_codes32 leaves dword d of the result holding the outputs 4 * (2 (d % 4) + d / 4) + [0,
+// 4); vpermd puts them in order.
+template <class Q>
+inline __m256i codes32_ordered(const __m256i (&v)[4], const Q& q) {
+  return _mm256_permutevar8x32_epi32(packed_codes32(v, q), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
 // ---- depthwise_u8s8_fast / depthwise_u8s8_fast_s2: stride S (1 or 2), blocks of R output rows
@@ -429,7 +439,7 @@ void depthwise_fast_kh(const uint8_t* plane, const DepthwiseU8Geometry& g, const
       for (int r = 0; r < R; ++r) {  // unrolled: the accumulators stay in registers
         const int64_t at = (top + r) * g.ow + j0;
         if (S == 1 && out.sums == nullptr) {  // the codes in order without a permute
-          store_bytes32(static_cast<uint8_t*>(out.codes) + at, codes32_windows(acc[r], q), width);
+          store_bytes32(static_cast<uint8_t*>(out.codes) + at, codes32_windows(acc[r], SameRequant8{q}), width);
           continue;
         }
         __m256i v[4];
@@ -437,7 +447,7 @@ void depthwise_fast_kh(const uint8_t* plane, const DepthwiseU8Geometry& g, const
         if (out.sums != nullptr) {
           for (int k = 0; k < 4; ++k) store8(out.sums + at + 8 * k, v[k], width - 8 * k);
         } else {
-          store_bytes32(static_cast<uint8_t*>(out.codes) + at, codes32_ordered(v, q), width);
+          store_bytes32(static_cast<uint8_t*>(out.codes) + at, codes32_ordered(v, SameRequant8{q}), width);
         }
       }
     }
@@ -523,23 +533,16 @@ __attribute__((noinline)) void requant8_lanes(const int32_t* lanes_x, __m256i li
   }
 }
 
-// codes32_windows / codes32_ordered with each vector's own constants.
-inline __m256i codes32_windows(const __m256i (&a)[4], const Requant8 (&q)[4]) {
-  const __m256i lo =
-      _mm256_packs_epi32(_mm256_add_epi32(codes8(a[0], q[0]), q[0].zp), _mm256_add_epi32(codes8(a[1], q[1]), q[1].zp));
-  const __m256i hi =
-      _mm256_packs_epi32(_mm256_add_epi32(codes8(a[2], q[2]), q[2].zp), _mm256_add_epi32(codes8(a[3], q[3]), q[3].zp));
-  return q[0].codes_signed ? _mm256_packs_epi16(lo, hi) : _mm256_packus_epi16(lo, hi);
+// d[i] = s[i] ^ flip for i in [0, n), sizeof(Word) <= n <= 2 sizeof(Word): the first and the last
+// word (overlapping).
+template <typename Word>
+inline void copy_two_words(uint8_t* d, const uint8_t* s, int64_t n, uint8_t flip) {
+  const Word f = static_cast<Word>(static_cast<Word>(0x0101010101010101ull) * flip);
+  Word a, b;
+  __builtin_memcpy(&a, s, sizeof(Word)), __builtin_memcpy(&b, s + n - sizeof(Word), sizeof(Word));
+  a ^= f, b ^= f;
+  __builtin_memcpy(d, &a, sizeof(Word)), __builtin_memcpy(d + n - sizeof(Word), &b, sizeof(Word));
 }
-inline __m256i codes32_ordered(const __m256i (&v)[4], const Requant8 (&q)[4]) {
-  const __m256i p01 =
-      _mm256_packs_epi32(_mm256_add_epi32(codes8(v[0], q[0]), q[0].zp), _mm256_add_epi32(codes8(v[1], q[1]), q[1].zp));
-  const __m256i p23 =
-      _mm256_packs_epi32(_mm256_add_epi32(codes8(v[2], q[2]), q[2].zp), _mm256_add_epi32(codes8(v[3], q[3]), q[3].zp));
-  const __m256i b = q[0].codes_signed ? _mm256_packs_epi16(p01, p23) : _mm256_packus_epi16(p01, p23);
-  return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-}
-
 // d[i] = s[i] ^ flip for i < n <= 32: two overlapping moves of the widest size that fits (the
 // second rewrites bytes of the first with the same values), none outside [d, d + n).
 inline void copy_bytes(uint8_t* d, const uint8_t* s, int64_t n, uint8_t flip) {
@@ -550,17 +553,9 @@ inline void copy_bytes(uint8_t* d, const uint8_t* s, int64_t n, uint8_t flip) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm_xor_si128(a, f));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(d + n - 16), _mm_xor_si128(b, f));
   } else if (n >= 8) {
-    const uint64_t f = 0x0101010101010101ull * flip;
-    uint64_t a, b;
-    __builtin_memcpy(&a, s, 8), __builtin_memcpy(&b, s + n - 8, 8);
-    a ^= f, b ^= f;
-    __builtin_memcpy(d, &a, 8), __builtin_memcpy(d + n - 8, &b, 8);
+    copy_two_words<uint64_t>(d, s, n, flip);
   } else if (n >= 4) {
-    const uint32_t f = 0x01010101u * flip;
-    uint32_t a, b;
-    __builtin_memcpy(&a, s, 4), __builtin_memcpy(&b, s + n - 4, 4);
-    a ^= f, b ^= f;
-    __builtin_memcpy(d, &a, 4), __builtin_memcpy(d + n - 4, &b, 4);
+    copy_two_words<uint32_t>(d, s, n, flip);
   } else {
     for (int64_t i = 0; i < n; ++i) d[i] = static_cast<uint8_t>(s[i] ^ flip);
   }
@@ -814,7 +809,7 @@ void small_depth_pass(const uint8_t* planes, const SmallDepthU8Geometry& g, cons
                               _mm256_load_si256(reinterpret_cast<const __m256i*>(b + 8)),
                               _mm256_load_si256(reinterpret_cast<const __m256i*>(b + 16)),
                               _mm256_load_si256(reinterpret_cast<const __m256i*>(b + 24))};
-        store_bytes32(codes + k * ldc + at, codes32_ordered(v, q[k]), width);
+        store_bytes32(codes + k * ldc + at, codes32_ordered(v, SameRequant8{q[k]}), width);
       }
     }
   }
