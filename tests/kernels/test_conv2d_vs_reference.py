@@ -262,6 +262,9 @@ def _args(**over):
     (dict(x=np.zeros((1, 4, 5, 5), np.float32)), "x must be"),
     (dict(w=np.zeros((2, 4, 3, 3), np.float64)), "w must be"),
     (dict(out=np.zeros((1, 2, 3, 3), np.float32)), "out must be an int32 or int64"),
+    # the other byte order: its int32 values cannot be written in place (dtype read from the descriptor)
+    (dict(out=np.zeros((1, 2, 3, 3), np.dtype(np.int32).newbyteorder())), "out must be an int32 or int64"),
+    (dict(bias=np.zeros(2, np.dtype(np.int32).newbyteorder())), "bias must be an int32 or int64"),
     (dict(out=np.zeros((1, 2, 3, 4), np.int32)), "out must have shape"),
     (dict(x_zero_point=256), "x_zero_point = 256"),
     (dict(w_zero_point=np.array([128], np.int32)), "w_zero_point = 128"),
@@ -302,3 +305,14 @@ def test_raw_pair_saturate_16_depthwise_pairs_filter_taps():
     assert got.ravel().tolist() == [want, want] == run_reference(case)[0]
     case["policy"] = "pair_saturate_16"  # corrected products: 0 at the pads, no pair saturates
     assert run_kernel(case).ravel().tolist() == [(255 - x_zp) * (127 - w_zp)] * 2
+
+
+def test_explicit_native_byte_order_is_accepted():
+    # '<i4' / '>i4' spelled out for this machine's own order is the native dtype: taken as int32
+    native = np.dtype("<i4") if np.little_endian else np.dtype(">i4")
+    out = np.zeros((1, 2, 3, 3), native)
+    ref_out = np.zeros((1, 2, 3, 3), np.int32)
+    x = np.arange(100, dtype=np.uint8).reshape(1, 4, 5, 5)
+    _kernels.conv2d_accumulate(**_args(x=x, w=np.ones((2, 4, 3, 3), np.int8), out=out))
+    _kernels.conv2d_accumulate(**_args(x=x, w=np.ones((2, 4, 3, 3), np.int8), out=ref_out))
+    assert out.tolist() == ref_out.tolist() and int(ref_out.sum()) > 0
