@@ -407,10 +407,11 @@ bool all_register_codes(const RequantizeSink& sink, int64_t c_out, std::vector<R
 // plane rather than once per channel. (It replaced PackedRows, one channel's output rows side by
 // side, which the avx2 table kept until it had this loop too: avx2, 1 thread, fused per-channel
 // fp32 codes, us, PackedRows or the plane / channels: dw 960 @7 109 / 42, dw 576 @14 113 / 59,
-// dw 192 @28 83 / 57, dw5x5 672 @14 308 / 175, stride 2 dw 576 14 -> 7 86 / 34.) Channel k's padded input columns start at byte
-// stride * lane * k: a neighbour's left padding may lie on this one's right padding (both the zero
-// point), so stride * lane >= wp - min(pad_left, pad_right) and lane >= OW (the data of channel k
-// stays within [stride * lane * k + pad_left, stride * lane * (k + 1))).
+// dw 192 @28 83 / 57, dw5x5 672 @14 308 / 175, stride 2 dw 576 14 -> 7 86 / 34.) Channel k's
+// padded input columns start at byte stride * lane * k: a neighbour's left padding may lie on this
+// one's right padding (both the zero point), so stride * lane >= wp - min(pad_left, pad_right) and
+// lane >= OW (the data of channel k stays within [stride * lane * k + pad_left, stride * lane * (k
+// + 1))).
 struct PackedChannels {
   int64_t lane = 0;  // output columns per channel; 0: not packed
   int64_t per_plane = 0, plane_rows = 0;

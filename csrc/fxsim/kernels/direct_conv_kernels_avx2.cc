@@ -287,20 +287,34 @@ inline S8Pairs s8_pairs(int32_t w) {
 struct PairIndex {
   __m256i even, odd;
 };
-inline PairIndex pair_index(int64_t step, int64_t dilation) {
-  alignas(32) int8_t e[32], o[32];
-  for (int lane = 0; lane < 2; ++lane) {
-    for (int i = 0; i < 4; ++i) {
-      for (int k = 0; k < 2; ++k) {
-        const int at = lane * 16 + 4 * i + 2 * k;
-        e[at] = static_cast<int8_t>(i * step + 2 * k * dilation);
-        o[at] = static_cast<int8_t>(i * step + (2 * k + 1) * dilation);
-        e[at + 1] = o[at + 1] = -128;
+// Tables in .rodata for step and dilation 1 .. 4 (built per call in scalar stores before a 32-byte
+// load, they stalled store forwarding at every call: a 7 x 7 depthwise plane calls once per 8
+// channels).
+struct PairIndexTable {
+  int8_t even[4][4][32], odd[4][4][32];
+  constexpr PairIndexTable() : even(), odd() {
+    for (int step = 1; step <= 4; ++step) {
+      for (int dilation = 1; dilation <= 4; ++dilation) {
+        int8_t* e = even[step - 1][dilation - 1];
+        int8_t* o = odd[step - 1][dilation - 1];
+        for (int lane = 0; lane < 2; ++lane) {
+          for (int i = 0; i < 4; ++i) {
+            for (int k = 0; k < 2; ++k) {
+              const int at = lane * 16 + 4 * i + 2 * k;
+              e[at] = static_cast<int8_t>(i * step + 2 * k * dilation);
+              o[at] = static_cast<int8_t>(i * step + (2 * k + 1) * dilation);
+              e[at + 1] = o[at + 1] = -128;
+            }
+          }
+        }
       }
     }
   }
-  return PairIndex{_mm256_load_si256(reinterpret_cast<const __m256i*>(e)),
-                   _mm256_load_si256(reinterpret_cast<const __m256i*>(o))};
+};
+inline constexpr PairIndexTable kPairIndex{};
+inline PairIndex pair_index(int64_t step, int64_t dilation) {
+  return PairIndex{_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kPairIndex.even[step - 1][dilation - 1])),
+                   _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kPairIndex.odd[step - 1][dilation - 1]))};
 }
 
 // acc + dot4(window, w) modulo 2^32, the window's halves made by the two shuffles.
@@ -518,14 +532,14 @@ inline S8Pairs s8_pairs_lanes(__m256i w) {
 // in place, only the form's members set, and out of line: inlined (or returned by value) its
 // Requant8 was built in a temporary that gcc 12 copied out by rep movs and cleared by rep stos,
 // ~15% of a 14 x 14 plane's loop.
-__attribute__((noinline)) void requant8_lanes(const int32_t* lanes_x, __m256i live, const ChannelCodes& cc, int64_t first,
-                           Requant8* q) {
+__attribute__((noinline)) void requant8_lanes(const int32_t* lanes_x, __m256i live, const ChannelCodes& cc,
+                                              int64_t first, Requant8* q) {
   q->has_add = cc.has_add, q->double_round = cc.double_round, q->codes_signed = cc.codes_signed;
   q->zp = channel_lanes8(lanes_x, live, cc.zp + first);
   if (cc.double_round) {  // only the form's arrays are there
-    q->dr = double_round8(channel_lanes8(lanes_x, live, cc.multiplier + first),
-                          channel_lanes8(lanes_x, live, cc.shift + first), channel_lanes8(lanes_x, live, cc.ilo + first),
-                          channel_lanes8(lanes_x, live, cc.ihi + first));
+    q->dr = double_round8(
+        channel_lanes8(lanes_x, live, cc.multiplier + first), channel_lanes8(lanes_x, live, cc.shift + first),
+        channel_lanes8(lanes_x, live, cc.ilo + first), channel_lanes8(lanes_x, live, cc.ihi + first));
   } else {
     q->scale = channel_lanes8_ps(lanes_x, live, cc.scale + first);
     q->add = channel_lanes8_ps(lanes_x, live, cc.add + first);
@@ -606,7 +620,8 @@ void depthwise_channels_kh(const uint8_t* plane, const DepthwiseChannelsGeometry
           continue;
         }
         alignas(32) uint8_t codes[32];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(codes), S == 1 ? codes32_windows(acc[r], q) : codes32_ordered(v, q));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(codes),
+                           S == 1 ? codes32_windows(acc[r], q) : codes32_ordered(v, q));
         uint8_t* const dst = static_cast<uint8_t*>(out.codes) + first * stride + at;
         for (int64_t k = 0; k < live; ++k) copy_bytes(dst + k * stride, codes + P * k, ow, 0);
       }

@@ -91,7 +91,9 @@ void fp32_constants(const RequantizeArgs& a, const std::vector<int32_t>& zp, std
 template <typename F>
 bool within_half_even_bound(const std::vector<F>& lo, const std::vector<F>& hi) {
   int outside = 0;  // an int reduction: vectorized
-  for (size_t c = 0; c < lo.size(); ++c) outside |= !(lo[c] >= -kRoundHalfEvenBound<F>) | !(hi[c] <= kRoundHalfEvenBound<F>);
+  for (size_t c = 0; c < lo.size(); ++c) {
+    outside |= !(lo[c] >= -kRoundHalfEvenBound<F>) | !(hi[c] <= kRoundHalfEvenBound<F>);
+  }
   return outside == 0;
 }
 
