@@ -64,7 +64,12 @@ void fp32_constants(const RequantizeArgs& a, const std::vector<int32_t>& zp, std
   *exact = true;
   const size_t n = static_cast<size_t>(a.channels);
   for (auto* v : {scale, add, lo, hi}) v->resize(n);
-  for (size_t c = 0; c < n; ++c) (*scale)[c] = static_cast<F>(a.scale[c]);
+  // restrict pointers: the stores could alias the inputs and each other for all the compiler knows
+  F* __restrict scale_out = scale->data();
+  F* __restrict add_out = add->data();
+  F* __restrict lo_out = lo->data();
+  F* __restrict hi_out = hi->data();
+  for (size_t c = 0; c < n; ++c) scale_out[c] = static_cast<F>(a.scale[c]);
   F add_c = 0, lo_c = 0, hi_c = 0;  // in registers: copied from the arrays, a chain through memory
   for (size_t c = 0; c < n; ++c) {
     // the bounds of the channel before when its zero point is the same (per tensor: computed once)
@@ -83,7 +88,7 @@ void fp32_constants(const RequantizeArgs& a, const std::vector<int32_t>& zp, std
         *exact = *exact && exact_int32_in<F>(l) && exact_int32_in<F>(h);
       }
     }
-    (*add)[c] = add_c, (*lo)[c] = lo_c, (*hi)[c] = hi_c;
+    add_out[c] = add_c, lo_out[c] = lo_c, hi_out[c] = hi_c;
   }
 }
 
@@ -156,9 +161,16 @@ RequantizePlan::RequantizePlan(const RequantizeArgs& a, bool acc64, OutType out_
   } else {
     zp_.assign(a.zero_point, a.zero_point + C);
   }
-  for (int64_t c = 0; c < C; ++c) {
-    lo_[c] = static_cast<int64_t>(p.qmin) - zp_[c];
-    hi_[c] = static_cast<int64_t>(p.qmax) - zp_[c];
+  {
+    // (through restrict pointers: stores into the members' vectors could alias zp_ for all the
+    // compiler knows, which kept this loop scalar)
+    const int32_t* __restrict zp = zp_.data();
+    int64_t* __restrict lo = lo_.data();
+    int64_t* __restrict hi = hi_.data();
+    for (int64_t c = 0; c < C; ++c) {
+      lo[c] = static_cast<int64_t>(p.qmin) - zp[c];
+      hi[c] = static_cast<int64_t>(p.qmax) - zp[c];
+    }
   }
   zp_int_ = zp_;
   auto check_shifts = [&](int32_t smin, int32_t smax) {
