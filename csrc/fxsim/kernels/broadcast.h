@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "fxsim/isa.h"
 #include "fxsim/kernels/common.h"
@@ -62,6 +63,13 @@ inline void store_block(const int32_t* buf, int64_t n, Out* out) {
   for (int64_t j = 0; j < n; ++j) out[j] = static_cast<Out>(buf[j]);
 }
 
+// An op is either per element (op(x, y) -> code) or per row: an op with
+// row(a, b, n, out) over int32 operand blocks (a KernelTable row function, explicit SIMD).
+template <class Op, class = void>
+struct IsRowOp : std::false_type {};
+template <class Op>
+struct IsRowOp<Op, std::void_t<decltype(&Op::row)>> : std::true_type {};
+
 // One row of `n` elements starting at a, b (strides kSa, kSb in {0, 1}).
 template <typename In, int kSa, int kSb, typename Out, class Op>
 inline void broadcast_row(const In* a, const In* b, int64_t n, Out* out, const Op& op) {
@@ -71,7 +79,15 @@ inline void broadcast_row(const In* a, const In* b, int64_t n, Out* out, const O
     const int64_t m = n - j0 < kBlock ? n - j0 : kBlock;
     const In* pa = a + j0 * kSa;
     const In* pb = b + j0 * kSb;
-    for (int64_t j = 0; j < m; ++j) buf[j] = op(static_cast<int32_t>(pa[j * kSa]), static_cast<int32_t>(pb[j * kSb]));
+    if constexpr (IsRowOp<Op>::value) {
+      // the operands widened to int32 blocks (a broadcast operand repeated), then one row call
+      int32_t wa[kBlock], wb[kBlock];
+      for (int64_t j = 0; j < m; ++j) wa[j] = static_cast<int32_t>(pa[j * kSa]);
+      for (int64_t j = 0; j < m; ++j) wb[j] = static_cast<int32_t>(pb[j * kSb]);
+      op.row(wa, wb, m, buf);
+    } else {
+      for (int64_t j = 0; j < m; ++j) buf[j] = op(static_cast<int32_t>(pa[j * kSa]), static_cast<int32_t>(pb[j * kSb]));
+    }
     store_block(buf, m, out + j0);
   }
 }

@@ -16,35 +16,19 @@
 #include "fxsim/fixedpoint/saturate.h"
 #include "fxsim/kernels/broadcast.h"
 #include "fxsim/kernels/common.h"
+#include "fxsim/kernels/dispatch.h"
 
 FXSIM_NAMESPACE_BEGIN
 namespace {
 
-inline int32_t wrap32(int64_t v) { return wrap_int64_to_int32(v); }
-
 // ---- tflite ------------------------------------------------------------------------------
 
-template <bool kSubtract>
-struct TfliteAddOp {
-  TfliteAddParams p;
-  int32_t operator()(int32_t x, int32_t y) const {
-    const int32_t ia = nocheck::shift_left_wrapping_int32(x + p.a_offset, p.left_shift);
-    const int32_t ib = nocheck::shift_left_wrapping_int32(y + p.b_offset, p.left_shift);
-    const int32_t sa = nocheck::multiply_by_quantized_multiplier_double_round(ia, p.a_multiplier, p.a_shift);
-    const int32_t sb = nocheck::multiply_by_quantized_multiplier_double_round(ib, p.b_multiplier, p.b_shift);
-    const int32_t raw = wrap32(kSubtract ? int64_t(sa) - sb : int64_t(sa) + sb);
-    const int32_t r = nocheck::multiply_by_quantized_multiplier_double_round(raw, p.out_multiplier, p.out_shift);
-    return clamp_to(wrap32(int64_t(r) + p.out_zero_point), p.qmin, p.qmax);
-  }
-};
-
-struct TfliteMulOp {
-  TfliteMulParams p;
-  int32_t operator()(int32_t x, int32_t y) const {
-    const int32_t prod = wrap32(int64_t(x + p.a_offset) * (y + p.b_offset));
-    const int32_t r = nocheck::multiply_by_quantized_multiplier_double_round(prod, p.out_multiplier, p.out_shift);
-    return clamp_to(wrap32(int64_t(r) + p.out_zero_point), p.qmin, p.qmax);
-  }
+// The active ISA's row function (KernelTable::tflite_add_row ...: the scalar definitions and
+// their SIMD lanes, array_kernels.inc) over blocks of int32 operand codes.
+struct TfliteRowOp {
+  TfliteRowFn fn;
+  TfliteRowParams p;
+  void row(const int32_t* a, const int32_t* b, int64_t n, int32_t* out) const { fn(a, b, n, p, out); }
 };
 
 void check_tflite_shift(const char* k, const char* name, int shift, int lo, int hi) {
@@ -170,11 +154,12 @@ void elementwise_add_tflite(const TfliteAddParams& params, const BroadcastShape&
   check_tflite_shift(k, "a_shift", params.a_shift, -31, 0);
   check_tflite_shift(k, "b_shift", params.b_shift, -31, 0);
   check_tflite_shift(k, "out_shift", params.out_shift, -31, 0);
-  if (params.subtract) {
-    run_broadcast<In>(k, shape, a, b, out_type, out, TfliteAddOp<true>{params});
-  } else {
-    run_broadcast<In>(k, shape, a, b, out_type, out, TfliteAddOp<false>{params});
-  }
+  const TfliteRowParams row{params.a_offset,     params.b_offset,     params.left_shift, params.a_multiplier,
+                            params.a_shift,      params.b_multiplier, params.b_shift,    params.out_multiplier,
+                            params.out_shift,    params.out_zero_point, params.qmin,     params.qmax};
+  const KernelTable& table = active_kernels();
+  run_broadcast<In>(k, shape, a, b, out_type, out,
+                    TfliteRowOp{params.subtract ? table.tflite_sub_row : table.tflite_add_row, row});
 }
 
 template <typename In>
@@ -185,7 +170,9 @@ void elementwise_mul_tflite(const TfliteMulParams& params, const BroadcastShape&
   check_code_value<In>(k, "a_zero_point", -static_cast<int64_t>(params.a_offset));
   check_code_value<In>(k, "b_zero_point", -static_cast<int64_t>(params.b_offset));
   check_tflite_shift(k, "out_shift", params.out_shift, -31, 31);
-  run_broadcast<In>(k, shape, a, b, out_type, out, TfliteMulOp{params});
+  const TfliteRowParams row{params.a_offset, params.b_offset, 0, 0, 0, 0, 0, params.out_multiplier,
+                            params.out_shift, params.out_zero_point, params.qmin, params.qmax};
+  run_broadcast<In>(k, shape, a, b, out_type, out, TfliteRowOp{active_kernels().tflite_mul_row, row});
 }
 
 template <typename In>

@@ -53,6 +53,18 @@ struct KernelJob {
 // that failed the check (outputs from that block on are unspecified: the caller raises).
 using KernelFn = int64_t (*)(const KernelJob&);
 
+// TFLite's integer add / sub and mul of one row (elementwise.h TfliteAddParams / TfliteMulParams
+// as plain data; mul reads the offsets, out_multiplier, out_shift and the output stage only).
+struct TfliteRowParams {
+  int32_t a_offset, b_offset;  // minus the input zero points
+  int32_t left_shift;          // add / sub: 0..30
+  int32_t a_multiplier, a_shift, b_multiplier, b_shift;  // add / sub: shifts in [-31, 0]
+  int32_t out_multiplier, out_shift;                     // add / sub [-31, 0]; mul [-31, 31]
+  int32_t out_zero_point, qmin, qmax;
+};
+// out[j] = the op's code of a[j], b[j] (int32 operand codes), j < n.
+using TfliteRowFn = void (*)(const int32_t* a, const int32_t* b, int64_t n, const TfliteRowParams& p, int32_t* out);
+
 // The loops of one ISA variant. Index [acc] is 0 for int32_t, 1 for int64_t accumulators;
 // [fdouble] 0 for float, 1 for double; [mode] a RoundingMode code.
 struct KernelTable {
@@ -71,6 +83,9 @@ struct KernelTable {
   // (check, method, narrowing) writing the output type directly; [..][OutType].
   KernelFn fp32_half_even_bounded[2][2][5];      // [acc][fdouble][out]
   KernelFn quantize_half_even_bounded[2][2][5];  // [fdouble][reciprocal][out]
+  // TFLite's add, sub and mul rows (elementwise.cc): explicit SIMD (multiplier_simd.h's double
+  // round lanes) in the AVX2 and AVX-512BW variants, the scalar definition in the baseline.
+  TfliteRowFn tflite_add_row, tflite_sub_row, tflite_mul_row;
 };
 
 }  // namespace fxsim
