@@ -196,6 +196,25 @@ def test_hard_swish_exhaustive_equals_reference(scales, dtype):
         assert out.tolist() == ref_nl.hard_swish(codes.tolist(), dtype, zp_in, zp_out, *p), (p, zp_in, zp_out)
 
 
+def test_hard_swish_long_input_every_isa_equals_reference():
+    # a long input of odd length (full vectors and a tail of the byte lookup, array_kernels.inc
+    # lookup_bytes) under every ISA variant
+    rng = np.random.default_rng(7)
+    codes = rng.integers(-128, 128, size=4099).astype(np.int8)
+    p = ref_nl.hard_swish_params(_f32(HS_CASES[0][0]), _f32(HS_CASES[0][1]))
+    table = ref_nl.hard_swish(list(range(-128, 128)), "int8", 3, -5, *p)
+    want = [table[v + 128] for v in codes.tolist()]
+    active = _kernels.isa()
+    try:
+        for isa in _kernels.available_isas():
+            _kernels.set_isa(isa)
+            out = np.empty_like(codes)
+            _kernels.hard_swish_tflite(codes, 3, -5, *p, out)
+            assert out.tolist() == want, isa
+    finally:
+        _kernels.set_isa(active)
+
+
 @given(st.integers(-32768, 32767), st.integers(-31, 31), st.integers(-32768, 32767), st.integers(-31, 0),
        st.integers(-128, 127), st.integers(-128, 127))
 def test_hard_swish_any_parameters_equal_reference(m_r, e_r, m_o, e_o, zp_in, zp_out):

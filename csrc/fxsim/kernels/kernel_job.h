@@ -65,6 +65,10 @@ struct TfliteRowParams {
 // out[j] = the op's code of a[j], b[j] (int32 operand codes), j < n.
 using TfliteRowFn = void (*)(const int32_t* a, const int32_t* b, int64_t n, const TfliteRowParams& p, int32_t* out);
 
+// out[i] = table[in[i] ^ flip] for i < count: a lookup in a 256-byte table (flip 0x80 indexes an
+// int8 code's byte from the type's minimum).
+using LookupBytesFn = void (*)(const uint8_t* table, int64_t count, const uint8_t* in, uint8_t flip, uint8_t* out);
+
 // The loops of one ISA variant. Index [acc] is 0 for int32_t, 1 for int64_t accumulators;
 // [fdouble] 0 for float, 1 for double; [mode] a RoundingMode code.
 struct KernelTable {
@@ -86,6 +90,9 @@ struct KernelTable {
   // TFLite's add, sub and mul rows (elementwise.cc): explicit SIMD (multiplier_simd.h's double
   // round lanes) in the AVX2 and AVX-512BW variants, the scalar definition in the baseline.
   TfliteRowFn tflite_add_row, tflite_sub_row, tflite_mul_row;
+  // 8-bit lookup tables (lut.cc, nonlinear.cc): vpshufb over the table's 16-byte rows in the AVX2
+  // and AVX-512BW variants, the scalar loop in the baseline.
+  LookupBytesFn lookup_bytes;
 };
 
 }  // namespace fxsim

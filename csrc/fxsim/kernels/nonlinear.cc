@@ -11,6 +11,7 @@
 #include "fxsim/fixedpoint/fixedpoint_math.h"
 #include "fxsim/fixedpoint/multiplier.h"
 #include "fxsim/kernels/common.h"
+#include "fxsim/kernels/dispatch.h"
 #include "fxsim/kernels/parallel.h"
 
 FXSIM_NAMESPACE_BEGIN
@@ -57,11 +58,14 @@ int32_t q4_input(const LogisticTanhParams& p, int32_t x) {
 
 // out[i] = table[code of in[i]], the table indexed by the code's byte with the sign bit flipped
 // for int8 (so index 0 is the type's minimum).
+// (KernelTable::lookup_bytes: the active ISA's loop)
 template <typename T>
 void lookup_kernel(const T* table, int64_t count, const T* input, T* output) {
   constexpr uint8_t flip = std::is_signed<T>::value ? 0x80 : 0x00;
+  const LookupBytesFn lookup = active_kernels().lookup_bytes;
   parallel_tasks(count, 1, [&](int64_t i0, int64_t i1) -> int64_t {
-    for (int64_t i = i0; i < i1; ++i) output[i] = table[static_cast<uint8_t>(input[i]) ^ flip];
+    lookup(reinterpret_cast<const uint8_t*>(table), i1 - i0, reinterpret_cast<const uint8_t*>(input + i0), flip,
+           reinterpret_cast<uint8_t*>(output + i0));
     return -1;
   });
 }
