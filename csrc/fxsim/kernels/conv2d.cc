@@ -590,7 +590,7 @@ namespace {
 // columns, on the SIMD variants (avx2, avx512bw, avx512vnni), for WRAP at 32 bits with codes
 // kept, one group, C_in a multiple of 4, and a requantization that does not depend on an output's
 // index (stochastic rounding does; an offset is per output), where the window has more than one
-// tap.
+// tap or the plane at most kFewPixels pixels.
 // VNNI (Zen 5, vpdpbusd ceiling 505 GMAC/s), 1 thread, fused fp32 codes, us, conv_dot4 / as a
 // matmul: ResNet-50 3x3 256 @14 370 / 308, 3x3 512 @7 346 / 310, 3x3 s2 256 @28 412 / 313,
 // Inception 1x7 128 @17 127 / 99; not taken (fewer dropped columns) 3x3 128 @28 304 / 318, 3x3 64
@@ -599,14 +599,23 @@ namespace {
 // 1842 / 1724, 2207 / 1721, 2112 / 1775, 557 / 446. The 1x1 layers gained nothing (the product
 // alone ran ~20% faster, the transposes ate it: 1024 -> 256 @14 167 / 167, 960 -> 160 @7 33 / 34,
 // 96 -> 576 @14 47 / 54).
+// 1x1 convs on at most this many output pixels go as the matmul: conv_dot4 computes their plane
+// as a whole 64-column tile. VNNI, fused fp32 codes, us, conv_dot4 / matmul, 1 thread: 144 -> 576
+// on 1 x 1 13.7 / 3.2, on 4 x 4 13.7 / 5.9, 960 -> 240 on 1 x 1 31.4 / 4.1, on 5 x 5 32.1 / 19.7;
+// 2 threads: 144 -> 576 on 4 x 4 8.6 / 4.8, 960 -> 240 on 5 x 5 18.7 / 13.6, 576 -> 144 on 5 x 5
+// 8.9 / 9.0. On 6 x 6 the 2-thread matmul lost (144 -> 576 8.9 / 9.8) while 1 thread won.
+constexpr int64_t kFewPixels = 25;
+
 bool conv_as_matmul_applies(const Geometry& gm, const PackedConvWeights* packed) {
   const Conv2DParams& p = gm.p;
   const Conv2DShape& s = gm.s;
   if (packed == nullptr || packed->codes.empty() || p.groups != 1 || gm.cig % 4 != 0) return false;
-  if (s.kh * s.kw == 1) return false;  // see above: no faster
+  const int64_t pixels = gm.oh * gm.ow, k = s.kh * s.kw * gm.cig;
+  // 1x1: see above, no faster, except on planes of a few pixels (squeeze-excite convs on a 1 x 1
+  // map: kFewPixels)
+  if (s.kh * s.kw == 1 && pixels > kFewPixels) return false;
   if (p.acc.policy != AccumulatePolicy::kWrap || p.acc.acc_bits != 32) return false;
   if (std::strcmp(active_isa(), "baseline") == 0) return false;  // (the SIMD variants measured)
-  const int64_t pixels = gm.oh * gm.ow, k = s.kh * s.kw * gm.cig;
   if (double(s.n) * double(pixels) * double(k) > double(int64_t(8) << 20)) return false;  // the rows' bytes
   // conv_dot4's columns: the padded (phase) row width wq per output row
   const int64_t wq = (s.w + p.pad_left + p.pad_right + p.stride_w - 1) / p.stride_w;
