@@ -103,23 +103,39 @@ void interleave4_strided_plain(const uint8_t* const* channels, int64_t row_step,
 // A 1x1 kernel with a stride and no padding (a ResNet downsample) reads input (oy * stride_h,
 // ox * stride_w) for output (oy, ox) and nothing else: its words are gathered compactly (word
 // oy * OW + ox, the stride-1 layout of an OH x OW input), so it runs as a stride-1 1x1 conv.
+// conv_dot4's input layout. A plane holds the padded input split into sh x sw stride phases,
+// each an hq x wq block: padded (row, col) = (r * sh + py, c * sw + px) is word ((py * sw + px) *
+// hq + r) * wq + c. Output (oy, ox) at filter tap (ky, kx) then reads word oy * wq + ox of the
+// tap's phase block offset by the tap, linear in j = oy * wq + ox at every stride: the GEMM runs
+// over cols = (OH - 1) * wq + OW columns. A 1x1 with a stride and no padding is laid out
+// compactly (its gathered words): an OH x OW input at stride 1.
+struct Dot4Layout {
+  bool unpadded, pointwise_strided;
+  int64_t sh, sw, hq, wq, cols;
+};
+
+Dot4Layout dot4_layout(const Geometry& gm) {
+  const Conv2DParams& p = gm.p;
+  const Conv2DShape& s = gm.s;
+  Dot4Layout l{};
+  l.unpadded = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right == 0;
+  l.pointwise_strided = l.unpadded && s.kh == 1 && s.kw == 1 && (p.stride_h > 1 || p.stride_w > 1);
+  const int64_t hp = l.pointwise_strided ? gm.oh : s.h + p.pad_top + p.pad_bottom;
+  const int64_t wp = l.pointwise_strided ? gm.ow : s.w + p.pad_left + p.pad_right;
+  l.sh = l.pointwise_strided ? 1 : p.stride_h, l.sw = l.pointwise_strided ? 1 : p.stride_w;  // the layout's
+  l.hq = (hp + l.sh - 1) / l.sh, l.wq = (wp + l.sw - 1) / l.sw;
+  l.cols = (gm.oh - 1) * l.wq + gm.ow;
+  return l;
+}
+
 template <typename X, class Sink>
 int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConvWeights& pw, const int64_t* bias,
                   const Sink& sink) {
   const Conv2DParams& p = gm.p;
   const Conv2DShape& s = gm.s;
-  // A 1x1 with a stride and no padding is laid out compactly (its gathered words, below): an
-  // OH x OW input at stride 1.
-  const bool unpadded = p.pad_top + p.pad_left + p.pad_bottom + p.pad_right == 0;
-  const bool pointwise_strided = unpadded && s.kh == 1 && s.kw == 1 && (p.stride_h > 1 || p.stride_w > 1);
-  const int64_t hp = pointwise_strided ? gm.oh : s.h + p.pad_top + p.pad_bottom;
-  const int64_t wp = pointwise_strided ? gm.ow : s.w + p.pad_left + p.pad_right;
-  const int64_t sh = pointwise_strided ? 1 : p.stride_h, sw = pointwise_strided ? 1 : p.stride_w;  // the layout's
-  // A plane holds the padded input split into sh x sw stride phases, each an hq x wq block:
-  // padded (row, col) = (r * sh + py, c * sw + px) is word ((py * sw + px) * hq + r) * wq + c.
-  // Output (oy, ox) at filter tap (ky, kx) then reads word oy * wq + ox of the tap's phase block
-  // offset by the tap, linear in j = oy * wq + ox at every stride.
-  const int64_t hq = (hp + sh - 1) / sh, wq = (wp + sw - 1) / sw;
+  const Dot4Layout layout = dot4_layout(gm);
+  const bool unpadded = layout.unpadded, pointwise_strided = layout.pointwise_strided;
+  const int64_t sh = layout.sh, sw = layout.sw, hq = layout.hq, wq = layout.wq;
   const int64_t plane = sh * sw * hq * wq;  // words of one padded, phase-split plane
   const int64_t cq = pw.cq, groups = p.groups;
   const bool x_signed = std::is_signed<X>::value;
@@ -218,7 +234,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // too few for the threads (a 7 x 7 plane is one tile), blocks of output channels too. VNNI,
   // 2 threads, us, one task per tile / with channel blocks: ResNet-50 1x1 2048 -> 512 @7 157 / 90
   // (1 thread 155), MobileNetV2 960 -> 160 @7 31 / 23, 320 -> 1280 @7 70 / 44.
-  const int64_t cols = (gm.oh - 1) * wq + gm.ow;
+  const int64_t cols = layout.cols;
   const int64_t tiles = (cols + kDot4TileCols - 1) / kDot4TileCols;
   const int64_t plane_tiles = s.n * groups * tiles, threads = kernel_threads();
   int64_t block_rows = gm.cog;  // output channels per task
@@ -617,9 +633,7 @@ bool conv_as_matmul_applies(const Geometry& gm, const PackedConvWeights* packed)
   if (p.acc.policy != AccumulatePolicy::kWrap || p.acc.acc_bits != 32) return false;
   if (std::strcmp(active_isa(), "baseline") == 0) return false;  // (the SIMD variants measured)
   if (double(s.n) * double(pixels) * double(k) > double(int64_t(8) << 20)) return false;  // the rows' bytes
-  // conv_dot4's columns: the padded (phase) row width wq per output row
-  const int64_t wq = (s.w + p.pad_left + p.pad_right + p.stride_w - 1) / p.stride_w;
-  const int64_t cols = (gm.oh - 1) * wq + gm.ow;
+  const int64_t cols = dot4_layout(gm).cols;  // conv_dot4's
   const double kept_conv = double(pixels) / double((cols + kDot4TileCols - 1) / kDot4TileCols * kDot4TileCols);
   const double kept_matmul = double(s.c_out) / double((s.c_out + kDot4TileCols - 1) / kDot4TileCols * kDot4TileCols);
   return kept_matmul >= kept_conv + 0.1;

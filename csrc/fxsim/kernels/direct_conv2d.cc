@@ -289,22 +289,26 @@ DepthwiseU8S8FastFn depthwise_fast_loop(const DirectConvTable& k, const Conv2DPa
 // (RequantizePlan::register_loop: bounded HALF_EVEN float32, or double_round), no offset, 8-bit
 // codes, and bounds that meet RegisterCodes's conditions. The caller folds the bias into the
 // start value (fold_bias_into).
+// RegisterCodes's limits (register_codes_from, register_codes_hold): the clamp bounds are
+// integers; every code lo + zp .. hi + zp lies in [qmin, qmax] within the 8-bit type, so lo, hi
+// and zp fit int16 when these do.
+constexpr int32_t kRegisterZeroPointLimit = 256;
+constexpr int32_t kRegisterBoundLimit = 16384;
+
 // register_codes of channel c from the plan's RegisterLoop (`type` its output type).
 bool register_codes_from(const RequantizePlan::RegisterLoop& loop, OutType type, size_t c, RegisterCodes* rq) {
   const int32_t zp = loop.zero_point[c];
-  // the clamp bounds are integers; every code lo + zp .. hi + zp lies in [qmin, qmax] within the
-  // 8-bit type, so lo, hi and zp fit int16 when these do
-  if (zp < -256 || zp > 256) return false;
+  if (zp < -kRegisterZeroPointLimit || zp > kRegisterZeroPointLimit) return false;
   *rq = RegisterCodes{};
   rq->codes_signed = type == OutType::kInt8;
   rq->zp = zp;
   if (loop.form == RequantizePlan::RegisterForm::kDoubleRound) {
-    if (loop.lo32[c] < -16384 || loop.hi32[c] > 16384) return false;
+    if (loop.lo32[c] < -kRegisterBoundLimit || loop.hi32[c] > kRegisterBoundLimit) return false;
     rq->double_round = true;
     rq->multiplier = loop.multiplier[c], rq->shift = loop.shift[c], rq->ilo = loop.lo32[c], rq->ihi = loop.hi32[c];
     return true;
   }
-  const float lim = 16384.0f;
+  const float lim = kRegisterBoundLimit;
   if (!(loop.lo[c] >= -lim && loop.hi[c] <= lim)) return false;
   rq->has_add = !(loop.add[c] == 0.0f && !std::signbit(loop.add[c]));  // + (+0.0f) changes no code
   rq->scale = loop.scale[c], rq->add = loop.add[c], rq->lo = loop.lo[c], rq->hi = loop.hi[c];
@@ -317,11 +321,12 @@ bool register_codes_from(const RequantizePlan::RegisterLoop& loop, OutType type,
 // adds a float (any has_add).
 bool register_codes_hold(const RequantizePlan::RegisterLoop& loop, int64_t channels, bool* has_add) {
   int bad = 0, add = 0;  // int reductions (GCC vectorizes them, not bool ones)
-  for (int64_t c = 0; c < channels; ++c) bad |= (loop.zero_point[c] < -256) | (loop.zero_point[c] > 256);
+  const int32_t zp_lim = kRegisterZeroPointLimit, bound = kRegisterBoundLimit;
+  for (int64_t c = 0; c < channels; ++c) bad |= (loop.zero_point[c] < -zp_lim) | (loop.zero_point[c] > zp_lim);
   if (loop.form == RequantizePlan::RegisterForm::kDoubleRound) {
-    for (int64_t c = 0; c < channels; ++c) bad |= (loop.lo32[c] < -16384) | (loop.hi32[c] > 16384);
+    for (int64_t c = 0; c < channels; ++c) bad |= (loop.lo32[c] < -bound) | (loop.hi32[c] > bound);
   } else {
-    const float lim = 16384.0f;
+    const float lim = kRegisterBoundLimit;
     for (int64_t c = 0; c < channels; ++c) bad |= !(loop.lo[c] >= -lim) | !(loop.hi[c] <= lim);
     for (int64_t c = 0; c < channels; ++c) {  // + (+0.0f) changes no code: its bits are all 0
       uint32_t bits;

@@ -11,7 +11,7 @@
 #include "fxsim/fixedpoint/fixedpoint_math.h"
 #include "fxsim/fixedpoint/multiplier.h"
 #include "fxsim/kernels/common.h"
-#include "fxsim/kernels/dispatch.h"
+#include "fxsim/kernels/lut.h"
 #include "fxsim/kernels/parallel.h"
 
 FXSIM_NAMESPACE_BEGIN
@@ -56,20 +56,6 @@ int32_t q4_input(const LogisticTanhParams& p, int32_t x) {
   return nocheck::multiply_by_quantized_multiplier_double_round(x, p.input_multiplier, p.input_left_shift);
 }
 
-// out[i] = table[code of in[i]], the table indexed by the code's byte with the sign bit flipped
-// for int8 (so index 0 is the type's minimum).
-// (KernelTable::lookup_bytes: the active ISA's loop)
-template <typename T>
-void lookup_kernel(const T* table, int64_t count, const T* input, T* output) {
-  constexpr uint8_t flip = std::is_signed<T>::value ? 0x80 : 0x00;
-  const LookupBytesFn lookup = active_kernels().lookup_bytes;
-  parallel_tasks(count, 1, [&](int64_t i0, int64_t i1) -> int64_t {
-    lookup(reinterpret_cast<const uint8_t*>(table), i1 - i0, reinterpret_cast<const uint8_t*>(input + i0), flip,
-           reinterpret_cast<uint8_t*>(output + i0));
-    return -1;
-  });
-}
-
 template <typename T, class F>
 void elementwise(const char* k, int64_t count, const T* input, T* output, F&& element) {
   static_assert(std::is_same<T, int8_t>::value || std::is_same<T, uint8_t>::value, "8-bit types only");
@@ -77,7 +63,7 @@ void elementwise(const char* k, int64_t count, const T* input, T* output, F&& el
   T table[256];
   const int32_t lo = std::numeric_limits<T>::min();
   for (int32_t v = 0; v < 256; ++v) table[v] = static_cast<T>(element(v + lo));  // within T
-  lookup_kernel(table, count, input, output);
+  lut_apply<T, T>(256, table, count, input, output);  // the table from the type's minimum (lut.h)
 }
 
 // sigmoid(i / 24) in Q0.16 for i = 0..255 (the last entry saturated at 65535): the table of
