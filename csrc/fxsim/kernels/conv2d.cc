@@ -197,8 +197,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // No padding and a stride-1 layout: plane pl is its channels' h * w bytes in order, and words
   // [j0, j0 + count) of it come from bytes [j0, j0 + count) of each channel; a strided 1x1
   // gathers word j from byte (j / OW * stride_h) * W + j % OW * stride_w.
-  auto interleave_columns = [&](int64_t pl, int64_t j0, int64_t count) {
-    const PlaneChannels pc = plane_channels(pl);
+  auto interleave_columns = [&](const PlaneChannels& pc, int64_t pl, int64_t j0, int64_t count) {
     const uint32_t flip = x_signed ? 0x80u * lane_ones & channel_mask(pc.valid) : 0u;  // x + 128: x ^ 0x80
     const uint8_t* src[4];  // the codes' bytes (int8 read as unsigned char: the two's-complement byte)
     for (int b = 0; b < lanes; ++b) {
@@ -251,7 +250,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       std::vector<uint32_t> words(static_cast<size_t>(sw > 1 ? s.w : 0));  // one input row's words
       for (int64_t pl = c0; pl < c1; ++pl) {
         if (!fill) {
-          interleave_columns(pl, 0, plane);
+          interleave_columns(plane_channels(pl), pl, 0, plane);
           continue;
         }
         const PlaneChannels pc = plane_channels(pl);
@@ -412,11 +411,14 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // at most kChunk columns (a piece's sums, cog x kChunk words, stay in L1 / L2 for the sink).
   constexpr int64_t kChunk = 4 * kDot4TileCols;
   const int64_t tile_work = block_rows * kDot4TileCols * gm.depth;
-  // Two runs per thread where each run interleaves its own columns first: longer runs of the
-  // input rows per interleave (1x1 144 -> 24 at 56 x 56 on 2 threads: ~53.5 us against ~55.5
-  // with four, at 1-minute load ~1.5).
-  // The pair planes are twice the bytes: twice the runs, so that each run's words still fit L2.
-  const int64_t pieces_per_thread = interleave_in_tasks ? (pairs ? 4 : 2) : kPiecesPerThread;
+  // Where each range interleaves its own columns first, a thread's block is one range: the
+  // interleave slows down on shorter runs of the input rows (1x1 144 -> 24 at 56 x 56, VNNI, one
+  // thread cutting its columns into 1 / 2 / 4 / 16 runs: 6.7 / 7.4 / 8.0 / 9.5 us of
+  // interleaving). 2 threads over 1 on that layer: 1.82-1.83x with one range per thread against
+  // 1.78-1.79x with two (alternated builds). A late worker's block is still taken by the caller
+  // if the worker has not started it. Interleaving each 256-column piece into a buffer of the
+  // task just before its GEMM (read back from L1) ran slower than either.
+  const int64_t pieces_per_thread = interleave_in_tasks ? 1 : kPiecesPerThread;
   // task t: tile t % plane_tiles, output channels block t / plane_tiles
   const int64_t tile_count = plane_tiles * channel_blocks;
   return parallel_tasks_in_pieces(tile_count, tile_work, pieces_per_thread, [&](int64_t t0, int64_t t1) -> int64_t {
@@ -442,8 +444,10 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       const int64_t j_end = std::min(cols, (t_end - first_tile - ng * tiles) * kDot4TileCols);
       t = t_end;
       if (interleave_in_tasks) {
+        // (plane_channels without its divisions: they were ~40 cycles of each plane's call)
         for (int64_t q = 0; q < planes_per_group; ++q) {
-          interleave_columns(ng * planes_per_group + q, j_begin, j_end - j_begin);
+          const PlaneChannels pc{n, g * gm.cig + lanes * q, static_cast<int>(std::min<int64_t>(lanes, gm.cig - lanes * q))};
+          interleave_columns(pc, ng * planes_per_group + q, j_begin, j_end - j_begin);
         }
       }
       for (int64_t j0 = j_begin; j0 < j_end; j0 += chunk_cols) {
