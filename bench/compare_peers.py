@@ -6,8 +6,9 @@ Two sections (``--section``, both by default):
   produces exactly fxsim's integers (a speed comparison of different answers means nothing),
   then times each one and prints elements per second and the ratio to fxsim.
 * ``conv``: the named Conv2D / MatMul layers of shapes.py (issue 3), 1 and 2 threads: fxsim's
-  fused conv2d_requantize / matmul_requantize (u8 x s8, MLAS's float32 requantization) and its
-  accumulators; ONNX Runtime QLinearConv / QLinearMatMul with u8 x s8, u8 x u8 and s8 x s8,
+  fused conv2d_requantize / matmul_requantize (u8 x s8, MLAS's float32 requantization; timed
+  through the call object the simulator builds, Conv2DRequantizeCall / MatMulRequantizeCall,
+  weights packed and arguments bound once) and its accumulators; ONNX Runtime QLinearConv / QLinearMatMul with u8 x s8, u8 x u8 and s8 x s8,
   ConvInteger / MatMulInteger; PyTorch's quantized Conv2d / Linear (fbgemm; skipped with a
   message when torch is absent: run with /work/venvs/torch/bin/python); numpy im2col + int64
   matmul; the ONNX reference evaluator (onnx.reference) on the u8 x s8 QLinear model. Every peer gets the same real values (u8 codes with zero point 128 are s8 codes + 128

@@ -85,9 +85,10 @@ def agreement(got, want):
 
 
 def fxsim_peers(layer):
-    """{name: (callable, check)}: fxsim's fused call with the weights packed once (as the simulator
-    prepares them, and as ONNX Runtime prepacks a session's constant weights), the same call with
-    the plain weight array (packed inside every call), and its accumulators."""
+    """{name: (callable, check)}: fxsim's fused call with the weights packed and the other
+    arguments bound once (the call object the simulator builds at lowering, as ONNX Runtime
+    prepacks a session's constant weights), the fused call with the plain weight array (packed
+    inside every call), and the accumulators."""
     zero = np.zeros(1, np.int32)
     rq = (None, "fp32", None, None, np.array([layer.rq_scale], np.float32), np.array([128], np.int32), 0, 255,
           int(fx.RoundingMode.HALF_EVEN), 0, False, False)
@@ -100,7 +101,8 @@ def fxsim_peers(layer):
 
         def kernel(fn, w, zp, *tail):
             return lambda: fn(layer.x_u8, w, 128, zp, None, *geometry, *tail)
-        fused = kernel(_kernels.conv2d_requantize, packed, None, *rq, codes)
+        bound = _kernels.Conv2DRequantizeCall(packed, 128, None, None, *geometry, *rq)
+        fused = lambda: bound(layer.x_u8, codes)  # noqa: E731
         fused_array = kernel(_kernels.conv2d_requantize, layer.w_s8, zero, *rq, codes)
         accumulate = kernel(_kernels.conv2d_accumulate, packed, None, acc)
     else:
@@ -108,7 +110,8 @@ def fxsim_peers(layer):
 
         def kernel(fn, w, zp, *tail):
             return lambda: fn(layer.x_u8, w, 128, zp, None, "wrap", 32, *tail)
-        fused = kernel(_kernels.matmul_requantize, packed, None, *rq, codes)
+        bound = _kernels.MatMulRequantizeCall(packed, 128, None, None, "wrap", 32, *rq)
+        fused = lambda: bound(layer.x_u8, codes)  # noqa: E731
         fused_array = kernel(_kernels.matmul_requantize, layer.w_s8, zero, *rq, codes)
         accumulate = kernel(_kernels.matmul_accumulate, packed, None, acc)
 

@@ -72,6 +72,53 @@ void with_weight8(const py::array& w, F&& f) {
   fail("w must be a uint8 or int8 array, got " + actual_dtype(w));
 }
 
+// conv2d_requantize with PackedConvWeights and every argument but x and out bound once
+// (BoundRequantize, bind_accumulate.h); a call checks x and out as conv2d_requantize does.
+class Conv2DRequantizeCall {
+ public:
+  Conv2DRequantizeCall(const py::object& w, int64_t x_zero_point, const py::object& w_zero_point,
+                       const py::object& bias, std::array<int64_t, 2> stride, std::array<int64_t, 2> dilation,
+                       std::array<int64_t, 4> pads, int64_t groups, const std::string& policy, int acc_bits,
+                       const BoundRequantize& requantize)
+      : weights_(w),
+        w_(&w.cast<const fxsim::PackedConvWeights&>()),
+        x_zero_point_(int32_arg("x_zero_point", x_zero_point)),
+        stride_(stride),
+        dilation_(dilation),
+        pads_(pads),
+        groups_(groups),
+        policy_(policy),
+        acc_bits_(acc_bits),
+        requantize_(requantize) {
+    if (!w_zero_point.is_none()) fail("w_zero_point must be None with PackedConvWeights (they hold the zero points)");
+    accumulate_params(policy, acc_bits);  // (checked here too, so a bad policy fails at once)
+    bias_ = bias_values(bias, w_->c_out);
+  }
+
+  void operator()(const py::array& x, py::array& out) const {
+    const ConvCall c = conv_call(x, weight_shape(*w_), stride_, dilation_, pads_, groups_, policy_, acc_bits_, out);
+    fxsim::OutType out_type;
+    void* const codes = requantized_out(out, &out_type);
+    with_operand("x", x, true, [&](const auto* px) {
+      py::gil_scoped_release release;
+      fxsim::conv2d_requantize(c.p, c.s, px, x_zero_point_, *w_, bias_.empty() ? nullptr : bias_.data(),
+                               requantize_.offset_data(), requantize_.rq, out_type, codes);
+    });
+  }
+
+ private:
+  py::object weights_;  // keeps *w_ alive
+  const fxsim::PackedConvWeights* w_;
+  int32_t x_zero_point_;
+  std::array<int64_t, 2> stride_, dilation_;
+  std::array<int64_t, 4> pads_;
+  int64_t groups_;
+  std::string policy_;
+  int acc_bits_;
+  std::vector<int64_t> bias_;
+  BoundRequantize requantize_;
+};
+
 }  // namespace
 
 void bind_conv2d(py::module_& m) {
@@ -229,6 +276,40 @@ void bind_conv2d(py::module_& m) {
       py::arg("qmax"), py::arg("rounding"), py::arg("seed"), py::arg("product_in_float64"),
       py::arg("zero_point_in_float"), py::arg("out").noconvert(),
       "conv2d_requantize with PackedConvWeights (w_zero_point None: they hold the weight zero points): the same codes.");
+  py::class_<Conv2DRequantizeCall>(
+      m, "Conv2DRequantizeCall",
+      "conv2d_requantize with PackedConvWeights and every argument but x and out given once, for a layer that runs "
+      "many times: call(x, out) gives the codes of conv2d_requantize(x, w, ..., out) and checks x and out as it does, "
+      "without converting the other arguments again.")
+      .def(py::init([](const py::object& w, int64_t x_zero_point, const py::object& w_zero_point,
+                       const py::object& bias, std::array<int64_t, 2> stride, std::array<int64_t, 2> dilation,
+                       std::array<int64_t, 4> pads, int64_t groups, const std::string& policy, int acc_bits,
+                       const py::object& acc_offset, const std::string& method, const py::object& multiplier,
+                       const py::object& shift, const py::object& scale, const py::array& zero_point, int64_t qmin,
+                       int64_t qmax, int rounding, uint64_t seed, bool product_in_float64, bool zero_point_in_float) {
+             return guarded("conv2d_requantize", [&] {
+               if (!py::isinstance<fxsim::PackedConvWeights>(w)) fail("w must be PackedConvWeights");
+               return Conv2DRequantizeCall(w, x_zero_point, w_zero_point, bias, stride, dilation, pads, groups, policy,
+                                           acc_bits,
+                                           bound_requantize(acc_offset, method, multiplier, shift, scale, zero_point,
+                                                            qmin, qmax, rounding, seed, product_in_float64,
+                                                            zero_point_in_float));
+             });
+           }),
+           py::arg("w"), py::arg("x_zero_point"), py::arg("w_zero_point").none(true), py::arg("bias").none(true),
+           py::arg("stride"), py::arg("dilation"), py::arg("pads"), py::arg("groups"), py::arg("policy"),
+           py::arg("acc_bits"), py::arg("acc_offset").none(true), py::arg("method"),
+           py::arg("multiplier").none(true), py::arg("shift").none(true), py::arg("scale").none(true),
+           py::arg("zero_point").noconvert(), py::arg("qmin"), py::arg("qmax"), py::arg("rounding"), py::arg("seed"),
+           py::arg("product_in_float64"), py::arg("zero_point_in_float"),
+           "The arguments of conv2d_requantize between x and out, in its order (w: PackedConvWeights).")
+      .def(
+          "__call__",
+          [](const Conv2DRequantizeCall& call, const py::array& x, py::array& out) {
+            guarded("conv2d_requantize", [&] { call(x, out); });
+          },
+          py::arg("x").noconvert(), py::arg("out").noconvert(),
+          "Writes the codes of x [N, C_in, H, W] into out [N, C_out, OH, OW].");
 }
 
 }  // namespace fxsim_bind

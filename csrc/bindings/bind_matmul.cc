@@ -64,6 +64,42 @@ fxsim::MatMulShape packed_matmul_shape(const py::array& a, const fxsim::PackedMa
   return s;
 }
 
+// matmul_requantize with PackedMatMulWeights and every argument but a and out bound once
+// (BoundRequantize, bind_accumulate.h); a call checks a and out as matmul_requantize does.
+class MatMulRequantizeCall {
+ public:
+  MatMulRequantizeCall(const py::object& b, int64_t a_zero_point, const py::object& b_zero_point,
+                       const py::object& bias, const std::string& policy, int acc_bits,
+                       const BoundRequantize& requantize)
+      : weights_(b),
+        b_(&b.cast<const fxsim::PackedMatMulWeights&>()),
+        a_zero_point_(int32_arg("a_zero_point", a_zero_point)),
+        params_(accumulate_params(policy, acc_bits)),
+        requantize_(requantize) {
+    if (!b_zero_point.is_none()) fail("b_zero_point must be None with PackedMatMulWeights (they hold the zero points)");
+    bias_ = bias_values(bias, b_->n);
+  }
+
+  void operator()(const py::array& a, py::array& out) const {
+    const fxsim::MatMulShape s = packed_matmul_shape(a, *b_, out);
+    fxsim::OutType out_type;
+    void* const codes = requantized_out(out, &out_type);
+    with_operand("a", a, true, [&](const auto* pa) {
+      py::gil_scoped_release release;
+      fxsim::matmul_requantize(params_, s, pa, a_zero_point_, *b_, bias_.empty() ? nullptr : bias_.data(),
+                               requantize_.offset_data(), requantize_.rq, out_type, codes);
+    });
+  }
+
+ private:
+  py::object weights_;  // keeps *b_ alive
+  const fxsim::PackedMatMulWeights* b_;
+  int32_t a_zero_point_;
+  fxsim::AccumulateParams params_;
+  std::vector<int64_t> bias_;
+  BoundRequantize requantize_;
+};
+
 }  // namespace
 
 void bind_matmul(py::module_& m) {
@@ -216,6 +252,37 @@ void bind_matmul(py::module_& m) {
       py::arg("qmax"), py::arg("rounding"), py::arg("seed"), py::arg("product_in_float64"),
       py::arg("zero_point_in_float"), py::arg("out").noconvert(),
       "matmul_requantize with PackedMatMulWeights (b_zero_point None: they hold the zero points of b): the same codes.");
+  py::class_<MatMulRequantizeCall>(
+      m, "MatMulRequantizeCall",
+      "matmul_requantize with PackedMatMulWeights and every argument but a and out given once, for a layer that runs "
+      "many times: call(a, out) gives the codes of matmul_requantize(a, b, ..., out) and checks a and out as it does, "
+      "without converting the other arguments again.")
+      .def(py::init([](const py::object& b, int64_t a_zero_point, const py::object& b_zero_point,
+                       const py::object& bias, const std::string& policy, int acc_bits, const py::object& acc_offset,
+                       const std::string& method, const py::object& multiplier, const py::object& shift,
+                       const py::object& scale, const py::array& zero_point, int64_t qmin, int64_t qmax, int rounding,
+                       uint64_t seed, bool product_in_float64, bool zero_point_in_float) {
+             return guarded("matmul_requantize", [&] {
+               if (!py::isinstance<fxsim::PackedMatMulWeights>(b)) fail("b must be PackedMatMulWeights");
+               return MatMulRequantizeCall(b, a_zero_point, b_zero_point, bias, policy, acc_bits,
+                                           bound_requantize(acc_offset, method, multiplier, shift, scale, zero_point,
+                                                            qmin, qmax, rounding, seed, product_in_float64,
+                                                            zero_point_in_float));
+             });
+           }),
+           py::arg("b"), py::arg("a_zero_point"), py::arg("b_zero_point").none(true), py::arg("bias").none(true),
+           py::arg("policy"), py::arg("acc_bits"), py::arg("acc_offset").none(true), py::arg("method"),
+           py::arg("multiplier").none(true), py::arg("shift").none(true), py::arg("scale").none(true),
+           py::arg("zero_point").noconvert(), py::arg("qmin"), py::arg("qmax"), py::arg("rounding"), py::arg("seed"),
+           py::arg("product_in_float64"), py::arg("zero_point_in_float"),
+           "The arguments of matmul_requantize between a and out, in its order (b: PackedMatMulWeights).")
+      .def(
+          "__call__",
+          [](const MatMulRequantizeCall& call, const py::array& a, py::array& out) {
+            guarded("matmul_requantize", [&] { call(a, out); });
+          },
+          py::arg("a").noconvert(), py::arg("out").noconvert(),
+          "Writes the codes of a [..., M, K] into out [..., M, N].");
 }
 
 }  // namespace fxsim_bind

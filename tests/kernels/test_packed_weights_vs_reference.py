@@ -381,6 +381,127 @@ def test_fused_requantize_with_packed_weights_equals_the_plain_call(restore_kern
     assert np.array_equal(outs[0], outs[1]) and len(np.unique(outs[0])) > 10
 
 
+@st.composite
+def bound_conv_case(draw):
+    """dense_conv_case with a fused requantization: double_round or fp32, per tensor or per output
+    channel, any output type with its zero point and clamps drawn, and an acc_offset or not."""
+    c = draw(dense_conv_case())
+    c_out = c["w_shape"][0]
+    channels = c_out if draw(st.booleans()) else 1
+    dtype = draw(st.sampled_from(sorted(OUT_RANGES)))
+    lo, hi = OUT_RANGES[dtype]
+    method = draw(st.sampled_from(["double_round", "fp32"]))
+    if method == "fp32":
+        rq = dict(scale=[draw(float32_scale()) for _ in range(channels)], multiplier=None, shift=None)
+    else:
+        rq = dict(scale=None, multiplier=[draw(st.integers(1 << 30, (1 << 31) - 1)) for _ in range(channels)],
+                  shift=[draw(st.integers(-20, 4)) for _ in range(channels)])
+    zps = [draw(st.integers(lo, hi)) for _ in range(channels)]
+    offset = draw(st.one_of(st.none(), st.lists(st.integers(-1000, 1000), min_size=channels, max_size=channels)))
+    return dict(c, method=method, dtype=dtype, zps=zps, qmin=lo, qmax=hi,
+                acc_offset=offset if channels == c_out else None, **rq)
+
+
+def bound_requantize_arguments(c):
+    """The requantization arguments of conv2d_requantize for bound_conv_case `c`."""
+    def array(key, dtype):
+        return None if c[key] is None else np.array(c[key], dtype)
+    return (array("acc_offset", np.int64), c["method"], array("multiplier", np.int32), array("shift", np.int32),
+            array("scale", np.float32), np.array(c["zps"], np.int32), c["qmin"], c["qmax"],
+            int(fx.RoundingMode.HALF_AWAY), 0, False, False)
+
+
+@settings(max_examples=60)
+@given(case=bound_conv_case())
+def test_conv_call_object_equals_the_fused_call(case):
+    """Conv2DRequantizeCall (every argument but x and out bound once) gives conv2d_requantize's
+    codes on every ISA, and a second call on new input codes gives that input's."""
+    x, w, zp_w, bias = conv_arrays(case)
+    packed = _kernels.PackedConvWeights(w, zp_w)
+    geometry = (case["stride"], case["dilation"], case["pads"], case["groups"], "wrap", case["acc_bits"])
+    rq = bound_requantize_arguments(case)
+    call = _kernels.Conv2DRequantizeCall(packed, case["zp_x"], None, bias, *geometry, *rq)
+    shape = conv_out(case).shape
+    for x_now in (x, x[:, :, ::-1].copy()):
+        def both():
+            want = np.full(shape, 3, case["dtype"])
+            _kernels.conv2d_requantize(x_now, w, case["zp_x"], zp_w, bias, *geometry, *rq, want)
+            got = np.full(shape, 5, case["dtype"])
+            call(x_now, got)
+            return want.tolist(), got.tolist()
+        for isa, (want, got) in _each_isa(both).items():
+            assert got == want, isa
+
+
+def test_call_objects_keep_their_arguments_and_check_each_call():
+    """The call objects hold the arrays they read (the caller's are dropped here), reject what
+    conv2d_requantize / matmul_requantize reject, naming the argument, and give their codes."""
+    import gc
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 256, size=(1, 6, 5, 5)).astype(np.uint8)
+    w = rng.integers(-128, 128, size=(4, 6, 1, 1)).astype(np.int8)
+    scale = np.array([0.01, 0.02, 0.004, 0.03], np.float32)
+    rq = (None, "fp32", None, None, scale, np.array([7], np.int32), 0, 255, int(fx.RoundingMode.HALF_EVEN), 0,
+          False, False)
+    geometry = ((1, 1), (1, 1), (0, 0, 0, 0), 1, "wrap", 32)
+    want = np.zeros((1, 4, 5, 5), np.uint8)
+    _kernels.conv2d_requantize(x, w, 128, np.zeros(1, np.int32), None, *geometry, *rq, want)
+    call = _kernels.Conv2DRequantizeCall(_kernels.PackedConvWeights(w.copy(), np.zeros(1, np.int32)), 128, None,
+                                         None, *geometry, None, "fp32", None, None, scale.copy(),
+                                         np.array([7], np.int32), *rq[6:])
+    gc.collect()
+    got = np.zeros((1, 4, 5, 5), np.uint8)
+    call(x, got)
+    assert np.array_equal(got, want) and len(np.unique(want)) > 5
+    with pytest.raises(KernelError, match=r"^conv2d_requantize: out must have shape \(1, 4, 5, 5\)"):
+        call(x, np.zeros((1, 4, 5, 4), np.uint8))
+    with pytest.raises(KernelError, match="w has 6 input channels, expected C_in / groups = 3"):
+        call(np.zeros((1, 3, 5, 5), np.uint8), got)
+    with pytest.raises(KernelError, match="out must be an int8, uint8, int16, uint16 or int32 array"):
+        call(x, np.zeros((1, 4, 5, 5), np.float32))
+    with pytest.raises(KernelError, match="x must be a uint8, int8, uint16, or int16 array, got float64"):
+        call(x.astype(np.float64), got)
+    with pytest.raises(KernelError, match="^conv2d_requantize: w must be PackedConvWeights"):
+        _kernels.Conv2DRequantizeCall(w, 128, None, None, *geometry, *rq)
+    with pytest.raises(KernelError, match="w_zero_point must be None with PackedConvWeights"):
+        _kernels.Conv2DRequantizeCall(_kernels.PackedConvWeights(w, np.zeros(1, np.int32)), 128,
+                                      np.zeros(1, np.int32), None, *geometry, *rq)
+    with pytest.raises(KernelError, match="bias must"):
+        _kernels.Conv2DRequantizeCall(_kernels.PackedConvWeights(w, np.zeros(1, np.int32)), 128, None,
+                                      np.zeros(3, np.int64), *geometry, *rq)
+    with pytest.raises(KernelError, match="policy"):
+        _kernels.Conv2DRequantizeCall(_kernels.PackedConvWeights(w, np.zeros(1, np.int32)), 128, None, None,
+                                      *geometry[:4], "bogus", 32, *rq)
+    with pytest.raises(KernelError, match="method must be"):
+        _kernels.Conv2DRequantizeCall(_kernels.PackedConvWeights(w, np.zeros(1, np.int32)), 128, None, None,
+                                      *geometry, None, "fp16", *rq[2:])
+
+    a = rng.integers(-128, 128, size=(2, 3, 37)).astype(np.int8)
+    b = rng.integers(0, 256, size=(37, 70)).astype(np.uint8)
+    zb = np.array([128], np.int32)
+    mm_rq = (None, "double_round", np.array([1 << 30], np.int32), np.array([-6], np.int32), None,
+             np.array([-3], np.int32), -128, 127, int(fx.RoundingMode.HALF_AWAY), 0, False, False)
+    want = np.zeros((2, 3, 70), np.int8)
+    _kernels.matmul_requantize(a, b, -1, zb, np.arange(70, dtype=np.int64), "wrap", 32, *mm_rq, want)
+    mm = _kernels.MatMulRequantizeCall(_kernels.PackedMatMulWeights(b.copy(), zb.copy()), -1, None,
+                                       np.arange(70, dtype=np.int64), "wrap", 32, None, "double_round",
+                                       np.array([1 << 30], np.int32), np.array([-6], np.int32), None,
+                                       np.array([-3], np.int32), *mm_rq[6:])
+    gc.collect()
+    got = np.zeros((2, 3, 70), np.int8)
+    mm(a, got)
+    assert np.array_equal(got, want) and len(np.unique(want)) > 10
+    with pytest.raises(KernelError, match="^matmul_requantize: the packed b has K = 37 rows, a has K = 36"):
+        mm(a[..., :36].copy(), got)
+    with pytest.raises(KernelError, match="out must have a's shape with the last dimension N = 70"):
+        mm(a, np.zeros((2, 3, 69), np.int8))
+    with pytest.raises(KernelError, match="^matmul_requantize: b must be PackedMatMulWeights"):
+        _kernels.MatMulRequantizeCall(b, -1, None, None, "wrap", 32, *mm_rq)
+    with pytest.raises(KernelError, match="b_zero_point must be None with PackedMatMulWeights"):
+        _kernels.MatMulRequantizeCall(_kernels.PackedMatMulWeights(b, zb), -1, zb, None, "wrap", 32, *mm_rq)
+
+
 def test_every_isa_and_thread_count_is_bit_identical(restore_kernels):
     """Packed conv (3x3 with padding; 1x1 without: one interleaved run per plane; s8 x u8 with
     per-channel zero points; a grouped 1x1 large enough to be split, whose task runs of 64-column
@@ -522,6 +643,21 @@ def epilogue_call(c, packed):
     return call
 
 
+def epilogue_call_object(c, packed):
+    """epilogue_call through MatMulRequantizeCall (the arguments bound once)."""
+    a = np.array(c["a"], c["a_type"]).reshape(c["batch"], c["m"], c["k"])
+    bias = None if c["bias"] is None else np.array(c["bias"], np.int64)
+    rq = dict(FP32_REQUANT, scale=np.array(c["scale"], np.float32), zero_point=np.array(c["zps"], np.int32),
+              qmin=c["qmin"], qmax=c["qmax"], zero_point_in_float=c["zpf"])
+    bound = _kernels.MatMulRequantizeCall(packed, c["zp_a"], None, bias, "wrap", c["acc_bits"], **rq)
+
+    def call():
+        out = np.full((c["batch"], c["m"], c["n"]), 3, c["dtype"])
+        bound(a, out)
+        return out.reshape(-1).tolist()
+    return call
+
+
 @settings(max_examples=60)
 @given(case=epilogue_case())
 def test_fused_float32_requantization_in_the_tiles_equals_reference(case):
@@ -529,6 +665,8 @@ def test_fused_float32_requantization_in_the_tiles_equals_reference(case):
     b = np.array(case["b"], case["b_type"]).reshape(case["k"], case["n"])
     packed = _kernels.PackedMatMulWeights(b, np.array(case["zp_b"], np.int32))
     for isa, got in _each_isa(epilogue_call(case, packed)).items():
+        assert got == want, isa
+    for isa, got in _each_isa(epilogue_call_object(case, packed)).items():
         assert got == want, isa
 
 
