@@ -364,40 +364,26 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   for (int64_t oc = 0; oc < static_cast<int64_t>(channel_add.size()); ++oc) {
     channel_add[oc] = constant[oc] + (bias != nullptr ? static_cast<uint32_t>(static_cast<uint64_t>(bias[oc])) : 0u);
   }
-  // the tiles of columns [j0, j0 + count) of plane (n, g): output channels g * cog.., through
-  // `codes` (cog * count outputs) when the columns are not consecutive outputs
+  // the tiles of columns [j0, j0 + count) of plane (n, g): output channels g * cog.., stored in
+  // place; where the columns are a padded plane's (wq > OW) the epilogue drops the wq - OW columns
+  // between output rows itself (Dot4Epilogue::in_row): codes through a buffer and copied out run
+  // by run took ~3% of a 3x3 64 -> 64 at 56 x 56 (VNNI, one thread)
   auto finish_in_tiles = [&](int64_t n, int64_t g, int64_t m0, int64_t m1, const uint32_t* base, int64_t j0,
-                             int64_t count, char* codes) {
+                             int64_t count) {
     const int64_t oc0 = g * gm.cog + m0, rows = m1 - m0, ob = finish.out_bytes;
     char* const out = static_cast<char*>(finish.out);
     Dot4Epilogue e = finish;
     e.rows_are_channels = true;
     e.channel_add = channel_add.data() + oc0;
     if (e.per_channel) skip_epilogue_channels(&e, oc0);
+    e.ldo = gm.oh * gm.ow;
     if (wq == gm.ow) {
       e.out = out + ((n * s.c_out + oc0) * gm.oh * gm.ow + j0) * ob;
-      e.ldo = gm.oh * gm.ow;
     } else {
-      e.out = codes;
-      e.ldo = count;
+      e.out = out + (n * s.c_out + oc0) * gm.oh * gm.ow * ob;
+      e.in_row = wq, e.out_row = gm.ow, e.col_offset = j0;
     }
     epilogue_gemm(weight_words + oc0 * steps, steps, base, kDot4TileCols, goff.data(), rows, count, steps, e);
-    if (wq == gm.ow) return;
-    // the runs outside, the channels inside: each run's row and column found once (a division),
-    // not once per channel (with 5-column rows the divisions took ~30% of a 1 -> 64 10x4 stride-2
-    // layer on 49 x 10, keyword spotting)
-    for_each_output_run(j0, count, [&](int64_t i, int64_t oy, int64_t ox, int64_t len) {
-      const int64_t bytes = len * ob;
-      for (int64_t m = 0; m < rows; ++m) {
-        char* const dst = out + (((n * s.c_out + oc0 + m) * gm.oh + oy) * gm.ow + ox) * ob;
-        const char* const src = codes + (m * count + i) * ob;
-        if (bytes > 16) {
-          std::memcpy(dst, src, static_cast<size_t>(bytes));
-          continue;
-        }
-        for (int64_t b = 0; b < bytes; ++b) dst[b] = src[b];  // a short run without a memcpy call
-      }
-    });
   };
   // Output (oy, ox) reads xq[base + oy * wq + ox + goff[g]], linear in j = oy * wq + ox at every
   // stride (the phase-split layout above; a strided 1x1's gathered words), so a whole output
@@ -423,9 +409,11 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const int64_t tile_count = plane_tiles * channel_blocks;
   return parallel_tasks_in_pieces(tile_count, tile_work, pieces_per_thread, [&](int64_t t0, int64_t t1) -> int64_t {
     const int64_t chunk_cols = std::min(kChunk, (t1 - t0) * kDot4TileCols);
-    uint32_t* const tmp = static_cast<uint32_t*>(
-        thread_scratch(ScratchSlot::kTaskSums, gm.cog * chunk_cols * static_cast<int64_t>(sizeof(uint32_t))));
-    // (the tiled epilogue needs neither the packed runs nor the column sums)
+    // (the tiled epilogue stores its codes in place: it needs neither the sums, nor the packed
+    // runs, nor the column sums)
+    uint32_t* const tmp = tiled ? nullptr
+                                : static_cast<uint32_t*>(thread_scratch(
+                                      ScratchSlot::kTaskSums, gm.cog * chunk_cols * int64_t(sizeof(uint32_t))));
     uint32_t* const packed = tiled ? nullptr
                                    : static_cast<uint32_t*>(thread_scratch(ScratchSlot::kTaskPacked,
                                                                            chunk_cols * int64_t(sizeof(uint32_t))));
@@ -452,8 +440,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       }
       for (int64_t j0 = j_begin; j0 < j_end; j0 += chunk_cols) {
         const int64_t count = std::min(chunk_cols, j_end - j0);
-        if (tiled) {  // (tmp holds cog * count uint32: room for the codes of any out_bytes <= 4)
-          finish_in_tiles(n, g, m0, m1, xq + ng * group_words + j0, j0, count, reinterpret_cast<char*>(tmp));
+        if (tiled) {
+          finish_in_tiles(n, g, m0, m1, xq + ng * group_words + j0, j0, count);
           continue;
         }
         corrected_gemm(g, m0, m1, xq + ng * group_words + j0, count, tmp, xsum);

@@ -67,7 +67,19 @@ struct Dot4Epilogue {
   bool out_signed = true;  // the output type is signed (int8 / int16 / int32)
   void* out = nullptr;
   int64_t ldo = 0;
+  // The columns of a padded plane (in_row > 0; conv2d.cc, where a plane's GEMM runs over rows of
+  // in_row columns of which the first out_row are outputs): column j is plane column
+  // J = col_offset + j, stored at r * ldo + J / in_row * out_row + J % in_row when
+  // J % in_row < out_row and not at all otherwise. in_row 0: column j is stored at r * ldo + j.
+  int64_t in_row = 0, out_row = 0, col_offset = 0;
 };
+
+// The output position of plane column J of a Dot4Epilogue with in_row > 0 (see there), or -1
+// when the column is dropped.
+inline int64_t epilogue_plane_position(const Dot4Epilogue& e, int64_t J) {
+  const int64_t row = J / e.in_row, col = J % e.in_row;
+  return col < e.out_row ? row * e.out_row + col : -1;
+}
 
 // dot4 u8 x s8 (p unsigned bytes, q signed, as Dot4Fn) with the sums finished by `e` instead of
 // written to a c array. p is bytes here: word g of row r is the 4 bytes at 4 (r * ldp + g), read
