@@ -380,8 +380,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   }
   // the tiles of columns [j0, j0 + count) of plane (n, g): output channels g * cog.., stored in
   // place; where the columns are a padded plane's (wq > OW) the epilogue drops the wq - OW columns
-  // between output rows itself (Dot4Epilogue::in_row): codes through a buffer and copied out run
-  // by run took ~3% of a 3x3 64 -> 64 at 56 x 56 (VNNI, one thread)
+  // between output rows itself (Dot4Epilogue::in_row), in place of codes through a buffer copied
+  // out run by run (gemm_kernels.inc epilogue_row_in_plane)
   auto finish_in_tiles = [&](int64_t n, int64_t g, int64_t m0, int64_t m1, const uint32_t* base, int64_t j0,
                              int64_t count) {
     const int64_t oc0 = g * gm.cog + m0, rows = m1 - m0, ob = finish.out_bytes;
