@@ -630,30 +630,22 @@ def epilogue_reference(c):
     return codes
 
 
-def epilogue_call(c, packed):
+def epilogue_call(c, packed, bound=False):
+    """matmul_requantize on case `c` with the packed weights, or (bound) through
+    MatMulRequantizeCall, its arguments bound once."""
     a = np.array(c["a"], c["a_type"]).reshape(c["batch"], c["m"], c["k"])
     bias = None if c["bias"] is None else np.array(c["bias"], np.int64)
     rq = dict(FP32_REQUANT, scale=np.array(c["scale"], np.float32), zero_point=np.array(c["zps"], np.int32),
               qmin=c["qmin"], qmax=c["qmax"], zero_point_in_float=c["zpf"])
+    call_object = _kernels.MatMulRequantizeCall(packed, c["zp_a"], None, bias, "wrap", c["acc_bits"], **rq) if bound \
+        else None
 
     def call():
         out = np.full((c["batch"], c["m"], c["n"]), 3, c["dtype"])
-        _kernels.matmul_requantize(a, packed, c["zp_a"], None, bias, "wrap", c["acc_bits"], out=out, **rq)
-        return out.reshape(-1).tolist()
-    return call
-
-
-def epilogue_call_object(c, packed):
-    """epilogue_call through MatMulRequantizeCall (the arguments bound once)."""
-    a = np.array(c["a"], c["a_type"]).reshape(c["batch"], c["m"], c["k"])
-    bias = None if c["bias"] is None else np.array(c["bias"], np.int64)
-    rq = dict(FP32_REQUANT, scale=np.array(c["scale"], np.float32), zero_point=np.array(c["zps"], np.int32),
-              qmin=c["qmin"], qmax=c["qmax"], zero_point_in_float=c["zpf"])
-    bound = _kernels.MatMulRequantizeCall(packed, c["zp_a"], None, bias, "wrap", c["acc_bits"], **rq)
-
-    def call():
-        out = np.full((c["batch"], c["m"], c["n"]), 3, c["dtype"])
-        bound(a, out)
+        if bound:
+            call_object(a, out)
+        else:
+            _kernels.matmul_requantize(a, packed, c["zp_a"], None, bias, "wrap", c["acc_bits"], out=out, **rq)
         return out.reshape(-1).tolist()
     return call
 
@@ -666,7 +658,7 @@ def test_fused_float32_requantization_in_the_tiles_equals_reference(case):
     packed = _kernels.PackedMatMulWeights(b, np.array(case["zp_b"], np.int32))
     for isa, got in _each_isa(epilogue_call(case, packed)).items():
         assert got == want, isa
-    for isa, got in _each_isa(epilogue_call_object(case, packed)).items():
+    for isa, got in _each_isa(epilogue_call(case, packed, bound=True)).items():
         assert got == want, isa
 
 
