@@ -9,8 +9,9 @@
   ``_stats_simd.h``: an AVX2 min/max picked at run time by CPU detection), compiled with the same
   ``-O3 -ffp-contract=off`` and no ``-ffast-math`` (NaN/Inf detection relies on IEEE
   comparisons). ``Cython`` is a build requirement (pyproject.toml).
-* Per-ISA translation units: a source whose name ends in ``_avx2.cc`` or ``_avx512bw.cc`` is
-  compiled with that instruction set enabled; everything else targets the portable x86-64
+* Per-ISA translation units: a source whose name ends in a suffix of ``csrc/isa_flags.txt``
+  (``_avx2.cc``, ``_avx512bw.cc``, ``_avx512vnni.cc``, ``_avx512vbmi.cc``) is compiled with
+  that instruction set enabled; everything else targets the portable x86-64
   baseline. The core picks a variant at run time by CPU detection
   (``csrc/fxsim/kernels/dispatch.cc``), so one wheel runs anywhere and is fast where it can be.
   Off x86-64 the per-ISA units compile to nothing (they guard on ``__x86_64__``) and no ISA

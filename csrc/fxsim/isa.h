@@ -22,3 +22,8 @@
 #define FXSIM_NAMESPACE_END \
   }                         \
   }
+
+// For the SIMD lane helpers a loop's body is made of (multiplier_simd.h, the GEMM epilogue):
+// gcc's heuristics left some of them out of line, with their constant vectors passed through
+// memory (TFLite's mul rows spent a third of their time in the call to the double rounding).
+#define FXSIM_ALWAYS_INLINE inline __attribute__((always_inline))

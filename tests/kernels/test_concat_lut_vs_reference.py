@@ -104,7 +104,8 @@ def test_lut_apply_every_input_type_and_threads(restore_kernels):
 @given(data=st.data())
 def test_byte_lookup_every_isa_and_length(data):
     """The 8-bit lookup (array_kernels.inc lookup_bytes: one masked vpshufb per 16-byte table row
-    with AVX-512BW, saturated indices with AVX2, the scalar loop in the baseline) equals the table
+    with AVX-512BW, saturated indices with AVX2, the scalar loop in the baseline; vpermi2b in the
+    avx512vnni variant on CPUs with AVX512_VBMI, lookup_bytes_avx512vbmi.cc) equals the table
     under every ISA variant, at lengths with full vectors and tails, every code in play."""
     name = data.draw(st.sampled_from(["int8", "uint8"]))
     info = np.iinfo(name)

@@ -66,7 +66,7 @@ struct DoubleRound16 {
 };
 
 // The per-64-bit-half constants of right shifts e (int64 lanes holding 0..31).
-inline void double_round16_half(__m512i e, __m512i* nudge, __m512i* sign, __m512i* count) {
+FXSIM_ALWAYS_INLINE void double_round16_half(__m512i e, __m512i* nudge, __m512i* sign, __m512i* count) {
   const __mmask8 right = _mm512_cmpgt_epi64_mask(e, _mm512_setzero_si512());
   const __m512i base = _mm512_set1_epi64(int64_t(1) << 30);
   *nudge = _mm512_mask_add_epi64(base, right, base, _mm512_sllv_epi64(base, e));
@@ -102,14 +102,14 @@ inline DoubleRound16 double_round16(int32_t multiplier, int32_t shift, int32_t l
 }
 
 // One 64-bit half: (p + nudge - [p < -2^30] sign) >> count, p the int64 products.
-inline __m512i double_round16_fold(__m512i p, __m512i nudge, __m512i sign, __m512i count) {
+FXSIM_ALWAYS_INLINE __m512i double_round16_fold(__m512i p, __m512i nudge, __m512i sign, __m512i count) {
   const __mmask8 below = _mm512_cmplt_epi64_mask(p, _mm512_set1_epi64(-(int64_t(1) << 30)));
   const __m512i q = _mm512_add_epi64(p, nudge);
   return _mm512_srav_epi64(_mm512_mask_sub_epi64(q, below, q, sign), count);
 }
 
 // nocheck::multiply_by_quantized_multiplier_double_round(x, M, shift) on 16 lanes.
-inline __m512i multiply_by_quantized_multiplier_double_round16(__m512i x, const DoubleRound16& k) {
+FXSIM_ALWAYS_INLINE __m512i multiply_by_quantized_multiplier_double_round16(__m512i x, const DoubleRound16& k) {
   const __m512i a = k.has_left ? _mm512_sllv_epi32(x, k.left) : x;  // wraps modulo 2^32 (shift_left_wrapping_int32)
   const __m512i even = double_round16_fold(_mm512_mul_epi32(a, k.m_even), k.nudge_even, k.sign_even, k.count_even);
   const __m512i odd =
@@ -122,7 +122,7 @@ inline __m512i multiply_by_quantized_multiplier_double_round16(__m512i x, const 
 
 // clamp(nocheck::multiply_by_quantized_multiplier_double_round(x, M, shift), lo, hi): the code
 // minus the zero point, which the caller adds (or packs, then adds).
-inline __m512i double_round_clamped16(__m512i x, const DoubleRound16& k) {
+FXSIM_ALWAYS_INLINE __m512i double_round_clamped16(__m512i x, const DoubleRound16& k) {
   return _mm512_min_epi32(_mm512_max_epi32(multiply_by_quantized_multiplier_double_round16(x, k), k.lo), k.hi);
 }
 
@@ -147,7 +147,7 @@ inline DoubleRound8 double_round8(int32_t multiplier, int32_t shift, int32_t lo,
                        _mm256_set1_epi32(hi));
 }
 
-inline __m256i saturating_rounding_doubling_high_mul8(__m256i a, __m256i b) {
+FXSIM_ALWAYS_INLINE __m256i saturating_rounding_doubling_high_mul8(__m256i a, __m256i b) {
   const __m256i nudge = _mm256_set1_epi64x(int64_t(1) << 30);
   const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(a, b), nudge);
   const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32)), nudge);
@@ -156,14 +156,14 @@ inline __m256i saturating_rounding_doubling_high_mul8(__m256i a, __m256i b) {
   return _mm256_xor_si256(high, _mm256_cmpeq_epi32(high, _mm256_set1_epi32(INT32_MIN)));
 }
 
-inline __m256i rounding_divide_by_pot8(__m256i x, __m256i exponent, __m256i mask, __m256i half) {
+FXSIM_ALWAYS_INLINE __m256i rounding_divide_by_pot8(__m256i x, __m256i exponent, __m256i mask, __m256i half) {
   const __m256i remainder = _mm256_and_si256(x, mask);
   const __m256i threshold = _mm256_sub_epi32(half, _mm256_srai_epi32(x, 31));
   const __m256i floor_q = _mm256_srav_epi32(x, exponent);
   return _mm256_sub_epi32(floor_q, _mm256_cmpgt_epi32(remainder, threshold));  // cmpgt: -1 where true
 }
 
-inline __m256i double_round_clamped8(__m256i x, const DoubleRound8& k) {
+FXSIM_ALWAYS_INLINE __m256i double_round_clamped8(__m256i x, const DoubleRound8& k) {
   const __m256i shifted = _mm256_sllv_epi32(x, k.left);
   const __m256i r =
       rounding_divide_by_pot8(saturating_rounding_doubling_high_mul8(shifted, k.multiplier), k.right, k.mask, k.half);

@@ -6,7 +6,8 @@
 // last output dimension) are split across threads by parallel_tasks; each row is computed in
 // blocks into an int32 buffer and narrowed to the output type, so results do not depend on the
 // thread count. The last dimension's strides are 0 or 1, picked once per call (template), so
-// the inner loops are plain or scalar-broadcast loops the compiler can vectorize.
+// the inner loops are plain or scalar-broadcast loops the compiler can vectorize; a row op (the
+// ISA's explicit SIMD rows) takes each row whole.
 #pragma once
 
 #include <cstdint>
@@ -63,32 +64,29 @@ inline void store_block(const int32_t* buf, int64_t n, Out* out) {
   for (int64_t j = 0; j < n; ++j) out[j] = static_cast<Out>(buf[j]);
 }
 
-// An op is either per element (op(x, y) -> code) or per row: an op with
-// row(a, b, n, out) over int32 operand blocks (a KernelTable row function, explicit SIMD).
+// An op is either per element (op(x, y) -> code) or per row: an op with kRow and
+// row(a, sa, b, sb, n, out) over the operands' own codes (a KernelTable row function, explicit
+// SIMD, which widens and narrows in registers).
 template <class Op, class = void>
 struct IsRowOp : std::false_type {};
 template <class Op>
-struct IsRowOp<Op, std::void_t<decltype(&Op::row)>> : std::true_type {};
+struct IsRowOp<Op, std::void_t<decltype(Op::kRow)>> : std::true_type {};
 
 // One row of `n` elements starting at a, b (strides kSa, kSb in {0, 1}).
 template <typename In, int kSa, int kSb, typename Out, class Op>
 inline void broadcast_row(const In* a, const In* b, int64_t n, Out* out, const Op& op) {
-  constexpr int64_t kBlock = 512;
-  int32_t buf[kBlock];
-  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
-    const int64_t m = n - j0 < kBlock ? n - j0 : kBlock;
-    const In* pa = a + j0 * kSa;
-    const In* pb = b + j0 * kSb;
-    if constexpr (IsRowOp<Op>::value) {
-      // the operands widened to int32 blocks (a broadcast operand repeated), then one row call
-      int32_t wa[kBlock], wb[kBlock];
-      for (int64_t j = 0; j < m; ++j) wa[j] = static_cast<int32_t>(pa[j * kSa]);
-      for (int64_t j = 0; j < m; ++j) wb[j] = static_cast<int32_t>(pb[j * kSb]);
-      op.row(wa, wb, m, buf);
-    } else {
+  if constexpr (IsRowOp<Op>::value) {
+    op.row(a, kSa, b, kSb, n, out);
+  } else {
+    constexpr int64_t kBlock = 512;
+    int32_t buf[kBlock];
+    for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+      const int64_t m = n - j0 < kBlock ? n - j0 : kBlock;
+      const In* pa = a + j0 * kSa;
+      const In* pb = b + j0 * kSb;
       for (int64_t j = 0; j < m; ++j) buf[j] = op(static_cast<int32_t>(pa[j * kSa]), static_cast<int32_t>(pb[j * kSb]));
+      store_block(buf, m, out + j0);
     }
-    store_block(buf, m, out + j0);
   }
 }
 

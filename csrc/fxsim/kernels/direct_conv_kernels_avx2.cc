@@ -408,7 +408,7 @@ inline void windows_in_order(const __m256i (&a)[4], __m256i (&v)[4]) {
 // of SETS 2 (channels side by side: w[set * KH * G + tap]) or the one set. Forced inline: the
 // accumulators stay in registers.
 template <int S, int KH, int G, int R, int SETS>
-inline __attribute__((always_inline)) void accumulate_block(const uint8_t* base, int64_t row_len, int64_t group_step,
+FXSIM_ALWAYS_INLINE void accumulate_block(const uint8_t* base, int64_t row_len, int64_t group_step,
                                                             const PairIndex& idx, const S8Pairs* w,
                                                             __m256i (&acc)[R][4]) {
 #pragma GCC unroll 16

@@ -1,7 +1,8 @@
 // Run-time choice of the array-kernel ISA variant (see dispatch.h).
 //
 // Detection runs once, on first use: the best of avx512vnni (avx512bw plus AVX512_VNNI: the
-// array kernels of avx512bw, the conv / matmul loop with vpdpwssd, gemm_kernels_avx512vnni.cc),
+// array kernels of avx512bw, the conv / matmul loop with vpdpwssd, gemm_kernels_avx512vnni.cc,
+// and the byte lookup with vpermi2b where the CPU has AVX512_VBMI),
 // avx512bw (AVX-512 F, BW, VL, DQ and BMI2), avx2 (AVX2 and BMI2) and baseline that the CPU
 // supports and that the build contains. The environment variable
 // FXSIM_ISA=baseline|avx2|avx512bw|avx512vnni selects a lower variant (tests compare variants
@@ -28,11 +29,17 @@ struct Variant {
 };
 
 // avx512vnni's table: avx512bw's array kernels under the name the conv / matmul dispatch reads
-// (gemm_dispatch.cc), which picks their vpdpwssd loop.
+// (gemm_dispatch.cc), which picks their vpdpwssd loop, with VBMI's byte lookup where the CPU
+// has it (a CPU with VNNI but without VBMI keeps the avx512bw lookup).
 const KernelTable* vnni_table() {
   static const KernelTable table = [] {
     KernelTable t = *kernel_table_avx512bw();
     t.name = "avx512vnni";
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (lookup_bytes_avx512vbmi != nullptr && __builtin_cpu_supports("avx512vbmi")) {
+      t.lookup_bytes = lookup_bytes_avx512vbmi;
+    }
+#endif
     return t;
   }();
   return &table;

@@ -11,12 +11,17 @@ namespace fxsim {
 // The ISA tables (array_kernels_*.cc). The AVX variants are weak references: a build where
 // their translation unit compiled to nothing (non-x86) leaves the function pointer null.
 const KernelTable* kernel_table_baseline();
+// lookup_bytes_avx512vbmi (lookup_bytes_avx512vbmi.cc): the avx512vnni table's byte lookup on
+// CPUs with AVX512_VBMI.
 #if defined(__GNUC__)
 const KernelTable* kernel_table_avx2() __attribute__((weak));
 const KernelTable* kernel_table_avx512bw() __attribute__((weak));
+void lookup_bytes_avx512vbmi(const uint8_t* table, int64_t count, const uint8_t* in, uint8_t flip, uint8_t* out)
+    __attribute__((weak));
 #else
 const KernelTable* kernel_table_avx2();
 const KernelTable* kernel_table_avx512bw();
+void lookup_bytes_avx512vbmi(const uint8_t* table, int64_t count, const uint8_t* in, uint8_t flip, uint8_t* out);
 #endif
 
 // The active table (detected once, overridable by the FXSIM_ISA environment variable with a

@@ -23,12 +23,24 @@ namespace {
 
 // ---- tflite ------------------------------------------------------------------------------
 
-// The active ISA's row function (KernelTable::tflite_add_row ...: the scalar definitions and
-// their SIMD lanes, array_kernels.inc) over blocks of int32 operand codes.
+// KernelTable's [In][Out] index of a code type (int8, uint8, int16).
+template <typename T>
+constexpr int tflite_code_index() {
+  static_assert(sizeof(T) <= 2, "TFLite's rows take int8, uint8 and int16 codes");
+  return sizeof(T) == 2 ? 2 : (static_cast<T>(-1) < 0 ? 0 : 1);
+}
+
+// The active ISA's row functions of one op (KernelTable::tflite_add_row ...: the scalar
+// definitions and their SIMD lanes, array_kernels.inc), each reading its operands' codes and
+// writing the output type.
 struct TfliteRowOp {
-  TfliteRowFn fn;
+  static constexpr bool kRow = true;  // broadcast.h: whole rows, not element by element
+  const TfliteRowFn (*fns)[3];        // [In][Out]
   TfliteRowParams p;
-  void row(const int32_t* a, const int32_t* b, int64_t n, int32_t* out) const { fn(a, b, n, p, out); }
+  template <typename In, typename Out>
+  void row(const In* a, int64_t sa, const In* b, int64_t sb, int64_t n, Out* out) const {
+    fns[tflite_code_index<In>()][tflite_code_index<Out>()](a, sa, b, sb, n, p, out);
+  }
 };
 
 void check_tflite_shift(const char* k, const char* name, int shift, int lo, int hi) {

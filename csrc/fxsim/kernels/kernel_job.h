@@ -62,8 +62,10 @@ struct TfliteRowParams {
   int32_t out_multiplier, out_shift;                     // add / sub [-31, 0]; mul [-31, 31]
   int32_t out_zero_point, qmin, qmax;
 };
-// out[j] = the op's code of a[j], b[j] (int32 operand codes), j < n.
-using TfliteRowFn = void (*)(const int32_t* a, const int32_t* b, int64_t n, const TfliteRowParams& p, int32_t* out);
+// out[j] = the op's code of a[j * sa], b[j * sb] (strides 0 or 1), j < n: operand codes of the
+// table entry's input type, out of its output type (KernelTable's [In][Out] index).
+using TfliteRowFn = void (*)(const void* a, int64_t sa, const void* b, int64_t sb, int64_t n,
+                             const TfliteRowParams& p, void* out);
 
 // out[i] = table[in[i] ^ flip] for i < count: a lookup in a 256-byte table (flip 0x80 indexes an
 // int8 code's byte from the type's minimum).
@@ -89,7 +91,8 @@ struct KernelTable {
   KernelFn quantize_half_even_bounded[2][2][5];  // [fdouble][reciprocal][out]
   // TFLite's add, sub and mul rows (elementwise.cc): explicit SIMD (multiplier_simd.h's double
   // round lanes) in the AVX2 and AVX-512BW variants, the scalar definition in the baseline.
-  TfliteRowFn tflite_add_row, tflite_sub_row, tflite_mul_row;
+  // [In][Out]: int8, uint8, int16 each (tflite_code_index).
+  TfliteRowFn tflite_add_row[3][3], tflite_sub_row[3][3], tflite_mul_row[3][3];
   // 8-bit lookup tables (lut.cc, nonlinear.cc): vpshufb over the table's 16-byte rows in the AVX2
   // and AVX-512BW variants, the scalar loop in the baseline.
   LookupBytesFn lookup_bytes;

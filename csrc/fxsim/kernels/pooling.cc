@@ -208,15 +208,34 @@ void max_pool2d(const Pool2DWindow& wd, const Pool2DShape& s, const T* x, T* out
   });
 }
 
+namespace {
+
+// The exact sum of n codes (8- or 16-bit): int32 partial sums over blocks of 2^16 codes, which
+// cannot overflow (|code| <= 2^15, and 2^16 * -2^15 is INT32_MIN itself), added in int64. gcc
+// vectorizes the int32 loop; with the int64 accumulator the baseline (SSE2) code widened every
+// 8-bit code three times (a global average pool of 576 planes of 7 x 7: ~10 ns per plane).
+template <typename T>
+int64_t sum_codes(const T* in, int64_t n) {
+  static_assert(sizeof(T) <= 2, "8- and 16-bit codes");
+  constexpr int64_t kBlock = int64_t(1) << 16;
+  int64_t total = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t m = n - b < kBlock ? n - b : kBlock;
+    int32_t partial = 0;
+    for (int64_t j = 0; j < m; ++j) partial += in[b + j];
+    total += partial;
+  }
+  return total;
+}
+
+}  // namespace
+
 template <typename T>
 void plane_sums(int64_t rows, int64_t cols, const T* x, int64_t* out) {
   if (rows < 0 || cols < 0) throw_invalid("plane_sums", "rows and cols must be >= 0");
   parallel_tasks(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      const T* in = x + r * cols;
-      int64_t acc = 0;
-      for (int64_t j = 0; j < cols; ++j) acc += in[j];
-      out[r] = acc;
+      out[r] = sum_codes(x + r * cols, cols);
     }
     return int64_t(-1);
   });
@@ -276,9 +295,7 @@ void global_average_planes(const GlobalAverageParams& p, int64_t planes, int64_t
       if constexpr (kMethod == GlobalAverageMethod::kPytorch) {
         out[plane] = static_cast<U>(pytorch_mean_code(p, count, in));
       } else {
-        int64_t acc = 0;
-        for (int64_t j = 0; j < count; ++j) acc += in[j];
-        acc -= offset;
+        const int64_t acc = sum_codes(in, count) - offset;
         if (acc < INT32_MIN || acc > INT32_MAX) return plane;
         out[plane] = static_cast<U>(global_average_code<kMethod>(p, count, acc));
       }
@@ -286,8 +303,7 @@ void global_average_planes(const GlobalAverageParams& p, int64_t planes, int64_t
     return int64_t(-1);
   });
   if (bad >= 0) {
-    int64_t acc = -offset;
-    for (int64_t j = 0; j < count; ++j) acc += x[bad * count + j];
+    const int64_t acc = sum_codes(x + bad * count, count) - offset;
     throw_range("global_average_pool", "plane " + std::to_string(bad) + ": the window sum " + std::to_string(acc) +
                                            " does not fit the engines' int32 accumulator");
   }
