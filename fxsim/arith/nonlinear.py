@@ -432,6 +432,24 @@ def softmax(q, enc_in, beta=1.0, dtype=None, algorithm="tflite"):
     return prepare_softmax(codes.shape, codes.dtype, enc_in, beta, dtype, algorithm)(codes)
 
 
+def _prepared_code_map(kernel, params, shape, dtype, what):
+    """``run(q)`` of an 8-bit elementwise kernel prepared once: the kernel's own codes for every
+    code of ``dtype`` (a 256-entry table computed here, once), gathered per call by
+    ``_kernels.lut_apply``. The same codes as the kernel called on ``q``, without the table the
+    kernel builds on every call (~1.3 us of a 2 us hard-swish of 576 x 7 x 7 codes)."""
+    info = np.iinfo(dtype)
+    table = np.empty(256, dtype)
+    kernel(np.arange(info.min, info.max + 1, dtype=dtype), *params, table)
+    check = prepared_codes_check(shape, dtype, what)
+
+    def run(q):
+        out = np.empty(shape, dtype=dtype)
+        _kernels.lut_apply(check(q).reshape(-1), table, out.reshape(-1))
+        return out
+
+    return run
+
+
 def _prepare_logistic_tanh(kernel, derive, shape, dtype, enc_in, zero_point, algorithm, what):
     _check_algorithm(algorithm, what)
     dtype = _code_dtype(dtype, what)
@@ -442,26 +460,20 @@ def _prepare_logistic_tanh(kernel, derive, shape, dtype, enc_in, zero_point, alg
             raise EncodingError(f"{what}: give the zero point through enc_in or zero_point, not both")
         zp = _zero_point(zero_point, probe, what, "zero_point")
     p = derive(scale)
-    shape = tuple(shape)
-    check = prepared_codes_check(shape, dtype, what)
     params = (zp, p.input_range_radius, p.input_multiplier, p.input_left_shift)
-
-    def run(q):
-        out = np.empty(shape, dtype=dtype)
-        getattr(_kernels, kernel)(check(q), *params, out)
-        return out
-
-    return run
+    return _prepared_code_map(getattr(_kernels, kernel), params, tuple(shape), dtype, what)
 
 
 def prepare_logistic(shape, dtype, enc_in, *, zero_point=None, algorithm="tflite"):
-    """:func:`logistic` prepared once for codes of ``shape`` and ``dtype``; ``run(q)`` per call."""
+    """:func:`logistic` prepared once for codes of ``shape`` and ``dtype`` (the kernel's codes
+    for all 256 inputs computed here); ``run(q)`` per call looks them up."""
     return _prepare_logistic_tanh("logistic_tflite", logistic_params, shape, dtype, enc_in, zero_point,
                                   algorithm, "logistic")
 
 
 def prepare_tanh(shape, dtype, enc_in, *, zero_point=None, algorithm="tflite"):
-    """:func:`tanh` prepared once for codes of ``shape`` and ``dtype``; ``run(q)`` per call."""
+    """:func:`tanh` prepared once for codes of ``shape`` and ``dtype`` (the kernel's codes for all
+    256 inputs computed here); ``run(q)`` per call looks them up."""
     return _prepare_logistic_tanh("tanh_tflite", tanh_params, shape, dtype, enc_in, zero_point,
                                   algorithm, "tanh")
 
@@ -490,9 +502,9 @@ def tanh(q, enc_in, *, zero_point=None, algorithm="tflite"):
 
 def prepare_hard_swish(shape, dtype, enc_in, enc_out, *, zero_point=None, output_zero_point=None,
                        algorithm="tflite"):
-    """:func:`hard_swish` prepared once for codes of ``shape`` and ``dtype``: arguments checked
-    and TFLite's parameters derived here; ``run(q)`` checks ``q``'s dtype and shape and calls
-    the kernel."""
+    """:func:`hard_swish` prepared once for codes of ``shape`` and ``dtype``: arguments checked,
+    TFLite's parameters derived and the kernel's codes for all 256 inputs computed here;
+    ``run(q)`` checks ``q``'s dtype and shape and looks its codes up."""
     what = "hard_swish"
     _check_algorithm(algorithm, what)
     dtype = _code_dtype(dtype, what)
@@ -504,16 +516,8 @@ def prepare_hard_swish(shape, dtype, enc_in, enc_out, *, zero_point=None, output
     if output_zero_point is not None:
         zp_out = _zero_point(output_zero_point, probe, what, "output_zero_point")
     p = hard_swish_params(s_in, s_out)
-    shape = tuple(shape)
-    check = prepared_codes_check(shape, dtype, what)
     params = (zp_in, zp_out, p.reluish_multiplier, p.reluish_exponent, p.output_multiplier, p.output_exponent)
-
-    def run(q):
-        out = np.empty(shape, dtype=dtype)
-        _kernels.hard_swish_tflite(check(q), *params, out)
-        return out
-
-    return run
+    return _prepared_code_map(_kernels.hard_swish_tflite, params, tuple(shape), dtype, what)
 
 
 def hard_swish(q, enc_in, enc_out, *, zero_point=None, output_zero_point=None, algorithm="tflite"):
