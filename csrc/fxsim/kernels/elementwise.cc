@@ -23,23 +23,16 @@ namespace {
 
 // ---- tflite ------------------------------------------------------------------------------
 
-// KernelTable's [In][Out] index of a code type (int8, uint8, int16).
-template <typename T>
-constexpr int tflite_code_index() {
-  static_assert(sizeof(T) <= 2, "TFLite's rows take int8, uint8 and int16 codes");
-  return sizeof(T) == 2 ? 2 : (static_cast<T>(-1) < 0 ? 0 : 1);
-}
-
 // The active ISA's row functions of one op (KernelTable::tflite_add_row ...: the scalar
 // definitions and their SIMD lanes, array_kernels.inc), each reading its operands' codes and
 // writing the output type.
 struct TfliteRowOp {
   static constexpr bool kRow = true;  // broadcast.h: whole rows, not element by element
-  const TfliteRowFn (*fns)[3];        // [In][Out]
+  const TfliteRowFn (*fns)[3];        // [In][Out], each indexed by its OutType (kInt8, kUInt8, kInt16)
   TfliteRowParams p;
   template <typename In, typename Out>
   void row(const In* a, int64_t sa, const In* b, int64_t sb, int64_t n, Out* out) const {
-    fns[tflite_code_index<In>()][tflite_code_index<Out>()](a, sa, b, sb, n, p, out);
+    fns[static_cast<int>(out_type_of<In>())][static_cast<int>(out_type_of<Out>())](a, sa, b, sb, n, p, out);
   }
 };
 

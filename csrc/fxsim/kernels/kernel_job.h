@@ -91,7 +91,7 @@ struct KernelTable {
   KernelFn quantize_half_even_bounded[2][2][5];  // [fdouble][reciprocal][out]
   // TFLite's add, sub and mul rows (elementwise.cc): explicit SIMD (multiplier_simd.h's double
   // round lanes) in the AVX2 and AVX-512BW variants, the scalar definition in the baseline.
-  // [In][Out]: int8, uint8, int16 each (tflite_code_index).
+  // [In][Out]: int8, uint8, int16 each, indexed by their OutType values (0, 1, 2).
   TfliteRowFn tflite_add_row[3][3], tflite_sub_row[3][3], tflite_mul_row[3][3];
   // 8-bit lookup tables (lut.cc, nonlinear.cc): vpshufb over the table's 16-byte rows in the AVX2
   // and AVX-512BW variants, the scalar loop in the baseline.
