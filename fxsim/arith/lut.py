@@ -59,12 +59,18 @@ def prepare_lut_apply(shape, dtype, table):
     if tab.ndim != 1 or tab.size != 1 << (8 * dtype.itemsize):
         raise FormatError(f"{what}: table must be 1-d with {1 << (8 * dtype.itemsize)} entries for "
                           f"{dtype} codes, got shape {tab.shape}")
-    shape = tuple(shape)
+    return prepared_gather(tuple(shape), dtype, tab, what)
+
+
+def prepared_gather(shape, dtype, table, what):
+    """``run(x)``: ``x``'s dtype and shape checked (errors naming ``what``), then ``table``'s
+    entries gathered by ``_kernels.lut_apply``; ``table`` is a checked, contiguous table with one
+    entry per code of ``dtype`` (:func:`prepare_lut_apply`, the prepared 8-bit nonlinear ops)."""
     check = prepared_codes_check(shape, dtype, what)
 
     def run(x):
-        out = np.empty(shape, dtype=tab.dtype)
-        _kernels.lut_apply(check(x).reshape(-1), tab, out.reshape(-1))
+        out = np.empty(shape, dtype=table.dtype)
+        _kernels.lut_apply(check(x).reshape(-1), table, out.reshape(-1))
         return out
 
     return run

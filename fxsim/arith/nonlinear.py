@@ -24,6 +24,7 @@ from .. import _kernels
 from ..errors import EncodingError, FormatError
 from ..reference.nonlinear import softmax_int16_luts as _reference_int16_luts
 from ._arguments import memoized, prepared_codes_check
+from .lut import prepared_gather
 from .multiplier import quantize_multiplier
 
 __all__ = [
@@ -440,14 +441,7 @@ def _prepared_code_map(kernel, params, shape, dtype, what):
     info = np.iinfo(dtype)
     table = np.empty(256, dtype)
     kernel(np.arange(info.min, info.max + 1, dtype=dtype), *params, table)
-    check = prepared_codes_check(shape, dtype, what)
-
-    def run(q):
-        out = np.empty(shape, dtype=dtype)
-        _kernels.lut_apply(check(q).reshape(-1), table, out.reshape(-1))
-        return out
-
-    return run
+    return prepared_gather(shape, dtype, table, what)
 
 
 def _prepare_logistic_tanh(kernel, derive, shape, dtype, enc_in, zero_point, algorithm, what):
