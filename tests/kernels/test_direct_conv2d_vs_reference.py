@@ -246,6 +246,24 @@ def test_in_register_requantization_equals_reference_and_unfused(kind, data):
     run_conv_case(case, data.draw(fast_requant_case(case["w_shape"][0])), DIRECT_CONV_ISAS)
 
 
+@pytest.mark.parametrize("kind", ["fast_depthwise", "fast_depthwise_s2", "channels_depthwise", "small_depth"])
+@settings(max_examples=15)
+@given(data=st.data())
+def test_in_register_float_add_equals_reference(kind, data):
+    """The float32 register form with an add: the zero point added in float before rounding
+    (nonzero, so the add is not +0.0f), which the stride-1 depthwise and small-depth loops run as
+    their own compiled form (direct_conv_kernels.inc CodesForm::kFp32Add): the codes equal the
+    reference's and accumulate-then-requantize's."""
+    case = _direct_case(data.draw, kind)
+    dtype = data.draw(st.sampled_from(["uint8", "int8"]))
+    lo, hi = (0, 255) if dtype == "uint8" else (-128, 127)
+    zp = data.draw(st.integers(lo, hi).filter(lambda z: z != 0))
+    r = dict(method="fp32", rc=1, dtype=dtype, zps=[zp], qmin=lo, qmax=hi, multiplier=None, shift=None,
+             scale=[data.draw(float32_scales())], rounding=int(fx.RoundingMode.HALF_EVEN), seed=0, pf64=False,
+             zpf=True, offset=None)
+    run_conv_case(case, r, DIRECT_CONV_ISAS)
+
+
 @pytest.mark.parametrize("kind", ["depthwise", "small_depth", "fast_depthwise", "fast_depthwise_s2",
                                   "channels_depthwise"])
 @settings(max_examples=25)
