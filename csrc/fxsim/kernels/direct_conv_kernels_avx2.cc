@@ -409,8 +409,7 @@ inline void windows_in_order(const __m256i (&a)[4], __m256i (&v)[4]) {
 // accumulators stay in registers.
 template <int S, int KH, int G, int R, int SETS>
 FXSIM_ALWAYS_INLINE void accumulate_block(const uint8_t* base, int64_t row_len, int64_t group_step,
-                                                            const PairIndex& idx, const S8Pairs* w,
-                                                            __m256i (&acc)[R][4]) {
+                                          const PairIndex& idx, const S8Pairs* w, __m256i (&acc)[R][4]) {
 #pragma GCC unroll 16
   for (int e = 0; e < S * (R - 1) + KH; ++e) {
 #pragma GCC unroll 2
