@@ -338,6 +338,10 @@ LAYERS = {
     "dw5x5s2_dilated_w_odd": ((1, 8, 37, 45), (8, 1, 5, 5), (2, 2), (1, 2), (2, 1, 2, 3), 8),
     "dw5x5_mult2_dilated": ((2, 8, 30, 47), (16, 1, 5, 5), (1, 2), (2, 1), (3, 2, 1, 4), 8),
     "dw5x5_mult2_s1_dilated_w": ((1, 6, 21, 70), (12, 1, 5, 5), (1, 1), (1, 2), (2, 4, 1, 3), 6),
+    # input rows of exactly 64 and 128 bytes: the padded-plane copy's whole 64-byte moves with no
+    # tail (copy_rows_u8's masked move of 0 bytes)
+    "dw3x3_8_6x128": ((1, 8, 6, 128), (8, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 8),
+    "dw3x3s2_4_9x64": ((2, 4, 9, 64), (4, 1, 3, 3), (2, 2), (1, 1), (0, 1, 1, 0), 4),
     # narrow planes: their channels side by side for the register-blocked loop (direct_conv2d.cc
     # PackedChannels; lanes of 16 columns: MobileNetV2's 14 x 14, 8: its 7 x 7, 16: a 5 x 5 filter
     # dilated along the width, asymmetric pads at batch 2; 32: 28 x 28 with 5 x 5 filters; 16: 7 x 7
