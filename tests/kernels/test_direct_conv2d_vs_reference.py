@@ -264,6 +264,65 @@ def test_in_register_float_add_equals_reference(kind, data):
     run_conv_case(case, r, DIRECT_CONV_ISAS)
 
 
+# float32 scales around the stride-1 depthwise loop's codes-clamp bound (direct_conv_kernels.inc
+# fp32_clamp_in_codes: |scale| <= 0.5 clamps the codes, above it v itself): scales that spread
+# the sums over the codes, 0.5 and the next float32 above it, and scales that put v past int32
+SCALES_AROUND_CODES_CLAMP = st.one_of(st.sampled_from([0.5, float(np.nextafter(np.float32(0.5), np.float32(1))), 3.0,
+                                                       1e6, float(np.float32(1e30))]),
+                                      st.integers(-16, -4).map(lambda k: 2.0 ** k),
+                                      st.floats(1e-5, 0.5).map(lambda v: float(np.float32(v))))
+
+
+@settings(max_examples=40)
+@given(data=st.data())
+def test_in_register_codes_clamp_equals_reference(data):
+    """The stride-1 depthwise loop's float32 form that clamps the 8-bit codes after saturating
+    steps in place of v (direct_conv_kernels.inc codes_clamped_in_order, for |scale| <= 0.5) and
+    its clamp of v above that bound: codes over the whole range, a Relu's [zp, max], a Relu6-like
+    band and bounds below / above every code; sums at the int32 ends (biases at the int32 ends,
+    v near +-2^30 at scale 0.5, past int32 at the huge scales); zero points at the type ends,
+    added in float or after rounding. Equal to the reference and to accumulate-then-requantize."""
+    case = data.draw(fast_depthwise_case(1))
+    c_out = case["w_shape"][0]
+    case.update(acc_bits=32, out_type="int32", bias_kind="int32",
+                bias=data.draw(st.lists(st.one_of(st.integers(-(1 << 31), (1 << 31) - 1),
+                                                  st.sampled_from([-(1 << 31), (1 << 31) - 1, 0])),
+                                        min_size=c_out, max_size=c_out)))
+    dtype = data.draw(st.sampled_from(["uint8", "int8"]))
+    lo, hi = (0, 255) if dtype == "uint8" else (-128, 127)
+    rc = c_out if c_out > 1 and data.draw(st.booleans()) else 1
+    zps = [data.draw(st.one_of(st.sampled_from([lo, hi, max(lo, 0)]), st.integers(lo, hi)))
+           for _ in range(rc if data.draw(st.booleans()) else 1)]
+    qmin = data.draw(st.sampled_from([lo, max(lo, zps[0]), hi]))  # full, a Relu's, above every code but hi
+    qmax = data.draw(st.sampled_from([hi, max(qmin, min(hi, qmin + 6)), qmin]))
+    r = dict(method="fp32", rc=rc, dtype=dtype, zps=zps, qmin=qmin, qmax=qmax, multiplier=None, shift=None,
+             scale=[data.draw(SCALES_AROUND_CODES_CLAMP) for _ in range(rc)],
+             rounding=int(fx.RoundingMode.HALF_EVEN), seed=0, pf64=False, zpf=data.draw(st.booleans()), offset=None)
+    run_conv_case(case, r, DIRECT_CONV_ISAS)
+
+
+@pytest.mark.parametrize("scale", [0.5, float(np.nextafter(np.float32(0.5), np.float32(1))), 3.0,
+                                   float(np.float32(1e30))])
+@pytest.mark.parametrize("bias", [-(1 << 31), (1 << 31) - 1])
+@pytest.mark.parametrize("dtype, zp", [("uint8", 0), ("uint8", 255), ("uint8", 100), ("int8", -128), ("int8", 127),
+                                       ("int8", 3)])
+def test_in_register_codes_clamp_at_the_int32_ends(scale, bias, dtype, zp):
+    """The same at its edges, every combination: sums at both int32 ends (the bias there, the
+    9-tap sums around it, some wrapping past the end), scale 0.5 (v near +-2^30, saturating every
+    step before the codes clamp) and the scales above the bound (v clamped), zero points at the
+    type ends and inside it."""
+    rng = np.random.default_rng(zp + 128)
+    c_in, h, w = 2, 6, 60
+    case = dict(x_type="uint8", w_type="int8", x_shape=(1, c_in, h, w), w_shape=(c_in, 1, 3, 3),
+                x=rng.integers(0, 256, c_in * h * w).tolist(), w=rng.integers(-128, 128, c_in * 9).tolist(),
+                zp_x=7, zp_w=[0], bias=[bias, bias], bias_kind="int32", stride=(1, 1), dilation=(1, 1),
+                pads=(1, 1, 1, 1), groups=c_in, policy="wrap", acc_bits=32, out_type="int32")
+    lo, hi = (0, 255) if dtype == "uint8" else (-128, 127)
+    r = dict(method="fp32", rc=1, dtype=dtype, zps=[zp], qmin=lo, qmax=hi, multiplier=None, shift=None,
+             scale=[scale], rounding=int(fx.RoundingMode.HALF_EVEN), seed=0, pf64=False, zpf=False, offset=None)
+    run_conv_case(case, r, DIRECT_CONV_ISAS)
+
+
 @pytest.mark.parametrize("kind", ["depthwise", "small_depth", "fast_depthwise", "fast_depthwise_s2",
                                   "channels_depthwise"])
 @settings(max_examples=25)
