@@ -273,16 +273,21 @@ SCALES_AROUND_CODES_CLAMP = st.one_of(st.sampled_from([0.5, float(np.nextafter(n
                                       st.floats(1e-5, 0.5).map(lambda v: float(np.float32(v))))
 
 
+@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth"])
 @settings(max_examples=40)
 @given(data=st.data())
-def test_in_register_codes_clamp_equals_reference(data):
-    """The stride-1 depthwise loop's float32 form that clamps the 8-bit codes after saturating
-    steps in place of v (direct_conv_kernels.inc codes_clamped_in_order, for |scale| <= 0.5) and
-    its clamp of v above that bound: codes over the whole range, a Relu's [zp, max], a Relu6-like
-    band and bounds below / above every code; sums at the int32 ends (biases at the int32 ends,
-    v near +-2^30 at scale 0.5, past int32 at the huge scales); zero points at the type ends,
-    added in float or after rounding. Equal to the reference and to accumulate-then-requantize."""
-    case = data.draw(fast_depthwise_case(1))
+def test_in_register_codes_clamp_equals_reference(kind, data):
+    """The float32 form that clamps the 8-bit codes after saturating steps in place of v
+    (direct_conv_kernels.inc codes_clamped_in_order, for |scale| <= 0.5; no clamp where the
+    bounds are the whole 8-bit range) in the stride-1 depthwise loop and in the small-depth loop
+    (SmallDepthPackedCodes: four accumulators packed to 64 codes, where every channel has the same
+    zero point and bounds; per-channel zero points, or a scale above the bound, take the store of
+    each accumulator), and the clamp of v above that bound: codes over the whole range, a Relu's
+    [zp, max], a Relu6-like band and bounds below / above every code; sums at the int32 ends
+    (biases at the int32 ends, v near +-2^30 at scale 0.5, past int32 at the huge scales); zero
+    points at the type ends, added in float or after rounding. Equal to the reference and to
+    accumulate-then-requantize."""
+    case = data.draw(fast_depthwise_case(1) if kind == "fast_depthwise" else direct_case("small_depth", True))
     c_out = case["w_shape"][0]
     case.update(acc_bits=32, out_type="int32", bias_kind="int32",
                 bias=data.draw(st.lists(st.one_of(st.integers(-(1 << 31), (1 << 31) - 1),
@@ -306,17 +311,24 @@ def test_in_register_codes_clamp_equals_reference(data):
 @pytest.mark.parametrize("bias", [-(1 << 31), (1 << 31) - 1])
 @pytest.mark.parametrize("dtype, zp", [("uint8", 0), ("uint8", 255), ("uint8", 100), ("int8", -128), ("int8", 127),
                                        ("int8", 3)])
-def test_in_register_codes_clamp_at_the_int32_ends(scale, bias, dtype, zp):
+@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth"])
+def test_in_register_codes_clamp_at_the_int32_ends(kind, scale, bias, dtype, zp):
     """The same at its edges, every combination: sums at both int32 ends (the bias there, the
-    9-tap sums around it, some wrapping past the end), scale 0.5 (v near +-2^30, saturating every
-    step before the codes clamp) and the scales above the bound (v clamped), zero points at the
-    type ends and inside it."""
+    9- or 27-tap sums around it, some wrapping past the end), scale 0.5 (v near +-2^30, saturating
+    every step before the codes clamp) and the scales above the bound (v clamped), zero points at
+    the type ends and inside it. The small-depth layer (3 -> 10, 3 x 3, 36 output columns) has
+    blocks of 8 channels and one of 2 (the packed store and the store of each accumulator), 32
+    columns and 4 (both halves, one half)."""
     rng = np.random.default_rng(zp + 128)
-    c_in, h, w = 2, 6, 60
-    case = dict(x_type="uint8", w_type="int8", x_shape=(1, c_in, h, w), w_shape=(c_in, 1, 3, 3),
-                x=rng.integers(0, 256, c_in * h * w).tolist(), w=rng.integers(-128, 128, c_in * 9).tolist(),
-                zp_x=7, zp_w=[0], bias=[bias, bias], bias_kind="int32", stride=(1, 1), dilation=(1, 1),
-                pads=(1, 1, 1, 1), groups=c_in, policy="wrap", acc_bits=32, out_type="int32")
+    if kind == "fast_depthwise":
+        c_in, c_out, groups, h, w = 2, 2, 2, 6, 60
+    else:
+        c_in, c_out, groups, h, w = 3, 10, 1, 5, 36
+    case = dict(x_type="uint8", w_type="int8", x_shape=(1, c_in, h, w), w_shape=(c_out, c_in // groups, 3, 3),
+                x=rng.integers(0, 256, c_in * h * w).tolist(),
+                w=rng.integers(-128, 128, c_out * c_in // groups * 9).tolist(), zp_x=7, zp_w=[0],
+                bias=[bias] * c_out, bias_kind="int32", stride=(1, 1), dilation=(1, 1), pads=(1, 1, 1, 1),
+                groups=groups, policy="wrap", acc_bits=32, out_type="int32")
     lo, hi = (0, 255) if dtype == "uint8" else (-128, 127)
     r = dict(method="fp32", rc=1, dtype=dtype, zps=[zp], qmin=lo, qmax=hi, multiplier=None, shift=None,
              scale=[scale], rounding=int(fx.RoundingMode.HALF_EVEN), seed=0, pf64=False, zpf=False, offset=None)
