@@ -28,6 +28,15 @@ FXSIM_ALWAYS_INLINE __m512i load_codes16(const In* src, __mmask16 m) {
   }
 }
 
+// The 16 dwords of v as a 4 x 4 matrix, transposed: dword 4 i + j of the result is dword 4 j + i
+// of v (one vpermd). After the in-lane packs of four vectors (vpackssdw of s0, s1 and of s2, s3,
+// then vpack{s,u}swb) dword 4 L + j holds source j's elements 4 L .. 4 L + 3: the transpose puts
+// each source's 16 elements together (source j at dwords 4 j .. 4 j + 3). Before the in-lane
+// unpacks of four rows it places the rows' dwords so that the unpacked words come out in order.
+FXSIM_ALWAYS_INLINE __m512i transpose_dwords4x4(__m512i v) {
+  return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), v);
+}
+
 #endif  // AVX-512BW
 
 FXSIM_NAMESPACE_END
