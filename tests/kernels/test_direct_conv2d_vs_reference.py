@@ -36,7 +36,9 @@ from test_fused_requantize_vs_reference import register_double_round_case, requa
 from test_requantize_vs_reference import float32_scales
 
 # widths of the output row: one partial run, around one and two full runs of 32 columns
-OUTPUT_WIDTHS = st.one_of(st.integers(1, 8), st.integers(28, 40), st.integers(60, 70))
+# (126 to 136: the small-depth loop builds the windows of up to 128 columns before running the
+# channels, kSmallDepthChunk: one chunk, whole or not, and a second of a few columns)
+OUTPUT_WIDTHS = st.one_of(st.integers(1, 8), st.integers(28, 40), st.integers(60, 70), st.integers(126, 136))
 
 
 @st.composite
@@ -441,6 +443,9 @@ LAYERS = {
     # 72 output channels: two passes of the small-depth loop (64 + 8); KW 5: filter rows in two
     # tap words, the first full (no kw = 3 pairing without VNNI)
     "small_depth_3x5_c72": ((1, 2, 37, 75), (72, 2, 3, 5), (1, 1), (1, 1), (1, 2, 1, 2), 1),
+    # 138 output columns: a chunk of 4 blocks of 32 and a second of one 10-column block; 13
+    # channels: a block of 8 and 5 on their own
+    "small_depth_3x13_138": ((1, 3, 20, 275), (13, 3, 3, 3), (2, 2), (1, 1), (1, 1, 1, 1), 1),
 }
 
 
@@ -502,7 +507,8 @@ def _calls():
                                ("dw5x5_mult2_dilated", True), ("first_3x3s2_3x32_224", False),
                                ("first_3x3s2_3x32_224", True), ("kws_10x4s2_1x64", True),
                                ("gray_3x3_1x24_30", True), ("small_depth_dilated_c19", False),
-                               ("small_depth_dilated_c19", True), ("small_depth_3x5_c72", True)]:
+                               ("small_depth_dilated_c19", True), ("small_depth_3x5_c72", True),
+                               ("small_depth_3x13_138", True), ("small_depth_3x13_138", False)]:
         x, w, x_zp, w_zp, bias, stride, dilation, pads, groups = _layer_operands(name, np.int8, np.uint8, int8_weights)
         name += "_int8_weights" if int8_weights else ""
         oh, ow = ref.conv2d_output_size(x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, dilation, pads)
