@@ -693,10 +693,11 @@ bool small_depth_u8s8(const DirectConvTable& kernels, const Conv2DParams& p, con
   if (kernels.small_depth_u8s8_codes != nullptr && fold_bias == (bias != nullptr) && all_register_codes(sink, s.c_out, &rq)) {
     // each band's codes straight from the registers (nothing rejected: the register forms take every int32)
     uint8_t* codes = reinterpret_cast<uint8_t*>(direct_codes(sink));
+    const SmallDepthRequant plan = small_depth_requant(rq.data(), s.c_out);
     parallel_tasks(s.n * bands, band_work, [&](int64_t t0, int64_t t1) -> int64_t {
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t n = t / bands, oy0 = t % bands * band, oy1 = std::min(oh, oy0 + band);
-        kernels.small_depth_u8s8_codes(fill_band(n, oy0, oy1, t == t0), g, wq, init.data(), 0, oy1 - oy0, rq.data(),
+        kernels.small_depth_u8s8_codes(fill_band(n, oy0, oy1, t == t0), g, wq, init.data(), 0, oy1 - oy0, plan,
                                        codes + (n * s.c_out * oh + oy0) * ow, oh * ow);
       }
       return -1;

@@ -854,9 +854,9 @@ void small_depth_u8s8(const uint8_t* planes, const SmallDepthU8Geometry& g, cons
 }
 
 void small_depth_u8s8_codes(const uint8_t* planes, const SmallDepthU8Geometry& g, const int32_t* wq,
-                            const uint32_t* init, int64_t oy0, int64_t oy1, const RegisterCodes* rq, uint8_t* codes,
-                            int64_t ldc) {
-  small_depth_rows(planes, g, wq, init, oy0, oy1, nullptr, codes, rq, ldc);
+                            const uint32_t* init, int64_t oy0, int64_t oy1, const SmallDepthRequant& rq,
+                            uint8_t* codes, int64_t ldc) {
+  small_depth_rows(planes, g, wq, init, oy0, oy1, nullptr, codes, rq.rq, ldc);
 }
 
 const DirectConvTable kDirectConvTable = {"avx2",
