@@ -275,7 +275,27 @@ SCALES_AROUND_CODES_CLAMP = st.one_of(st.sampled_from([0.5, float(np.nextafter(n
                                       st.floats(1e-5, 0.5).map(lambda v: float(np.float32(v))))
 
 
-@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth"])
+@st.composite
+def gemm_tile_case(draw):
+    """A conv the GEMM path takes with its tile epilogue (conv2d.cc finish_in_tiles: int8
+    weights without a zero point, so the correction is one constant per channel): a 1x1 of depth
+    33-50 (above the small-depth bound) on 1-3 rows, whose columns are consecutive outputs, or a
+    3 x 3 of 4-6 channels padded by 1 (a padded plane: the epilogue drops the columns between
+    output rows); 1-13 output channels (tiles of 6 rows and shorter), output widths giving whole
+    and partial 64-column tiles."""
+    x_type = draw(st.sampled_from(["uint8", "int8"]))
+    k = draw(st.sampled_from([1, 3]))
+    c_in = draw(st.integers(33, 50) if k == 1 else st.integers(4, 6))
+    c_out = draw(st.sampled_from([1, 2, 5, 6, 7, 12, 13]))
+    h, w = draw(st.integers(1, 3)), draw(OUTPUT_WIDTHS)
+    pads = (1, 1, 1, 1) if k == 3 else (0, 0, 0, 0)
+    return dict(x_type=x_type, w_type="int8", x_shape=(1, c_in, h, w), w_shape=(c_out, c_in, k, k),
+                x=codes_with_extremes(draw, x_type, c_in * h * w), w=values(draw, "int8", c_out * c_in * k * k),
+                zp_x=zero_point(draw, x_type), zp_w=[0], bias=None, bias_kind="int32", stride=(1, 1),
+                dilation=(1, 1), pads=pads, groups=1, policy="wrap", acc_bits=32, out_type="int32")
+
+
+@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth", "gemm"])
 @settings(max_examples=40)
 @given(data=st.data())
 def test_in_register_codes_clamp_equals_reference(kind, data):
@@ -288,8 +308,11 @@ def test_in_register_codes_clamp_equals_reference(kind, data):
     [zp, max], a Relu6-like band and bounds below / above every code; sums at the int32 ends
     (biases at the int32 ends, v near +-2^30 at scale 0.5, past int32 at the huge scales); zero
     points at the type ends, added in float or after rounding. Equal to the reference and to
-    accumulate-then-requantize."""
-    case = data.draw(fast_depthwise_case(1) if kind == "fast_depthwise" else direct_case("small_depth", True))
+    accumulate-then-requantize. kind "gemm": the GEMM tiles' epilogue in the same form
+    (gemm_kernels.inc epilogue_row_codes_clamp, Dot4Epilogue::codes_clamp: where every channel is
+    under the bound; per-channel scales, zero points and bounds, a row per channel)."""
+    case = data.draw(fast_depthwise_case(1) if kind == "fast_depthwise" else
+                     gemm_tile_case() if kind == "gemm" else direct_case("small_depth", True))
     c_out = case["w_shape"][0]
     case.update(acc_bits=32, out_type="int32", bias_kind="int32",
                 bias=data.draw(st.lists(st.one_of(st.integers(-(1 << 31), (1 << 31) - 1),
@@ -313,23 +336,31 @@ def test_in_register_codes_clamp_equals_reference(kind, data):
 @pytest.mark.parametrize("bias", [-(1 << 31), (1 << 31) - 1])
 @pytest.mark.parametrize("dtype, zp", [("uint8", 0), ("uint8", 255), ("uint8", 100), ("int8", -128), ("int8", 127),
                                        ("int8", 3)])
-@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth"])
+@pytest.mark.parametrize("kind", ["fast_depthwise", "small_depth", "gemm_1x1", "gemm_3x3"])
 def test_in_register_codes_clamp_at_the_int32_ends(kind, scale, bias, dtype, zp):
     """The same at its edges, every combination: sums at both int32 ends (the bias there, the
     9- or 27-tap sums around it, some wrapping past the end), scale 0.5 (v near +-2^30, saturating
     every step before the codes clamp) and the scales above the bound (v clamped), zero points at
     the type ends and inside it. The small-depth layer (3 -> 10, 3 x 3, 36 output columns) has
     blocks of 8 channels and one of 2 (the packed store and the store of each accumulator), 32
-    columns and 4 (both halves, one half)."""
+    columns and 4 (both halves, one half). The GEMM layers (tile epilogue, Dot4Epilogue::
+    codes_clamp): a 1x1 40 -> 7 on 2 x 70 (two whole tiles and one of 12 columns; tiles of 4 and 3
+    rows) and a 3 x 3 5 -> 7 padded (its plane's dropped columns)."""
     rng = np.random.default_rng(zp + 128)
+    k = 1 if kind == "gemm_1x1" else 3
     if kind == "fast_depthwise":
         c_in, c_out, groups, h, w = 2, 2, 2, 6, 60
+    elif kind == "gemm_1x1":
+        c_in, c_out, groups, h, w = 40, 7, 1, 2, 70
+    elif kind == "gemm_3x3":
+        c_in, c_out, groups, h, w = 5, 7, 1, 3, 40
     else:
         c_in, c_out, groups, h, w = 3, 10, 1, 5, 36
-    case = dict(x_type="uint8", w_type="int8", x_shape=(1, c_in, h, w), w_shape=(c_out, c_in // groups, 3, 3),
+    case = dict(x_type="uint8", w_type="int8", x_shape=(1, c_in, h, w), w_shape=(c_out, c_in // groups, k, k),
                 x=rng.integers(0, 256, c_in * h * w).tolist(),
-                w=rng.integers(-128, 128, c_out * c_in // groups * 9).tolist(), zp_x=7, zp_w=[0],
-                bias=[bias] * c_out, bias_kind="int32", stride=(1, 1), dilation=(1, 1), pads=(1, 1, 1, 1),
+                w=rng.integers(-128, 128, c_out * c_in // groups * k * k).tolist(), zp_x=7, zp_w=[0],
+                bias=[bias] * c_out, bias_kind="int32", stride=(1, 1), dilation=(1, 1),
+                pads=(0, 0, 0, 0) if k == 1 else (1, 1, 1, 1),
                 groups=groups, policy="wrap", acc_bits=32, out_type="int32")
     lo, hi = (0, 255) if dtype == "uint8" else (-128, 127)
     r = dict(method="fp32", rc=1, dtype=dtype, zps=[zp], qmin=lo, qmax=hi, multiplier=None, shift=None,

@@ -374,6 +374,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   Dot4Epilogue finish;
   const WordsEpilogueFn epilogue_gemm = pairs ? kernels.dot2_pairs_epilogue : kernels.dot4_s8u8_epilogue;
   const bool tiled = fold && epilogue_gemm != nullptr && sink.tile_epilogue(&finish);
+  if (tiled) finish.codes_clamp = epilogue_clamps_in_codes(finish, s.c_out, &finish.has_add);
   std::vector<uint32_t> channel_add(static_cast<size_t>(tiled ? s.c_out : 0));
   for (int64_t oc = 0; oc < static_cast<int64_t>(channel_add.size()); ++oc) {
     channel_add[oc] = constant[oc] + (bias != nullptr ? static_cast<uint32_t>(static_cast<uint64_t>(bias[oc])) : 0u);

@@ -869,4 +869,17 @@ FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(uint8_t, uint8_t)
 FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(int8_t, int8_t)
 FXSIM_DIRECT_CONV_INSTANTIATE_SINKS(int8_t, uint8_t)
 
+bool epilogue_clamps_in_codes(const Dot4Epilogue& e, int64_t channels, bool* has_add) {
+  *has_add = true;
+  if (e.out_bytes != 1 || e.scale == nullptr || e.multiplier != nullptr) return false;
+  RequantizePlan::RegisterLoop loop{};
+  loop.form = RequantizePlan::RegisterForm::kFp32HalfEven;
+  loop.scale = e.scale, loop.add = e.add, loop.lo = e.lo, loop.hi = e.hi, loop.zero_point = e.zp;
+  const int64_t n = e.per_channel ? channels : 1;
+  if (!register_codes_hold(loop, n, has_add)) return false;
+  int bad = 0;  // an int reduction (vectorized)
+  for (int64_t c = 0; c < n; ++c) bad |= !fp32_clamp_in_codes(e.scale[c], e.add[c]);
+  return bad == 0;
+}
+
 }  // namespace fxsim

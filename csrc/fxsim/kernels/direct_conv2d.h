@@ -37,6 +37,7 @@
 #include <cstdint>
 
 #include "fxsim/kernels/conv2d.h"
+#include "fxsim/kernels/gemm_kernels.h"
 #include "fxsim/kernels/packed_weights.h"
 
 namespace fxsim {
@@ -69,5 +70,12 @@ int64_t small_depth_conv2d_wrap8(const Conv2DParams& params, const Conv2DShape& 
                                  const X* x, int32_t x_zero_point, const W* w, int64_t w_zero_point_count,
                                  const int32_t* w_zero_point, const PackedConvWeights* packed, const int64_t* bias,
                                  const Sink& sink);
+
+// Whether the conv GEMM's tile epilogue `e` (accumulator_sink.h tile_epilogue: its float32 form
+// with 8-bit codes) may clamp its codes after the packs as the direct loops do (Dot4Epilogue::
+// codes_clamp): each of its `channels` channels (1 when not per_channel) within RegisterCodes's
+// limits and under fp32_clamp_in_codes. *has_add: some channel's add is not +0.0f. Read once per
+// call.
+bool epilogue_clamps_in_codes(const Dot4Epilogue& e, int64_t channels, bool* has_add);
 
 }  // namespace fxsim

@@ -184,9 +184,10 @@ using SmallDepthU8S8Fn = void (*)(const uint8_t* planes, const SmallDepthU8Geome
 // one clamp of the codes to [lo + zp, hi + zp] after them gives clamp(round(v), lo, hi) + zp, the
 // reference's code; with lo > hi both give hi + zp (max, then min). Two byte clamps per 64 codes in
 // place of eight float ones: dw 3x3 144 @56 one thread 33.6 -> 30.7 us, 32 @112 27.9 -> 25.3.
-inline bool fp32_clamp_in_codes(const RegisterCodes& k) {
-  return !k.double_round && k.scale >= -0.5f && k.scale <= 0.5f && k.add >= -536870912.0f && k.add <= 536870912.0f;
+inline bool fp32_clamp_in_codes(float scale, float add) {
+  return scale >= -0.5f && scale <= 0.5f && add >= -536870912.0f && add <= 536870912.0f;
 }
+inline bool fp32_clamp_in_codes(const RegisterCodes& k) { return !k.double_round && fp32_clamp_in_codes(k.scale, k.add); }
 // The output channels' RegisterCodes (rq[oc], oc < c_out) for SmallDepthU8S8CodesFn, with what
 // its loop asks of them all found once per call (small_depth_requant; per band, the scan took
 // ~2% of a first conv 3 -> 32 s2 @224): any_add, some channel's has_add; uniform, every channel
