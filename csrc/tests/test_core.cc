@@ -18,6 +18,11 @@
 #include <string>
 #include <vector>
 
+#if defined(__unix__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 #include "fxsim/fixedpoint/division.h"
 #include "fxsim/fixedpoint/fixedpoint_math.h"
 #include "fxsim/fixedpoint/intn.h"
@@ -2047,6 +2052,58 @@ struct DoubleRoundEpilogueCases {
   std::vector<int16_t> want16;
 };
 
+// A conv's exact int32 sums (WRAP 32 as int64 accumulators wrapped: the sink path, checked
+// against a naive loop by check_conv_layer) and the codes the fused calls must give for them: u8
+// codes of per-channel float32 HALF_EVEN scales with zero point `zp` (requantize_fp32), and
+// DoubleRoundEpilogueCases's int8 / int16 double-round codes.
+struct ConvEpilogueCases {
+  template <typename X>
+  ConvEpilogueCases(Conv2DParams p, const Conv2DShape& s, const X* x, int32_t x_zp, const int8_t* w, int32_t wz,
+                    const int64_t* bias, std::vector<float> scales, int32_t zp_u8, int corners)
+      : want_acc(wrapped_sums(p, s, x, x_zp, w, wz, bias)), scale(std::move(scales)), zp(zp_u8),
+        rp{0, 255, plane(p, s), 32, RoundingMode::HALF_EVEN, 0, false, false}, args(fp32_args()),
+        dr(args, s.c_out, plane(p, s), corners, want_acc) {
+    want.resize(want_acc.size());
+    requantize_fp32(rp, s.c_out, scale.data(), 1, &zp, static_cast<int64_t>(want_acc.size()), want_acc.data(),
+                    want.data());
+  }
+  ConvEpilogueCases(const ConvEpilogueCases&) = delete;
+  ConvEpilogueCases& operator=(const ConvEpilogueCases&) = delete;
+
+  static int64_t plane(const Conv2DParams& p, const Conv2DShape& s) {
+    const Conv2DOutputSize o = conv2d_output_size(p, s);
+    return o.oh * o.ow;
+  }
+  template <typename X>
+  static std::vector<int32_t> wrapped_sums(Conv2DParams p, const Conv2DShape& s, const X* x, int32_t x_zp,
+                                           const int8_t* w, int32_t wz, const int64_t* bias) {
+    p.acc = AccumulateParams{AccumulatePolicy::kWrap, 64};
+    const int64_t total = s.n * s.c_out * plane(p, s);
+    std::vector<int64_t> acc64(static_cast<size_t>(total));
+    conv2d_accumulate(p, s, x, x_zp, w, 1, &wz, bias, acc64.data());
+    std::vector<int32_t> sums(static_cast<size_t>(total));
+    for (int64_t i = 0; i < total; ++i) sums[i] = wrap_int64_to_int32(acc64[i]);
+    return sums;
+  }
+  RequantizeArgs fp32_args() const {
+    RequantizeArgs a;
+    a.method = RequantizeMethod::kFp32;
+    a.params = rp;
+    a.channels = static_cast<int64_t>(scale.size());
+    a.scale = scale.data();
+    a.zero_point = &zp;
+    return a;
+  }
+
+  std::vector<int32_t> want_acc;
+  std::vector<float> scale;
+  int32_t zp;
+  RequantizeParams rp;
+  RequantizeArgs args;  // the u8 requantization
+  std::vector<uint8_t> want;
+  DoubleRoundEpilogueCases dr;
+};
+
 // ---- the matmul tile epilogue (gemm_kernels.h Dot4Epilogue) ----
 // u8 activations with K % 4 == 0 read in place from a buffer misaligned by one byte, per-column
 // weight zero points (the activations' row sums), per-column float32 HALF_EVEN scales into u8
@@ -2147,30 +2204,16 @@ void test_conv_tile_epilogue() {
     std::vector<int64_t> bias(static_cast<size_t>(s.c_out));
     for (auto& v : bias) v = static_cast<int64_t>(rng() % 400001) - 200000;
     bias[1] = int64_t(1) << 40;  // wraps modulo 2^32 like every WRAP 32 path
-    const Conv2DOutputSize o = conv2d_output_size(p, s);
-    const int64_t inner = o.oh * o.ow, total = s.n * s.c_out * inner;
-    // the exact sums (int64 accumulators: the sink path, checked against a naive loop by
-    // check_conv_layer) wrapped to int32
-    p.acc = AccumulateParams{AccumulatePolicy::kWrap, 64};
-    std::vector<int64_t> acc64(static_cast<size_t>(total));
-    conv2d_accumulate(p, s, x.data(), 77, w.data(), 1, &wz, bias.data(), acc64.data());
-    std::vector<int32_t> want_acc(static_cast<size_t>(total));
-    for (int64_t i = 0; i < total; ++i) want_acc[i] = wrap_int64_to_int32(acc64[i]);
     p.acc = AccumulateParams{AccumulatePolicy::kWrap, 32};
     std::vector<float> scale(static_cast<size_t>(s.c_out));
     for (auto& v : scale) v = static_cast<float>(1e-4 * (1 + static_cast<double>(rng() % 1000) / 50));
     scale[3] = 0.5f;
-    const int32_t zp = 120;
-    RequantizeParams rp{0, 255, inner, 32, RoundingMode::HALF_EVEN, 0, false, false};
-    std::vector<uint8_t> want(static_cast<size_t>(total));
-    requantize_fp32(rp, s.c_out, scale.data(), 1, &zp, total, want_acc.data(), want.data());
-    RequantizeArgs args;
-    args.method = RequantizeMethod::kFp32;
-    args.params = rp;
-    args.channels = s.c_out;
-    args.scale = scale.data();
-    args.zero_point = &zp;
-    const DoubleRoundEpilogueCases dr(args, s.c_out, inner, 7, want_acc);
+    const ConvEpilogueCases cases(p, s, x.data(), 77, w.data(), wz, bias.data(), scale, 120, 7);
+    const int64_t total = static_cast<int64_t>(cases.want.size());
+    const RequantizeArgs& args = cases.args;
+    const DoubleRoundEpilogueCases& dr = cases.dr;
+    const std::vector<uint8_t>& want = cases.want;
+    const std::vector<int32_t>& want_acc = cases.want_acc;
     const PackedConvWeights pw = pack_conv_weights(w.data(), s.c_out, cig, s.kh, s.kw, 1, &wz);
     for_each_isa_and_thread_count([&] {
       std::vector<uint8_t> got(static_cast<size_t>(total), 3);
@@ -2188,6 +2231,97 @@ void test_conv_tile_epilogue() {
     });
   }
 }
+
+#if defined(__unix__)
+// `count` elements ending where a PROT_NONE page begins: a read or write past the end faults
+// (the masked vector loads and stores are not seen by AddressSanitizer, a guard page sees them).
+template <typename T>
+class GuardedArray {
+ public:
+  explicit GuardedArray(int64_t count) : count_(count) {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t bytes = static_cast<size_t>(count) * sizeof(T);
+    data_pages_ = (bytes + page - 1) / page * page;
+    size_ = data_pages_ + page;
+    base_ = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base_ == MAP_FAILED) throw std::runtime_error("mmap failed");
+    if (mprotect(static_cast<char*>(base_) + data_pages_, page, PROT_NONE) != 0) {
+      throw std::runtime_error("mprotect failed");
+    }
+    data_ = reinterpret_cast<T*>(static_cast<char*>(base_) + data_pages_ - bytes);
+  }
+  GuardedArray(const GuardedArray&) = delete;
+  GuardedArray& operator=(const GuardedArray&) = delete;
+  ~GuardedArray() { munmap(base_, size_); }
+  T* data() { return data_; }
+  std::vector<T> vector() const { return std::vector<T>(data_, data_ + count_); }
+
+ private:
+  int64_t count_;
+  size_t data_pages_ = 0, size_ = 0;
+  void* base_ = nullptr;
+  T* data_ = nullptr;
+};
+
+// A 1x1 stride-1 conv without padding reads its input's rows of bytes in the GEMM tiles
+// (conv2d.cc from_rows, gemm_kernels.h Dot4ByteRows): input channels that are not a multiple of
+// 4 per group (the last quad's rows past the group are never read) and partial 64-column tiles
+// (masked loads), with the input and the output each ending at a guard page; codes equal the
+// accumulators then requantize_fp32 / requantize_double_round on every ISA and thread count.
+template <typename X>
+void check_conv_rows_inside_input(std::mt19937_64& rng, const Conv2DShape& s, int64_t groups) {
+  Conv2DParams p;
+  p.groups = groups;
+  const int64_t cig = s.c_in / groups, in_count = s.n * s.c_in * s.h * s.w;
+  GuardedArray<X> x(in_count);
+  for (int64_t i = 0; i < in_count; ++i) x.data()[i] = static_cast<X>(rng());
+  std::vector<int8_t> w(static_cast<size_t>(s.c_out * cig));
+  for (auto& v : w) v = static_cast<int8_t>(rng());
+  std::vector<int64_t> bias(static_cast<size_t>(s.c_out));
+  for (auto& v : bias) v = static_cast<int64_t>(rng() % 400001) - 200000;
+  const int32_t wz = 0, x_zp = std::is_signed<X>::value ? -3 : 131;
+  p.acc = AccumulateParams{AccumulatePolicy::kWrap, 32};
+  std::vector<float> scale(static_cast<size_t>(s.c_out));
+  for (auto& v : scale) v = static_cast<float>(1e-3 * (1 + static_cast<double>(rng() % 1000) / 50));
+  const std::vector<X> x_copy = x.vector();
+  const ConvEpilogueCases cases(p, s, x_copy.data(), x_zp, w.data(), wz, bias.data(), scale, 17, 8);
+  const int64_t total = static_cast<int64_t>(cases.want.size());
+  const RequantizeArgs& args = cases.args;
+  const DoubleRoundEpilogueCases& dr = cases.dr;
+  const std::vector<uint8_t>& want = cases.want;
+  const PackedConvWeights pw = pack_conv_weights(w.data(), s.c_out, cig, 1, 1, 1, &wz);
+  for_each_isa_and_thread_count([&] {
+    GuardedArray<uint8_t> got(total);
+    conv2d_requantize(p, s, x.data(), x_zp, pw, bias.data(), nullptr, args, OutType::kUInt8, got.data());
+    CHECK(got.vector() == want);
+    GuardedArray<int8_t> got8(total);
+    conv2d_requantize(p, s, x.data(), x_zp, pw, bias.data(), nullptr, dr.s8, OutType::kInt8, got8.data());
+    CHECK(got8.vector() == dr.want8);
+    GuardedArray<int16_t> got16(total);
+    conv2d_requantize(p, s, x.data(), x_zp, pw, bias.data(), nullptr, dr.s16, OutType::kInt16, got16.data());
+    CHECK(got16.vector() == dr.want16);
+  });
+}
+
+void test_conv_rows_inside_input() {
+  std::mt19937_64 rng(29);
+  // (N, C_in, H, W, C_out, 1, 1), groups: 35 and 99 columns (one partial tile; a whole tile and
+  // a partial one), 10 / 5 / 7 / 2 channels per group (the last quad 2, 1, 3 or 2 channels)
+  const struct {
+    Conv2DShape s;
+    int64_t groups;
+  } layers[] = {{Conv2DShape{2, 10, 5, 7, 9, 1, 1}, 1},
+                {Conv2DShape{1, 10, 9, 11, 14, 1, 1}, 2},
+                {Conv2DShape{3, 7, 3, 41, 13, 1, 1}, 1},
+                {Conv2DShape{1, 6, 8, 8, 6, 1, 1}, 3}};
+  for (const auto& layer : layers) {
+    check_conv_rows_inside_input<uint8_t>(rng, layer.s, layer.groups);
+    check_conv_rows_inside_input<int8_t>(rng, layer.s, layer.groups);
+  }
+}
+#else
+void test_conv_rows_inside_input() {}
+#endif
 
 int main() {
   test_constants();
@@ -2212,6 +2346,7 @@ int main() {
   test_row_tile_heights();
   test_matmul_tile_epilogue();
   test_conv_tile_epilogue();
+  test_conv_rows_inside_input();
   test_direct_in_register_requantize();
   test_fma_float();
   test_x86_round_to_int32();

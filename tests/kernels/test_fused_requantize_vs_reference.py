@@ -326,6 +326,65 @@ def test_conv2d_tile_epilogue_every_isa(data):
     run_conv_case(c, r, isas=_kernels.available_isas())
 
 
+@st.composite
+def pointwise_rows_case(draw):
+    """A 1x1 conv at stride 1 without padding, 8-bit activations, int8 weights with zero points
+    0, WRAP 32: the layer whose GEMM tiles read the input's rows of bytes themselves
+    (conv2d.cc from_rows, gemm_kernels.h Dot4ByteRows, on avx512vnni). Channels per group 1-40
+    (the last quad of 1-4 real channels), 1-20 output channels per group (several register
+    tiles, partial ones), groups 1-3, batch 1-3, and outputs inside, at and across the 64-column
+    tiles (a partial last tile)."""
+    x_type = draw(st.sampled_from(["uint8", "int8"]))
+    groups = draw(st.integers(1, 3))
+    cig = draw(st.integers(1, 40))
+    c_out = groups * draw(st.integers(1, 20))
+    h = draw(st.integers(1, 6))
+    w = draw(st.one_of(st.integers(1, 13), st.sampled_from([16, 32, 64]), st.integers(60, 70)))
+    n = draw(st.integers(1, 3))
+    zp_x = draw(st.one_of(st.sampled_from(list(type_range(x_type))), st.integers(*type_range(x_type))))
+    bias, bias_kind = bias_values(draw, c_out, 20000)
+    return dict(x_type=x_type, w_type="int8", x_shape=(n, groups * cig, h, w), w_shape=(c_out, cig, 1, 1),
+                x=codes_with_extremes(draw, x_type, n * groups * cig * h * w),
+                w=values(draw, "int8", c_out * cig), zp_x=zp_x, zp_w=[0], bias=bias, bias_kind=bias_kind,
+                stride=(1, 1), dilation=(1, 1), pads=(0, 0, 0, 0), groups=groups, policy="wrap", acc_bits=32)
+
+
+@settings(max_examples=60)  # two thread counts and two weight forms per example
+@given(data=st.data())
+def test_conv2d_pointwise_rows_threads_and_packed_weights(data):
+    """The 1x1 whose tiles read the input's rows (pointwise_rows_case) equals the reference and
+    accumulate-then-requantize on 1 and 2 threads (one range of tiles per thread, or the
+    channel blocks of a plane of few tiles), with the weights as an array and packed once; the
+    requantization in the tiles' registers (float32 or double-round, 8/16-bit outputs, per
+    tensor or per channel, the codes-clamp form where the clamp allows it) or the int32
+    accumulators."""
+    c = data.draw(pointwise_rows_case())
+    fp32 = data.draw(st.booleans())
+    r = data.draw(register_fp32_case(c["w_shape"][0]) if fp32 else register_double_round_case(c["w_shape"][0]))
+    accs, _ = ref_conv.conv2d_accumulate(c["x"], c["x_shape"], c["w"], c["w_shape"], c["zp_x"], c["zp_w"], c["bias"],
+                                         c["stride"], c["dilation"], c["pads"], c["groups"], c["policy"],
+                                         c["acc_bits"])
+    fused, accumulate, shape = conv_calls(c, r)
+    x, w, bias, _ = conv_operands(c)
+    packed = _kernels.PackedConvWeights(w, np.array(c["zp_w"], np.int32))
+
+    def fused_packed():
+        out = np.full(shape, 7, r["dtype"])
+        _kernels.conv2d_requantize(x, packed, c["zp_x"], None, bias, c["stride"], c["dilation"], c["pads"],
+                                   c["groups"], c["policy"], c["acc_bits"], **kernel_args(r), out=out)
+        return out
+
+    plane = shape[2] * shape[3]
+    before = _kernels.num_threads()
+    try:
+        for threads in (1, 2):
+            _kernels.set_num_threads(threads)
+            for call in (fused, fused_packed):
+                check(call, accumulate, accs, r, lambda k: k // plane % shape[1], plane, 1)
+    finally:
+        _kernels.set_num_threads(before)
+
+
 # ---------------------------------------------------------------- matmul
 
 

@@ -161,9 +161,13 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   const uint32_t lane_ones = pairs ? 0x00010001u : 0x01010101u;
 
   // Every word is written below (filled first when there is padding or a stride phase). The
-  // buffer is the calling thread's scratch, kept between calls (parallel.h).
-  uint32_t* const xq = static_cast<uint32_t*>(thread_scratch(
-      ScratchSlot::kCallInput, s.n * groups * planes_per_group * plane * static_cast<int64_t>(sizeof(uint32_t))));
+  // buffer is the calling thread's scratch, kept between calls (parallel.h), taken below unless
+  // the GEMM tiles read the input's bytes themselves (from_rows).
+  uint32_t* xq = nullptr;
+  auto take_input_words = [&] {
+    xq = static_cast<uint32_t*>(thread_scratch(
+        ScratchSlot::kCallInput, s.n * groups * planes_per_group * plane * static_cast<int64_t>(sizeof(uint32_t))));
+  };
   const bool partial_quad = gm.cig % 4 != 0;  // the last quad of a group reads zero rows past its channels
   const std::vector<uint8_t> zero_row(static_cast<size_t>(partial_quad ? s.w : 0), 0);
   // (a strided 1x1 on the pair path gathers two zero channels besides each pair)
@@ -228,7 +232,9 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // column j, word j of each plane and nothing else: the GEMM tasks below interleave their own
   // columns first (one parallel phase, no barrier between packing and GEMM, and each core reads
   // the words it wrote, not half of them from the other core's cache). On one thread the single
-  // task interleaves every column and then runs the GEMM, the order of the separate pass.
+  // task interleaves every column and then runs the GEMM, the order of the separate pass. Where
+  // the tiles also finish in registers at stride 1 (from_rows, below) there is no interleaved
+  // copy at all: each 64-column tile makes its words from the input's bytes.
   // The GEMM's columns (below) and its tasks: the planes' 64-column tiles and, where those are
   // too few for the threads (a 7 x 7 plane is one tile), blocks of output channels too. VNNI,
   // 2 threads, us, one task per tile / with channel blocks: ResNet-50 1x1 2048 -> 512 @7 157 / 90
@@ -246,6 +252,7 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // (no fill: a stride-1 layout)
   const bool interleave_in_tasks = !fill && s.kh == 1 && s.kw == 1 && channel_blocks == 1;
   if (!interleave_in_tasks) {
+    take_input_words();
     parallel_tasks(s.n * groups * planes_per_group, plane, [&](int64_t c0, int64_t c1) -> int64_t {
       std::vector<uint32_t> words(static_cast<size_t>(sw > 1 ? s.w : 0));  // one input row's words
       for (int64_t pl = c0; pl < c1; ++pl) {
@@ -383,8 +390,16 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // place; where the columns are a padded plane's (wq > OW) the epilogue drops the wq - OW columns
   // between output rows itself (Dot4Epilogue::in_row), in place of codes through a buffer copied
   // out run by run (gemm_kernels.inc epilogue_row_in_plane)
+  // A 1x1 at stride 1 without padding whose tiles finish in registers reads the input's rows of
+  // bytes in the tiles (gemm_kernels.h Dot4ByteRows): no interleaved copy of the input is made.
+  const bool from_rows = sizeof(X) == 1 && interleave_in_tasks && tiled && !pairs && !pointwise_strided &&
+                         kernels.dot4_s8u8_rows_epilogue != nullptr;
+  std::vector<int64_t> panel_goff(static_cast<size_t>(from_rows ? steps : 0));
+  for (int64_t g = 0; g < static_cast<int64_t>(panel_goff.size()); ++g) panel_goff[g] = g * kDot4TileCols;
+  if (interleave_in_tasks && !from_rows) take_input_words();
+  // (from_rows: rows_q, the rows of the tile's input channels, in place of base)
   auto finish_in_tiles = [&](int64_t n, int64_t g, int64_t m0, int64_t m1, const uint32_t* base, int64_t j0,
-                             int64_t count) {
+                             int64_t count, const Dot4ByteRows* rows_q = nullptr) {
     const int64_t oc0 = g * gm.cog + m0, rows = m1 - m0, ob = finish.out_bytes;
     char* const out = static_cast<char*>(finish.out);
     Dot4Epilogue e = finish;
@@ -397,6 +412,10 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
     } else {
       e.out = out + (n * s.c_out + oc0) * gm.oh * gm.ow * ob;
       e.in_row = wq, e.out_row = gm.ow, e.col_offset = j0;
+    }
+    if (rows_q != nullptr) {
+      kernels.dot4_s8u8_rows_epilogue(weight_words + oc0 * steps, steps, *rows_q, rows, count, steps, e);
+      return;
     }
     epilogue_gemm(weight_words + oc0 * steps, steps, base, kDot4TileCols, goff.data(), rows, count, steps, e);
   };
@@ -418,7 +437,8 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
   // interleaving). 2 threads over 1 on that layer: 1.82-1.83x with one range per thread against
   // 1.78-1.79x with two (alternated builds). A late worker's block is still taken by the caller
   // if the worker has not started it. Interleaving each 256-column piece into a buffer of the
-  // task just before its GEMM (read back from L1) ran slower than either.
+  // task just before its GEMM (read back from L1) ran slower than either. (from_rows keeps one
+  // range per thread: its tiles read the input rows in order, prefetching the next tile's bytes.)
   const int64_t pieces_per_thread = interleave_in_tasks ? 1 : kPiecesPerThread;
   // task t: tile t % plane_tiles, output channels block t / plane_tiles
   const int64_t tile_count = plane_tiles * channel_blocks;
@@ -446,6 +466,19 @@ int64_t conv_dot4(const Geometry& gm, const X* x, int32_t x_zp, const PackedConv
       const int64_t j_begin = (t - first_tile - ng * tiles) * kDot4TileCols;
       const int64_t j_end = std::min(cols, (t_end - first_tile - ng * tiles) * kDot4TileCols);
       t = t_end;
+      if (from_rows) {
+        Dot4ByteRows rows_q;
+        rows_q.x = reinterpret_cast<const uint8_t*>(x + (n * s.c_in + g * gm.cig) * s.h * s.w);
+        rows_q.channel_stride = s.h * s.w;
+        rows_q.channels = gm.cig;
+        rows_q.flip = x_signed ? 0x80 : 0;
+        rows_q.panel = static_cast<uint32_t*>(
+            thread_scratch(ScratchSlot::kTaskPacked, steps * kDot4TileCols * int64_t(sizeof(uint32_t))));
+        rows_q.panel_goff = panel_goff.data();
+        rows_q.x += j_begin;
+        finish_in_tiles(n, g, m0, m1, nullptr, j_begin, j_end - j_begin, &rows_q);
+        continue;
+      }
       if (interleave_in_tasks) {
         // (plane_channels without its divisions: they were ~40 cycles of each plane's call)
         for (int64_t q = 0; q < planes_per_group; ++q) {

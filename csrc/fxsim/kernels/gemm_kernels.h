@@ -119,6 +119,25 @@ using Dot2Fn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64
 using WordsEpilogueFn = void (*)(const uint32_t* p, int64_t ldp, const uint32_t* q, int64_t q_tile,
                                  const int64_t* goff, int64_t rows, int64_t cols, int64_t steps,
                                  const Dot4Epilogue& e);
+// The q operand of a conv's dot4 GEMM read from its input's rows of bytes rather than from
+// interleaved words: channel c's bytes at x + c * channel_stride, GEMM column j at byte j of each
+// (a 1x1 conv at stride 1 without padding, x at the first column's byte). Word j of group g is
+// Interleave4Fn's: bytes j of channels 4 g .. 4 g + 3, each real channel's byte ^ flip (0x80:
+// s8 codes read as x + 128), a channel past `channels` 0. The kernel interleaves each 64-column
+// tile's words inside the tile's first register tile (its loads then overlap that tile's
+// multiply-adds) into `panel` (groups * 64 words, word j of group g at panel_goff[g] + j), which
+// the tile's other register tiles read back.
+struct Dot4ByteRows {
+  const uint8_t* x = nullptr;
+  int64_t channel_stride = 0;
+  int64_t channels = 0;
+  uint8_t flip = 0;
+  uint32_t* panel = nullptr;
+  const int64_t* panel_goff = nullptr;
+};
+// WordsEpilogueFn's sums with q as Dot4ByteRows (dot4 words of p).
+using RowsEpilogueFn = void (*)(const uint32_t* p, int64_t ldp, const Dot4ByteRows& q, int64_t rows, int64_t cols,
+                                int64_t groups, const Dot4Epilogue& e);
 // dst[i] = (lo[i] ^ flip) | (hi[i] ^ flip) << 16, i < count: two rows of u8 bytes as pair words.
 using InterleavePairsFn = void (*)(const uint8_t* lo, const uint8_t* hi, int64_t count, uint8_t flip, uint32_t* dst);
 
@@ -134,6 +153,8 @@ struct GemmTable {
   Dot2Fn dot2_pairs;
   WordsEpilogueFn dot2_pairs_epilogue;
   InterleavePairsFn interleave_pairs;
+  // The conv tiles with q read from the input's rows of bytes (Dot4ByteRows), else null.
+  RowsEpilogueFn dot4_s8u8_rows_epilogue;
 };
 
 const GemmTable* gemm_table_baseline();
