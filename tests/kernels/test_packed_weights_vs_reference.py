@@ -681,6 +681,25 @@ def test_strided_conv_as_one_plane_gemm(restore_kernels):
             assert got == want, (isa, stride, dilation)
 
 
+def test_matmul_row_tasks_equal_reference(restore_kernels):
+    """The fast path's tasks are 48 rows by 128 columns (matmul.cc kTaskRows, kTaskCols): rows
+    just under, at and past one task and two, K read in place (a multiple of 4) or copied, and
+    columns past one task with a partial last tile; against the reference on every ISA variant,
+    on 1 and 2 threads."""
+    rng = np.random.default_rng(48)
+    for m, k, n in [(47, 20, 130), (48, 13, 64), (49, 20, 130), (97, 8, 200), (100, 13, 129)]:
+        case = dict(a_type="uint8", b_type="int8", m=m, k=k, n=n, acc_bits=32,
+                    a=rng.integers(0, 256, m * k).tolist(), b=rng.integers(-128, 128, k * n).tolist(),
+                    zp_a=255, zp_b=[0] * n, bias=rng.integers(-(1 << 31), 1 << 31, n).tolist())
+        want = matmul_reference(case)
+        b, zp_b = matmul_weights(case)
+        call = matmul_call(case, _kernels.PackedMatMulWeights(b, zp_b), None)
+        for threads in (1, 2):
+            _kernels.set_num_threads(threads)
+            for isa, got in _each_isa(call).items():
+                assert got == want, (isa, threads, m, k, n)
+
+
 def test_int16_pair_kernels_on_ragged_shapes(restore_kernels):
     """The variants without VNNI (avx512bw, avx2) take products of 4 rows or more through the
     int16-pair kernels (gemm_kernels.h Dot2Fn: A's rows as pair words, B's packed pair words), and
