@@ -2109,7 +2109,8 @@ struct ConvEpilogueCases {
 // weight zero points (the activations' row sums), per-column float32 HALF_EVEN scales into u8
 // codes (full 64-column rows take the packed store, the 6 last columns the masked one), and the
 // int32 accumulators: equal to matmul_accumulate at 64 bits, then requantize_fp32, on every ISA
-// and 1-3 threads; then the same for the double-round form (requantize_double_round).
+// and 1-3 threads; then per-column zero points into u8 and s8 codes (the codes clamped as bytes)
+// and the double-round form (requantize_double_round).
 void test_matmul_tile_epilogue() {
   std::mt19937_64 rng(7);
   MatMulShape ms;
@@ -2151,6 +2152,41 @@ void test_matmul_tile_epilogue() {
     matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), got_acc.data());
     CHECK(got_acc == want_acc);
   });
+  // The codes packed and clamped as bytes per column (Dot4Epilogue::codes_clamp, every scale
+  // <= 0.5 here): per-column zero points at both ends and between, s8 and u8 codes, the full
+  // range and a Relu6-like one, the zero point added after rounding or in float (a float add).
+  std::vector<int32_t> zps(static_cast<size_t>(ms.n));
+  for (int64_t j = 0; j < ms.n; ++j) zps[j] = j % 3 == 0 ? 0 : j % 3 == 1 ? 255 : static_cast<int32_t>(rng() % 256);
+  for (const bool zp_in_float : {false, true}) {
+    for (const bool relu6 : {false, true}) {
+      RequantizeParams rpu{relu6 ? 120 : 0, relu6 ? 126 : 255, 1, 32, RoundingMode::HALF_EVEN, 0, false, zp_in_float};
+      std::vector<uint8_t> want_u8(static_cast<size_t>(total));
+      requantize_fp32(rpu, ms.n, scale.data(), ms.n, zps.data(), total, want_acc.data(), want_u8.data());
+      RequantizeArgs au = args;
+      au.params = rpu;
+      au.zero_point_count = ms.n;
+      au.zero_point = zps.data();
+      std::vector<int32_t> zps8(zps);
+      for (auto& z : zps8) z -= 128;
+      RequantizeParams rps = rpu;
+      rps.qmin -= 128, rps.qmax -= 128;
+      std::vector<int8_t> want_s8(static_cast<size_t>(total));
+      requantize_fp32(rps, ms.n, scale.data(), ms.n, zps8.data(), total, want_acc.data(), want_s8.data());
+      RequantizeArgs as = au;
+      as.params = rps;
+      as.zero_point = zps8.data();
+      for_each_isa_and_thread_count([&] {
+        std::vector<uint8_t> got_u8(static_cast<size_t>(total), 3);
+        matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, au,
+                          OutType::kUInt8, got_u8.data());
+        CHECK(got_u8 == want_u8);
+        std::vector<int8_t> got_s8(static_cast<size_t>(total), 3);
+        matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, as,
+                          OutType::kInt8, got_s8.data());
+        CHECK(got_s8 == want_s8);
+      });
+    }
+  }
   // the double-round form, per column (8 corners: a half multiplier at right shift 11 too)
   const DoubleRoundEpilogueCases dr(args, ms.n, 1, 8, want_acc);
   for_each_isa_and_thread_count([&] {

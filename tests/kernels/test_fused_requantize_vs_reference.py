@@ -30,7 +30,7 @@ from fxsim.reference import matmul as ref_matmul
 from fxsim.reference import requantize as ref_requant
 from fxsim.reference import rounding as ref_round
 from kernel_helpers import (assert_isa_and_thread_identical, bias_values, codes_with_extremes, isa_variant, storage,
-                            type_range, values)
+                            type_range, values, zero_point)
 from test_conv2d_vs_reference import conv_case, pointwise_strided_case
 from test_matmul_vs_reference import matmul_case
 from test_requantize_vs_reference import float32_scales
@@ -296,8 +296,9 @@ def tile_epilogue_conv_case(draw):
 def register_fp32_case(draw, channels):
     """A float32 requantization the fused kernels apply in their registers
     (RequantizePlan::register_loop): HALF_EVEN, the product in float32, the zero point added
-    after rounding, an 8- or 16-bit output, per tensor or per channel, zero points at the type
-    ends, the full range or a Relu's; a scale of 0.5 puts odd accumulators on exact ties."""
+    after rounding or in float (zero_point_in_float: a float add before the rounding), an 8- or
+    16-bit output, per tensor or per channel, zero points at the type ends, the full range or a
+    Relu's; a scale of 0.5 puts odd accumulators on exact ties."""
     rc = channels if channels > 1 and draw(st.booleans()) else 1
     dtype = draw(st.sampled_from(["int16", "int8", "uint16", "uint8"]))
     lo, hi = OUT_TYPES[dtype]
@@ -308,7 +309,7 @@ def register_fp32_case(draw, channels):
     scales = st.one_of(float32_scales(), st.just(0.5))
     return dict(method="fp32", rc=rc, dtype=dtype, zps=zps, qmin=qmin, qmax=qmax, multiplier=None, shift=None,
                 scale=[draw(scales) for _ in range(rc)], rounding=int(fx.RoundingMode.HALF_EVEN), seed=0,
-                pf64=False, zpf=False, offset=None)
+                pf64=False, zpf=draw(st.booleans()), offset=None)
 
 
 @settings(max_examples=40)  # every ISA variant per example
@@ -461,6 +462,68 @@ def test_matmul_tile_epilogue_every_isa(data):
     fp32 = data.draw(st.booleans())
     r = data.draw(register_fp32_case(c["n"]) if fp32 else register_double_round_case(c["n"]))
     run_matmul_case(c, r, isas=_kernels.available_isas())
+
+
+@st.composite
+def register_codes_case(draw, channels):
+    """A float32 requantization into 8-bit codes whose every scale lies in (0, 0.5]
+    (direct_conv_kernels.h fp32_clamp_in_codes), which the matmul tiles finish by packing the
+    unclamped round(v) with saturation and clamping the codes as bytes (Dot4Epilogue::codes_clamp,
+    gemm_kernels.inc epilogue_row_column_codes): per tensor or per column, each column's scale
+    and zero point its own (a scale of 0.5 puts odd accumulators on ties; tiny scales; zero
+    points at the type ends), the zero point added after rounding or in float, the full range, a
+    Relu's or a Relu6-like clamp. One in eight cases has a column past the limit (scale 0.75):
+    the other epilogue."""
+    rc = channels if channels > 1 and draw(st.booleans()) else 1
+    dtype = draw(st.sampled_from(["int8", "uint8"]))
+    lo, hi = OUT_TYPES[dtype]
+    zps = [draw(st.one_of(st.sampled_from([lo, hi, max(lo, 0)]), st.integers(lo, hi)))
+           for _ in range(rc if draw(st.booleans()) else 1)]
+    qmin = draw(st.sampled_from([lo, max(lo, zps[0])]))
+    qmax = draw(st.sampled_from([hi, max(qmin, min(hi, qmin + 6))]))
+    scales = st.one_of(st.sampled_from([0.5, 0.25]), st.floats(1e-6, 0.5), st.floats(1e-30, 1e-10))
+    scale = [float(np.float32(draw(scales))) for _ in range(rc)]  # (float32(x) <= 0.5 for x <= 0.5)
+    if draw(st.integers(0, 7)) == 0:
+        scale[draw(st.integers(0, rc - 1))] = 0.75
+    return dict(method="fp32", rc=rc, dtype=dtype, zps=zps, qmin=qmin, qmax=qmax, multiplier=None, shift=None,
+                scale=scale, rounding=int(fx.RoundingMode.HALF_EVEN), seed=0, pf64=False, zpf=draw(st.booleans()),
+                offset=None)
+
+
+@st.composite
+def matmul_tiles_case(draw):
+    """A WRAP 32 matmul over several register tiles: 8-bit A (u8 read in place when K % 4 == 0,
+    s8 flipped), s8 / u8 / int4 B with per-tensor or per-column zero points, M 1-14 (tiles of 6
+    and shorter), N 1-200 (64-column tiles and a partial last one), K 1-24, batches, a bias."""
+    a_type, b_type = draw(st.sampled_from(["uint8", "int8"])), draw(st.sampled_from(["uint8", "int8", "int4"]))
+    batch_shape = tuple(draw(st.lists(st.integers(1, 2), max_size=1)))
+    batch = int(np.prod(batch_shape)) if batch_shape else 1
+    b_batched = bool(batch_shape) and draw(st.booleans())
+    m, k, n = draw(st.integers(1, 14)), draw(st.integers(1, 24)), draw(st.integers(1, 200))
+    zp_b = [zero_point(draw, b_type) for _ in range(n if draw(st.booleans()) else 1)]
+    bias, bias_kind = bias_values(draw, n)
+    return dict(a_type=a_type, b_type=b_type, batch_shape=batch_shape, batch=batch, b_batched=b_batched, m=m, k=k,
+                n=n, a=values(draw, a_type, batch * m * k), b=values(draw, b_type, (batch if b_batched else 1) * k * n),
+                zp_a=zero_point(draw, a_type), zp_b=zp_b, bias=bias, bias_kind=bias_kind, policy="wrap", acc_bits=32,
+                out_type="int32")
+
+
+@settings(max_examples=40)  # every ISA variant per example
+@given(data=st.data())
+def test_matmul_column_codes_every_isa(data):
+    """The matmul tiles' 8-bit codes packed and clamped as bytes per column (Dot4Epilogue::
+    codes_clamp with the columns as channels: each tile's scales, zero points and code bounds in
+    the lane order of the packs, the accumulators started at the columns' constant) equal the
+    reference and accumulate-then-requantize on every ISA variant, 1 and 2 threads."""
+    c = data.draw(matmul_tiles_case())
+    r = data.draw(register_codes_case(c["n"]))
+    before = _kernels.num_threads()
+    try:
+        for threads in (1, 2):
+            _kernels.set_num_threads(threads)
+            run_matmul_case(c, r, isas=_kernels.available_isas())
+    finally:
+        _kernels.set_num_threads(before)
 
 
 # ---------------------------------------------------------------- fixed edges

@@ -72,11 +72,12 @@ struct Dot4Epilogue {
   // J = col_offset + j, stored at r * ldo + J / in_row * out_row + J % in_row when
   // J % in_row < out_row and not at all otherwise. in_row 0: column j is stored at r * ldo + j.
   int64_t in_row = 0, out_row = 0, col_offset = 0;
-  // The float32 form with 8-bit codes and rows_are_channels where every channel meets the
-  // direct loops' RegisterCodes limits and fp32_clamp_in_codes (direct_conv2d.h
-  // epilogue_clamps_in_codes): each row's codes are then round(v) unclamped, packed with
-  // saturation and clamped as bytes (simd_codes.h codes_clamped_in_lane_order), the same codes in
-  // fewer operations. has_add false: every add is +0.0f, which changes no v and is skipped.
+  // The float32 form with 8-bit codes where every channel meets the direct loops'
+  // RegisterCodes limits and fp32_clamp_in_codes (direct_conv2d.h epilogue_clamps_in_codes):
+  // each row's codes are then round(v) unclamped, packed with saturation and clamped as bytes
+  // (simd_codes.h codes_clamped_in_lane_order), the same codes in fewer operations; with the
+  // columns as channels (the matmul) each tile's constants are in the packs' lane order.
+  // has_add false: every add is +0.0f, which changes no v and is skipped.
   bool codes_clamp = false;
   bool has_add = true;
 };

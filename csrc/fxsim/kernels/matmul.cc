@@ -11,6 +11,7 @@
 
 #include "fxsim/kernels/accumulate_entry.h"
 #include "fxsim/kernels/accumulator_sink.h"
+#include "fxsim/kernels/direct_conv2d.h"
 #include "fxsim/kernels/gemm_kernels.h"
 #include "fxsim/kernels/packed_weights.h"
 #include "fxsim/kernels/parallel.h"
@@ -87,6 +88,11 @@ int64_t matmul_dot4(const MatMulShape& s, int acc_bits, const A* a, int32_t a_zp
   Dot4Epilogue finish;
   const bool tiled =
       acc_bits == 32 && (!pairs || kernels.dot2_pairs_epilogue != nullptr) && sink.tile_epilogue(&finish);
+  // 8-bit float32 codes within the register limits: round(v) packed with saturation and clamped
+  // as bytes, per column (gemm_kernels.inc epilogue_row_column_codes; same codes). 128 x 768 x 768
+  // one thread: the epilogue's clamp in float32, + zp in int32 and channel add were most of each
+  // 6 x 64 tile's fixed cost (~22 us of a ~343 us call; a K = 4 product ran 22 us).
+  if (tiled) finish.codes_clamp = epilogue_clamps_in_codes(finish, s.n, &finish.has_add);
   const int64_t steps = pairs ? 2 * words : words;
   if (pairs) {  // made here, on the calling thread, before the tasks read them
     for (int64_t bi = 0; bi < b_count; ++bi) packed[bi].pairs();

@@ -39,16 +39,17 @@ FXSIM_ALWAYS_INLINE __m512i transpose_dwords4x4(__m512i v) {
 
 // The 8-bit codes of four vectors of unclamped round(v) (r0..r3, int32 lanes) in the lane order
 // of the in-lane packs (dword 4 L + j holds source j's elements 4 L .. 4 L + 3; transpose_dwords4x4
-// puts them in order): vpackssdw, + zp in int16 with saturation (zp16: zp in each int16), then
-// vpacksswb (codes_signed) or vpackuswb, then the clamp of the codes to [code_lo, code_hi] (each a
-// byte in every lane; no clamp where `clamp` is false, i.e. that range is the whole 8-bit type: the
-// last saturation is that clamp). Every step is a clamp to a range holding [lo + zp, hi + zp], so
+// puts them in order): vpackssdw, + zp in int16 with saturation (zp16_01: the zp of r0's and r1's
+// lanes in the int16 order of vpackssdw(r0, r1), zp16_23 those of r2, r3; zp in each int16 where
+// every lane has one zero point), then vpacksswb (codes_signed) or vpackuswb, then the clamp of
+// the codes to [code_lo, code_hi] (bytes in the same lane order; no clamp where `clamp` is false,
+// i.e. that range is every lane's whole 8-bit type: the last saturation is that clamp). Every step is a clamp to a range holding [lo + zp, hi + zp], so
 // under fp32_clamp_in_codes (direct_conv_kernels.h) the codes are clamp(round(v), lo, hi) + zp.
 FXSIM_ALWAYS_INLINE __m512i codes_clamped_in_lane_order(__m512i r0, __m512i r1, __m512i r2, __m512i r3,
-                                                        __m512i zp16, __m512i code_lo, __m512i code_hi,
-                                                        bool codes_signed, bool clamp) {
-  const __m512i lo = _mm512_adds_epi16(_mm512_packs_epi32(r0, r1), zp16);
-  const __m512i hi = _mm512_adds_epi16(_mm512_packs_epi32(r2, r3), zp16);
+                                                        __m512i zp16_01, __m512i zp16_23, __m512i code_lo,
+                                                        __m512i code_hi, bool codes_signed, bool clamp) {
+  const __m512i lo = _mm512_adds_epi16(_mm512_packs_epi32(r0, r1), zp16_01);
+  const __m512i hi = _mm512_adds_epi16(_mm512_packs_epi32(r2, r3), zp16_23);
   if (codes_signed) {
     const __m512i v = _mm512_packs_epi16(lo, hi);
     return clamp ? _mm512_min_epi8(_mm512_max_epi8(v, code_lo), code_hi) : v;
