@@ -2143,11 +2143,15 @@ void test_matmul_tile_epilogue() {
   args.zero_point_count = 1;
   args.zero_point = zp.data();
   const PackedMatMulWeights pb = pack_matmul_weights(b.data(), ms.k, ms.n, ms.n, bz.data());
+  // the fused call's codes (of tag's type) under rq, into a buffer filled with 3 first
+  auto fused = [&](const RequantizeArgs& rq, OutType type, auto tag) {
+    std::vector<decltype(tag)> got(static_cast<size_t>(total), 3);
+    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, rq, type,
+                      got.data());
+    return got;
+  };
   for_each_isa_and_thread_count([&] {
-    std::vector<uint8_t> got(static_cast<size_t>(total), 3);
-    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, args,
-                      OutType::kUInt8, got.data());
-    CHECK(got == want);
+    CHECK(fused(args, OutType::kUInt8, uint8_t{}) == want);
     std::vector<int32_t> got_acc(static_cast<size_t>(total), 3);
     matmul_accumulate(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), got_acc.data());
     CHECK(got_acc == want_acc);
@@ -2176,28 +2180,16 @@ void test_matmul_tile_epilogue() {
       as.params = rps;
       as.zero_point = zps8.data();
       for_each_isa_and_thread_count([&] {
-        std::vector<uint8_t> got_u8(static_cast<size_t>(total), 3);
-        matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, au,
-                          OutType::kUInt8, got_u8.data());
-        CHECK(got_u8 == want_u8);
-        std::vector<int8_t> got_s8(static_cast<size_t>(total), 3);
-        matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, as,
-                          OutType::kInt8, got_s8.data());
-        CHECK(got_s8 == want_s8);
+        CHECK(fused(au, OutType::kUInt8, uint8_t{}) == want_u8);
+        CHECK(fused(as, OutType::kInt8, int8_t{}) == want_s8);
       });
     }
   }
   // the double-round form, per column (8 corners: a half multiplier at right shift 11 too)
   const DoubleRoundEpilogueCases dr(args, ms.n, 1, 8, want_acc);
   for_each_isa_and_thread_count([&] {
-    std::vector<int8_t> got8(static_cast<size_t>(total), 3);
-    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, dr.s8,
-                      OutType::kInt8, got8.data());
-    CHECK(got8 == dr.want8);
-    std::vector<int16_t> got16(static_cast<size_t>(total), 3);
-    matmul_requantize(AccumulateParams{AccumulatePolicy::kWrap, 32}, ms, a, 101, pb, bias.data(), nullptr, dr.s16,
-                      OutType::kInt16, got16.data());
-    CHECK(got16 == dr.want16);
+    CHECK(fused(dr.s8, OutType::kInt8, int8_t{}) == dr.want8);
+    CHECK(fused(dr.s16, OutType::kInt16, int16_t{}) == dr.want16);
   });
 }
 
